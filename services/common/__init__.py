@@ -1,0 +1,1 @@
+"""Small pieces every service shares: settings base, logging, credentials, MQTT URLs."""

@@ -1,0 +1,26 @@
+# envmon: two commands do everything on a fresh Debian 12 machine (see README.md).
+#   make test   installs what is needed, runs the linters and every test
+#   make run    installs what is needed and starts the whole platform locally
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: deps lint test test-unit test-integration bench run stop
+
+deps:
+	bash scripts/install-system-deps.sh
+	uv sync --frozen
+
+lint: deps
+	uv run ruff check .
+	uv run mypy
+
+test: lint
+	uv run pytest $(PYTEST_ARGS)
+
+test-unit: deps
+	uv run pytest -m "not integration" $(PYTEST_ARGS)
+
+test-integration: deps
+	uv run pytest -m integration $(PYTEST_ARGS)

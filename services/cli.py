@@ -1,0 +1,86 @@
+"""``envmon``: the one command-line entry point for everything a person runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.common.credentials import hash_password
+from services.common.logging import configure_logging
+from services.common.settings import CommonSettings
+
+app = typer.Typer(help="envmon: Shaoxing–Hangzhou environmental monitoring platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and registry.", no_args_is_help=True)
+gateway_app = typer.Typer(help="Gateway accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(gateway_app, name="gateway")
+
+
+def _settings() -> CommonSettings:
+    settings = CommonSettings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Wait for the database, then apply the Alembic migrations."""
+    from services.storage.engine import upgrade
+
+    upgrade(_settings().database_url, revision)
+
+
+@db_app.command("seed")
+def db_seed(
+    registry: Annotated[Path | None, typer.Option(help="Folder with stations.yaml and gateways.yaml.")] = None,
+) -> None:
+    """Load the station and gateway registry (idempotent)."""
+    from services.storage.engine import make_engine
+    from services.storage.seed import REGISTRY_DIR, seed
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    with engine.begin() as connection:
+        counts = seed(connection, registry or REGISTRY_DIR, production=settings.is_production)
+    typer.echo(f"seeded {counts['stations']} stations and {counts['accounts']} broker accounts")
+
+
+@app.command("mosquitto-config")
+def mosquitto_config(
+    out: Annotated[Path, typer.Option(help="Folder for the passwd and acl files.")] = Path("deploy/mosquitto"),
+) -> None:
+    """Generate Mosquitto's password file and ACL from the gateways registry."""
+    from services.ingest.broker_config import write_broker_files
+    from services.storage.engine import make_engine
+
+    engine = make_engine(_settings().database_url)
+    with engine.connect() as connection:
+        passwords, acl = write_broker_files(connection, out)
+    typer.echo(f"wrote {passwords} and {acl}; reload Mosquitto (SIGHUP) to apply")
+
+
+@gateway_app.command("passwd")
+def gateway_passwd(
+    gateway_id: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a broker account's password (stored as a hash only)."""
+    from sqlalchemy import update
+
+    from services.storage.engine import make_engine
+    from services.storage.schema import gateways
+
+    engine = make_engine(_settings().database_url)
+    with engine.begin() as connection:
+        changed = connection.execute(
+            update(gateways).where(gateways.c.id == gateway_id).values(password_hash=hash_password(password))
+        ).rowcount
+    if not changed:
+        raise typer.BadParameter(f"no gateway {gateway_id!r}")
+    typer.echo(f"password of {gateway_id} updated; run `envmon mosquitto-config` and reload Mosquitto")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,68 @@
+"""The settings every service shares; each service subclasses it once (prefix ``ENVMON_``).
+
+Guard rails follow the FastAPI full-stack template: the wrong driver or an unknown time
+zone fails at start-up, and development credentials are refused in production.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.mqtt_url import MqttEndpoint
+
+SQLALCHEMY_DRIVER_PREFIX = "postgresql+psycopg://"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENVMON_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/envmon"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://"):
+            return SQLALCHEMY_DRIVER_PREFIX + value.removeprefix("postgresql://")
+        if not value.startswith(SQLALCHEMY_DRIVER_PREFIX):
+            raise ValueError(f"ENVMON_DATABASE_URL must be a {SQLALCHEMY_DRIVER_PREFIX}… URL")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        MqttEndpoint.parse(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def mqtt(self) -> MqttEndpoint:
+        return MqttEndpoint.parse(self.mqtt_url)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION

@@ -1,0 +1,72 @@
+"""A private Mosquitto with a generated password file and ACL, on a free port."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.devstack.processes import free_port, hand_over, port_accepts, stop_process, unprivileged, wait_until
+from services.ingest.broker_config import mosquitto_conf
+
+MOSQUITTO = "mosquitto"
+
+
+@dataclass
+class MosquittoBroker:
+    """Runs ``mosquitto -c`` on 127.0.0.1:``port``; restartable with its persistence kept."""
+
+    directory: Path
+    password_file: str
+    acl_file: str
+    port: int = field(default_factory=free_port)
+    persistence: bool = True
+    process: subprocess.Popen[bytes] | None = None
+
+    def url(self, username: str, password: str) -> str:
+        return f"mqtt://{username}:{password}@127.0.0.1:{self.port}"
+
+    def write_config(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "store").mkdir(exist_ok=True)
+        passwords, acl = self.directory / "passwd", self.directory / "acl"
+        passwords.write_text(self.password_file)
+        acl.write_text(self.acl_file)
+        passwords.chmod(0o600)
+        acl.chmod(0o600)
+        conf = self.directory / "mosquitto.conf"
+        conf.write_text(mosquitto_conf(
+            port=self.port, bind="127.0.0.1", password_path=passwords, acl_path=acl,
+            persistence_dir=self.directory / "store" if self.persistence else None,
+        ))
+        hand_over(self.directory)
+        return conf
+
+    def update_accounts(self, password_file: str, acl_file: str) -> None:
+        """Rewrite the password file and ACL; takes effect at the next start (or SIGHUP)."""
+        self.password_file, self.acl_file = password_file, acl_file
+        self.write_config()
+
+    def start(self) -> None:
+        conf = self.write_config()
+        log = open(self.directory / "mosquitto.log", "ab")  # noqa: SIM115 - kept open for the broker's life
+        self.process = subprocess.Popen([shutil.which(MOSQUITTO) or "/usr/sbin/mosquitto", "-c", str(conf)],
+                                        stdout=log, stderr=subprocess.STDOUT, **unprivileged())
+        wait_until(lambda: port_accepts(self.port), f"Mosquitto on port {self.port}", process=self.process)
+
+    def stop(self) -> None:
+        """SIGTERM: Mosquitto saves its persistence store, then exits."""
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

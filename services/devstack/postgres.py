@@ -1,0 +1,113 @@
+"""A throwaway PostgreSQL cluster with TimescaleDB preloaded, run from the local binaries."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.devstack.processes import (
+    free_port,
+    hand_over,
+    stop_process,
+    unprivileged,
+    wait_until,
+)
+
+PG_CONFIG = "pg_config"
+DATABASE = "envmon"
+
+
+def pg_bindir() -> Path:
+    return Path(subprocess.run([PG_CONFIG, "--bindir"], check=True, capture_output=True, text=True).stdout.strip())
+
+
+@dataclass
+class PostgresCluster:
+    """initdb in ``directory``, listen on 127.0.0.1:``port`` only, trust auth for local tests.
+
+    ``start``/``stop``/``kill`` let fault-injection tests take the database away and back.
+    """
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    @property
+    def libpq_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def init(self) -> None:
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        hand_over(self.directory)
+        subprocess.run(
+            [str(pg_bindir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
+            check=True, capture_output=True, **unprivileged(),
+        )
+        settings = {
+            "shared_preload_libraries": "'timescaledb'",
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{self.directory}'",
+            "timescaledb.telemetry_level": "off",
+            "max_connections": "200",
+            "fsync": "on",
+            "log_min_messages": "warning",
+            "timezone": "'UTC'",
+        }
+        with (self.data_dir / "postgresql.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+    def start(self) -> None:
+        self.init()
+        log = open(self.directory / "postgres.log", "ab")  # noqa: SIM115 - kept open for the server's life
+        self.process = subprocess.Popen(
+            [str(pg_bindir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, **unprivileged(),
+        )
+        wait_until(self._ready, f"PostgreSQL on port {self.port}", process=self.process)
+        self._ensure_database()
+
+    def _psql(self, sql: str, database: str = "postgres") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(pg_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+            capture_output=True, text=True,
+        )
+
+    def _ready(self) -> bool:
+        return self._psql("select 1").returncode == 0
+
+    def _ensure_database(self) -> None:
+        exists = self._psql(f"select 1 from pg_database where datname = '{DATABASE}'").stdout.strip()
+        if not exists:
+            self._psql(f"create database {DATABASE}").check_returncode()
+
+    def stop(self) -> None:
+        """PostgreSQL's fast shutdown (SIGINT): clients are disconnected, then a checkpoint."""
+        if self.process is not None:
+            stop_process(self.process, timeout=30, stop_signal=signal.SIGINT)
+            self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,61 @@
+"""The psycopg 3 engine, the wait-then-migrate start-up, and TimescaleDB edition checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DATABASE_WAIT_SECONDS = 120
+DATABASE_RETRY_SECONDS = 1
+
+log = structlog.get_logger(__name__)
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    # pre_ping drops connections that died with a database restart instead of failing a request
+    return create_engine(url, pool_size=pool_size, pool_pre_ping=True, future=True)
+
+
+@retry(
+    retry=retry_if_exception_type(OperationalError),
+    stop=stop_after_delay(DATABASE_WAIT_SECONDS),
+    wait=wait_fixed(DATABASE_RETRY_SECONDS),
+    reraise=True,
+)
+def wait_for_database(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("select 1"))
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    engine = make_engine(url, pool_size=1)
+    try:
+        wait_for_database(engine)
+    finally:
+        engine.dispose()
+    command.upgrade(alembic_config(url), revision)
+    log.info("database migrated", revision=revision)
+
+
+def timescaledb_license(connection: Connection) -> str:
+    """``apache`` (built with APACHE_ONLY) or ``timescale`` (the Community edition)."""
+    return str(connection.execute(text("select current_setting('timescaledb.license', true)")).scalar_one())
+
+
+def has_community_features(connection: Connection) -> bool:
+    """Compression, retention and continuous-aggregate policies exist only under the TSL."""
+    return timescaledb_license(connection) == "timescale"

@@ -1,0 +1,152 @@
+"""The registry and time-series tables as SQLAlchemy Core, mirroring the Alembic migrations.
+
+Services that own more tables (alerts, compensation) add them to the same ``metadata``.
+``tests/storage/test_schema.py`` checks these definitions against the migrated database.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+)
+
+metadata = MetaData()
+
+
+class ControlLevel(StrEnum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    MUNICIPAL = "municipal"
+
+
+class Source(StrEnum):
+    """Where a reading came from; compensation ranks automatic above joint manual above manual."""
+
+    MQTT_JSON = "mqtt-json"
+    HJ212 = "hj212"
+    BACKFILL = "backfill"
+    JOINT_MANUAL = "joint-manual"
+    MANUAL = "manual"
+
+
+class AccountRole(StrEnum):
+    """A broker account: a station gateway, or one of the platform's own services."""
+
+    GATEWAY = "gateway"
+    INGEST = "ingest"
+    ALERTS = "alerts"
+    HJ212_GATEWAY = "hj212-gateway"
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} in ({', '.join(repr(v.value) for v in values)})"
+
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("control_level", String(16), nullable=False),
+    Column("river", Text),
+    Column("basin", Text),
+    Column("waterbody", String(8)),
+    Column("city", Text, nullable=False),
+    Column("county", Text),
+    Column("latitude", Numeric(9, 6)),
+    Column("longitude", Numeric(9, 6)),
+    Column("target_class", SmallInteger),
+    Column("upstream_area", Text),
+    Column("downstream_area", Text),
+    Column("eco_flow_min_m3s", Numeric(12, 3)),
+    Column("facility_type", String(24)),
+    Column("capacity_t_per_day", Numeric(12, 2)),
+    Column("illustrative", Boolean, nullable=False, server_default="false"),
+    Column("note", Text),
+    CheckConstraint("kind in ('water', 'air', 'waste')", name="stations_kind"),
+    CheckConstraint(_in("control_level", ControlLevel), name="stations_control_level"),
+    CheckConstraint("waterbody is null or waterbody in ('river', 'lake')", name="stations_waterbody"),
+    CheckConstraint("target_class is null or target_class between 1 and 5", name="stations_target_class"),
+)
+
+gateways = Table(
+    "gateways",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False, server_default=AccountRole.GATEWAY.value),
+    Column("password_hash", Text, nullable=False),
+    Column("hj212_password_hash", Text),
+    Column("accept_modbus_crc", Boolean, nullable=False, server_default="false"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    CheckConstraint(_in("role", AccountRole), name="gateways_role"),
+)
+
+gateway_stations = Table(
+    "gateway_stations",
+    metadata,
+    Column("gateway_id", String(64), ForeignKey("gateways.id", ondelete="CASCADE"), nullable=False),
+    Column("station_code", String(64), ForeignKey("stations.code", ondelete="CASCADE"), nullable=False),
+    Column("hj212_mn", String(24), unique=True),
+    PrimaryKeyConstraint("gateway_id", "station_code"),
+)
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("station", String(64), nullable=False),
+    Column("parameter", String(32), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("flag", String(1), nullable=False, server_default="N"),
+    Column("source", String(16), nullable=False),
+    Column("gateway", String(64)),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("station", "parameter", "time"),
+    CheckConstraint("flag in ('N', 'F', 'M', 'S', 'D', 'C', 'T', 'B')", name="readings_flag"),
+    CheckConstraint(_in("source", Source), name="readings_source"),
+)
+
+rejected_messages = Table(
+    "rejected_messages",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("topic", Text, nullable=False),
+    Column("gateway", String(64)),
+    Column("station", String(64)),
+    Column("reason", String(48), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)
+
+recompute_queue = Table(
+    "recompute_queue",
+    metadata,
+    Column("station", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("modified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("readings", Integer, nullable=False, server_default="1"),
+    PrimaryKeyConstraint("station", "day"),
+)

@@ -1,0 +1,145 @@
+"""Loads the station and gateway registry files into the database (``envmon db seed``).
+
+Idempotent: stations and gateways are upserted by their natural keys. A gateway's stored
+password hash is replaced only when it no longer matches the development password.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.common.credentials import hash_password, verify_password
+from services.storage.schema import AccountRole, ControlLevel, gateway_stations, gateways, stations
+
+REGISTRY_DIR = Path(__file__).parent / "registry"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationEntry(_Strict):
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")
+    name: str
+    control_level: ControlLevel
+    city: str
+    county: str | None = None
+    river: str | None = None
+    basin: str | None = None
+    waterbody: Literal["river", "lake"] | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    target_class: int | None = Field(default=None, ge=1, le=5)
+    upstream_area: str | None = None
+    downstream_area: str | None = None
+    eco_flow_min_m3s: Decimal | None = None
+    facility_type: Literal["incineration", "food_waste", "recycling", "landfill", "industrial"] | None = None
+    capacity_t_per_day: Decimal | None = None
+    note: str | None = None
+
+
+class StationRegistry(_Strict):
+    illustrative: bool = False
+    water: list[StationEntry] = []
+    air: list[StationEntry] = []
+    waste: list[StationEntry] = []
+
+
+class GatewayStation(_Strict):
+    code: str
+    hj212_mn: str | None = Field(default=None, pattern=r"^[0-9A-F]{14,24}$")
+
+
+class AccountEntry(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
+    name: str
+    role: AccountRole = AccountRole.GATEWAY
+    password_hash: str | None = None
+    dev_password: str | None = None
+    hj212_dev_password: str | None = None
+    accept_modbus_crc: bool = False
+    stations: list[GatewayStation] = []
+
+
+class GatewayRegistry(_Strict):
+    gateways: list[AccountEntry] = []
+    services: list[AccountEntry] = []
+
+
+class SeedError(ValueError):
+    pass
+
+
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_registry(directory: Path = REGISTRY_DIR) -> tuple[StationRegistry, GatewayRegistry]:
+    return (
+        StationRegistry.model_validate(_load_yaml(directory / "stations.yaml")),
+        GatewayRegistry.model_validate(_load_yaml(directory / "gateways.yaml")),
+    )
+
+
+def _password_hash(entry: AccountEntry, current: str | None, *, production: bool) -> str:
+    if entry.password_hash:
+        return entry.password_hash
+    if entry.dev_password is None:
+        raise SeedError(f"account {entry.id} has neither password_hash nor dev_password")
+    if production:
+        raise SeedError(f"account {entry.id}: dev_password is refused in production; give password_hash")
+    if current is not None and verify_password(entry.dev_password, current):
+        return current
+    return hash_password(entry.dev_password)
+
+
+def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: bool = False) -> dict[str, int]:
+    station_registry, gateway_registry = load_registry(directory)
+    station_rows = [
+        {**entry.model_dump(), "kind": kind, "illustrative": station_registry.illustrative}
+        for kind in ("water", "air", "waste")
+        for entry in getattr(station_registry, kind)
+    ]
+    if station_rows:
+        statement = insert(stations).values(station_rows)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=[stations.c.code],
+            set_={column: statement.excluded[column] for column in station_rows[0] if column != "code"},
+        ))
+    known_stations = {row["code"] for row in station_rows} | set(
+        connection.execute(select(stations.c.code)).scalars()
+    )
+    existing: dict[str, str] = {row.id: row.password_hash for row in connection.execute(
+        select(gateways.c.id, gateways.c.password_hash))}
+    accounts = [*gateway_registry.gateways, *gateway_registry.services]
+    for entry in accounts:
+        unknown = [s.code for s in entry.stations if s.code not in known_stations]
+        if unknown:
+            raise SeedError(f"gateway {entry.id} names unknown stations: {', '.join(unknown)}")
+        row = {
+            "id": entry.id,
+            "name": entry.name,
+            "role": entry.role.value,
+            "password_hash": _password_hash(entry, existing.get(entry.id), production=production),
+            "hj212_password_hash": hash_password(entry.hj212_dev_password) if entry.hj212_dev_password else None,
+            "accept_modbus_crc": entry.accept_modbus_crc,
+        }
+        statement = insert(gateways).values(row)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=[gateways.c.id],
+            set_={column: statement.excluded[column] for column in row if column != "id"},
+        ))
+        connection.execute(gateway_stations.delete().where(gateway_stations.c.gateway_id == entry.id))
+        if entry.stations:
+            connection.execute(insert(gateway_stations).values([
+                {"gateway_id": entry.id, "station_code": s.code, "hj212_mn": s.hj212_mn} for s in entry.stations
+            ]))
+    return {"stations": len(station_rows), "accounts": len(accounts)}

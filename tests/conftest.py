@@ -1,0 +1,82 @@
+"""Session fixtures: a private TimescaleDB cluster and a private Mosquitto, both on free ports.
+
+Nothing here touches the services a machine may run on the standard ports. Tests that use
+these fixtures are marked ``integration`` automatically; the rest are fast unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from services.devstack.mosquitto import MosquittoBroker
+from services.devstack.postgres import PostgresCluster
+from services.devstack.processes import private_directory
+from services.ingest.broker_config import acl_file, load_accounts, password_file
+from services.storage.engine import make_engine, upgrade
+from services.storage.seed import load_registry, seed
+
+INTEGRATION_FIXTURES = {"postgres", "engine", "broker", "db", "mqtt_accounts"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def mqtt_accounts() -> dict[str, str]:
+    """Development passwords of every broker account in the seed registry, by account id."""
+    _, gateway_registry = load_registry()
+    return {
+        entry.id: entry.dev_password
+        for entry in [*gateway_registry.gateways, *gateway_registry.services]
+        if entry.dev_password
+    }
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(private_directory("postgres"))
+    cluster.start()
+    upgrade(cluster.url)
+    engine = make_engine(cluster.url)
+    with engine.begin() as connection:
+        seed(connection)
+    engine.dispose()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def engine(postgres: PostgresCluster) -> Iterator[Engine]:
+    engine = make_engine(postgres.url, pool_size=10)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Engine:
+    """The session database with readings, rejects and the recompute queue emptied."""
+    with engine.begin() as connection:
+        connection.execute(text("truncate readings, rejected_messages, recompute_queue"))
+    return engine
+
+
+def start_broker(directory: Path, engine: Engine, *, persistence: bool = True) -> MosquittoBroker:
+    with engine.connect() as connection:
+        accounts = load_accounts(connection)
+    broker = MosquittoBroker(directory, password_file(accounts), acl_file(accounts), persistence=persistence)
+    broker.start()
+    return broker
+
+
+@pytest.fixture(scope="session")
+def broker(engine: Engine) -> Iterator[MosquittoBroker]:
+    broker = start_broker(private_directory("mosquitto"), engine)
+    yield broker
+    broker.destroy()
