@@ -82,5 +82,37 @@ def gateway_passwd(
     typer.echo(f"password of {gateway_id} updated; run `envmon mosquitto-config` and reload Mosquitto")
 
 
+@app.command("ingest")
+def ingest() -> None:
+    """Run the MQTT → TimescaleDB ingest service."""
+    from services.ingest.main import main
+
+    main()
+
+
+@app.command("alerts")
+def alerts() -> None:
+    """Run the KPI and alerts service."""
+    from services.alerts.main import main
+
+    main()
+
+
+@app.command("compensation")
+def compensation() -> None:
+    """Run the eco-compensation service (API and finance pages)."""
+    from services.compensation.main import main
+
+    main()
+
+
+@app.command("hj212-gateway")
+def hj212_gateway() -> None:
+    """Run the HJ 212 TCP gateway for data loggers."""
+    from services.hj212_gateway.main import main
+
+    main()
+
+
 if __name__ == "__main__":
     app()
