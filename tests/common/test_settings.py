@@ -1,0 +1,41 @@
+"""Settings guard rails: driver, MQTT URL and time zone are checked at start-up."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from services.common.mqtt_url import MqttEndpoint
+from services.common.settings import CommonSettings
+
+
+def test_defaults_are_shanghai_and_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ENVMON_DATABASE_URL", "ENVMON_TIMEZONE", "ENVMON_MQTT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = CommonSettings()
+    assert settings.timezone == "Asia/Shanghai"
+    assert settings.database_url.startswith("postgresql+psycopg://")
+
+
+def test_environment_prefix_is_envmon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVMON_MQTT_URL", "mqtt://gw%2Fa:p%40ss@broker:8883")
+    endpoint = CommonSettings().mqtt
+    assert endpoint == MqttEndpoint(host="broker", port=8883, username="gw/a", password="p@ss")
+
+
+def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
+    assert CommonSettings(database_url="postgresql://u@h/db").database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("database_url", "mysql://u@h/db", r"postgresql\+psycopg://"),
+        ("mqtt_url", "http://broker", "mqtt://"),
+        ("mqtt_url", "mqtt://", "no host"),
+        ("timezone", "Mars/Olympus", "unknown time zone"),
+    ],
+)
+def test_bad_settings_fail_at_start_up(field: str, value: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        CommonSettings(**{field: value})
