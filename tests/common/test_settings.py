@@ -38,4 +38,4 @@ def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
 )
 def test_bad_settings_fail_at_start_up(field: str, value: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        CommonSettings(**{field: value})
+        CommonSettings.model_validate({field: value})

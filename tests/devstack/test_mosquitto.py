@@ -6,6 +6,7 @@ import threading
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from services.devstack.mosquitto import MosquittoBroker
@@ -16,7 +17,7 @@ CONNECT_TIMEOUT_SECONDS = 10
 def connect_reason(broker: MosquittoBroker, username: str, password: str) -> ReasonCode:
     outcome: list[ReasonCode] = []
     done = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.username_pw_set(username, password)
 
     def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
