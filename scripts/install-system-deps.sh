@@ -8,7 +8,7 @@ PG_CONFIG="${PG_CONFIG:-$(command -v pg_config || echo /usr/bin/pg_config)}"
 APT_PACKAGES=(
   postgresql postgresql-server-dev-15 cmake dpkg-dev libssl-dev libkrb5-dev
   mosquitto mosquitto-clients prometheus prometheus-alertmanager
-  chromium fonts-noto-cjk fonts-wqy-zenhei docker-compose
+  chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils docker-compose
 )
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

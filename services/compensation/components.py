@@ -1,0 +1,210 @@
+"""The five rule families as pure functions: means in, a signed amount with its full working out.
+
+Positive amounts mean downstream pays upstream. Each result lists its inputs and intermediate values
+so the statement shows the arithmetic; the engine rounds money afterwards, only as the agreement says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
+from typing import Any
+
+from services.compensation.agreements import (
+    Agreement,
+    AttainmentRate,
+    ChangeIndex,
+    ClassStep,
+    Flux,
+    IndexThreshold,
+)
+from services.standards.water import GB3838_2002, Waterbody, classify_section
+
+# Quotients (means, ratios, indices) keep 28 significant digits, rounded half-even.
+DIVISION = Context(prec=28, rounding=ROUND_HALF_EVEN)
+GRAMS_PER_TONNE = Decimal(10) ** 6  # 1 mg/L = 1 g/m³, so t = ΔC × V / 10⁶
+PERCENT = Decimal(100)
+
+Working = dict[str, Any]
+AnyComponent = IndexThreshold | ClassStep | ChangeIndex | Flux | AttainmentRate
+
+
+@dataclass(frozen=True)
+class Means:
+    """Weighted assessment-section means (mg/L) that the components read."""
+
+    period: Mapping[str, Decimal]
+    by_calculation: Mapping[str, Mapping[str, Decimal]]  # calculation period → indicator → mean
+    year_before: Mapping[str, Decimal]
+    volumes: Mapping[str, Decimal]  # calculation period → m³
+    waterbody: Waterbody
+
+
+def divide(numerator: Decimal, denominator: Decimal) -> Decimal:
+    return DIVISION.divide(numerator, denominator)
+
+
+def class_limit(code: str, water_class: int, waterbody: Waterbody) -> Decimal:
+    limits, _minimum = GB3838_2002.limits_of(code, waterbody)
+    return limits[water_class - 1]
+
+
+def target_of(agreement: Agreement, code: str, waterbody: Waterbody) -> Decimal:
+    indicator = agreement.indicator(code)
+    if indicator.target is not None:
+        return indicator.target
+    return class_limit(code, agreement.target_class, waterbody)
+
+
+def section_class(means: Mapping[str, Decimal], waterbody: Waterbody) -> int:
+    return classify_section({c: v for c, v in means.items() if c in GB3838_2002.codes}, waterbody).water_class
+
+
+def clamp(amount: Decimal, cap: Decimal | None) -> Decimal:
+    if cap is None:
+        return amount
+    return max(-cap, min(cap, amount))
+
+
+def index_threshold(component: IndexThreshold, agreement: Agreement, means: Means) -> Working:
+    terms = {}
+    for code, weight in component.weights.items():
+        baseline = agreement.indicator(code).baseline
+        assert baseline is not None  # the agreement validator requires it
+        ratio = divide(means.period[code], baseline)
+        terms[code] = {"C": means.period[code], "C0": baseline, "ratio": ratio, "K": weight, "K_ratio": weight * ratio}
+    weighted = sum((t["K_ratio"] for t in terms.values()), Decimal(0))
+    p_value = component.k0 * weighted
+    band = next(b for b in component.bands if b.upper is None or p_value <= b.upper)
+    return {
+        "formula": "P = K0 × Σ Ki × Ci / Ci0",
+        "inputs": {"K0": component.k0, "terms": terms, "bands": [b.model_dump(mode="json") for b in component.bands]},
+        "intermediates": {"sum_K_ratio": weighted, "P": p_value, "band_upper": band.upper},
+        "amount": band.amount,
+    }
+
+
+def class_step(component: ClassStep, _agreement: Agreement, means: Means) -> Working:
+    water_class = section_class(means.period, means.waterbody)
+    steps = component.baseline_class - water_class
+    raw = steps * component.per_class
+    return {
+        "formula": "(baseline class − class) × amount per class",
+        "inputs": {
+            "means": dict(means.period),
+            "baseline_class": component.baseline_class,
+            "per_class": component.per_class,
+            "cap": component.cap,
+        },
+        "intermediates": {"class": water_class, "steps": steps, "uncapped": raw},
+        "amount": clamp(raw, component.cap),
+    }
+
+
+def _pollution_index(
+    component: ChangeIndex, values: Mapping[str, Decimal], waterbody: Waterbody
+) -> tuple[Decimal, dict[str, Decimal]]:
+    ratios = {c: divide(values[c], class_limit(c, component.limit_class, waterbody)) for c in component.indicators}
+    return divide(sum(ratios.values(), Decimal(0)), Decimal(len(ratios))), ratios
+
+
+def change_index(component: ChangeIndex, _agreement: Agreement, means: Means) -> Working:
+    current, current_ratios = _pollution_index(component, means.period, means.waterbody)
+    before, before_ratios = _pollution_index(component, means.year_before, means.waterbody)
+    if component.basis == "relative_pct":
+        change = divide((before - current) * PERCENT, before)
+    else:
+        change = (before - current) * PERCENT
+    # only whole points are paid: 1.9 points pay 1, −1.9 pay −1
+    points = change.to_integral_value(rounding=ROUND_DOWN)
+    raw = points * component.per_point
+    amount = clamp(raw, component.cap)
+    return {
+        "formula": "index = mean(C / class limit); points = whole(fall of the index) × per point, capped",
+        "inputs": {
+            "indicators": list(component.indicators),
+            "limit_class": component.limit_class,
+            "basis": component.basis,
+            "per_point": component.per_point,
+            "cap": component.cap,
+            "means": {c: means.period[c] for c in component.indicators},
+            "means_year_before": {c: means.year_before[c] for c in component.indicators},
+        },
+        "intermediates": {
+            "ratios": current_ratios,
+            "ratios_year_before": before_ratios,
+            "index": current,
+            "index_year_before": before,
+            "change_points": change,
+            "whole_points": points,
+            "uncapped": raw,
+            "capped": amount != raw,
+        },
+        "amount": amount,
+    }
+
+
+def flux_amount(component: Flux, agreement: Agreement, means: Means) -> Working:
+    periods = {}
+    total = Decimal(0)
+    for label, values in means.by_calculation.items():
+        volume = means.volumes[label]
+        lines = {}
+        for code, price in component.prices.items():
+            excess = values[code] - target_of(agreement, code, means.waterbody)
+            counted = excess if excess > 0 or component.credit_below_target else Decimal(0)
+            tonnes = counted * volume / GRAMS_PER_TONNE
+            money = -tonnes * price  # pollution above target: upstream pays
+            lines[code] = {
+                "C": values[code],
+                "target": target_of(agreement, code, means.waterbody),
+                "excess": excess,
+                "tonnes": tonnes,
+                "price_per_t": price,
+                "amount": money,
+            }
+            total += money
+        periods[label] = {"volume_m3": volume, "indicators": lines}
+    return {
+        "formula": "Σ (C − target) × V / 10⁶ t × price per t; above target upstream pays",
+        "inputs": {
+            "prices": dict(component.prices),
+            "credit_below_target": component.credit_below_target,
+            "volume_source": component.volume_source,
+        },
+        "intermediates": {"periods": periods},
+        "amount": total,
+    }
+
+
+def attainment_rate(component: AttainmentRate, _agreement: Agreement, means: Means) -> Working:
+    classes = {label: section_class(values, means.waterbody) for label, values in means.by_calculation.items()}
+    attained = sum(1 for c in classes.values() if c <= component.target_class)
+    rate = divide(Decimal(attained), Decimal(len(classes)))
+    met = rate >= component.target_rate
+    earned = component.amount * rate if component.prorate else component.amount
+    amount = earned if met else -component.amount
+    return {
+        "formula": "rate = periods meeting the target class / periods; met → amount (× rate), else upstream pays",
+        "inputs": {
+            "target_class": component.target_class,
+            "target_rate": component.target_rate,
+            "amount": component.amount,
+            "prorate": component.prorate,
+        },
+        "intermediates": {"classes": classes, "attained": attained, "periods": len(classes), "rate": rate, "met": met},
+        "amount": amount,
+    }
+
+
+def evaluate(component: AnyComponent, agreement: Agreement, means: Means) -> Working:
+    if isinstance(component, IndexThreshold):
+        return index_threshold(component, agreement, means)
+    if isinstance(component, ClassStep):
+        return class_step(component, agreement, means)
+    if isinstance(component, ChangeIndex):
+        return change_index(component, agreement, means)
+    if isinstance(component, Flux):
+        return flux_amount(component, agreement, means)
+    return attainment_rate(component, agreement, means)

@@ -1,0 +1,105 @@
+"""The compensation tables as SQLAlchemy Core, mirroring migration 0003_compensation."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from services.storage.schema import metadata
+
+agreement_versions = Table(
+    "compensation_agreement_versions",
+    metadata,
+    Column("agreement_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("agreement_id", "version"),
+    UniqueConstraint("agreement_id", "sha256"),
+)
+
+statements = Table(
+    "compensation_statements",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("agreement_id", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("agreement_version", Integer, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("input_sha256", String(64), nullable=False),
+    Column("rule_sha256", String(64), nullable=False),
+    Column("amount", Numeric(18, 2)),
+    Column("reason", Text),
+    Column("approver", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("agreement_id", "period", "revision"),
+    ForeignKeyConstraint(
+        ["agreement_id", "agreement_version"],
+        ["compensation_agreement_versions.agreement_id", "compensation_agreement_versions.version"],
+    ),
+)
+
+statement_events = Table(
+    "compensation_statement_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("statement_id", BigInteger, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("note", Text),
+    ForeignKeyConstraint(["statement_id"], ["compensation_statements.id"]),
+)
+
+principals = Table(
+    "compensation_principals",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("parties", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+tokens = Table(
+    "compensation_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("principal", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["principal"], ["compensation_principals.name"], ondelete="CASCADE"),
+)
+
+audit = Table(
+    "compensation_audit",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", Text, nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("detail", JSONB, nullable=False, server_default="{}"),
+)

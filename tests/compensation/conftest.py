@@ -1,0 +1,100 @@
+"""A migrated database with the shipped agreements loaded and one principal per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, insert, text
+
+from services.compensation import auth
+from services.compensation.access import Role
+from services.compensation.api import create_app
+from services.compensation.main import load_agreements
+from services.compensation.settings import CompensationSettings
+from services.storage.schema import readings
+
+ZONE = ZoneInfo("Asia/Shanghai")
+PASSWORD = "finance-password-1"
+
+
+@dataclass(frozen=True)
+class Keys:
+    admin: str
+    bureau: str
+    finance: str
+    viewer: str
+    keqiao_viewer: str
+
+
+@pytest.fixture
+def compensation_db(db: Engine) -> Engine:
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "truncate compensation_audit, compensation_tokens, compensation_principals, "
+                "compensation_statement_events, compensation_statements, compensation_agreement_versions"
+            )
+        )
+    return db
+
+
+@pytest.fixture
+def settings(compensation_db: Engine) -> CompensationSettings:
+    return CompensationSettings(database_url=compensation_db.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def app(compensation_db: Engine, settings: CompensationSettings) -> FastAPI:
+    load_agreements(compensation_db, settings)
+    return create_app(compensation_db, settings)
+
+
+@pytest.fixture
+def keys(app: FastAPI, compensation_db: Engine) -> Keys:
+    with compensation_db.begin() as conn:
+        made = Keys(
+            admin=auth.create_api_key(conn, "admin", Role.ADMIN),
+            bureau=auth.create_api_key(conn, "bureau-sx", Role.BUREAU),
+            finance=auth.create_api_key(conn, "finance-sx", Role.FINANCE),
+            viewer=auth.create_api_key(conn, "viewer-sx", Role.VIEWER),
+            keqiao_viewer=auth.create_api_key(conn, "viewer-keqiao", Role.VIEWER, ["keqiao"]),
+        )
+        auth.create_user(conn, "finance-user", PASSWORD, Role.FINANCE)
+        auth.create_user(conn, "bureau-user", PASSWORD, Role.BUREAU)
+    return made
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def as_(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def store_monthly(
+    engine: Engine, station: str, year: int, values: dict[str, float], *, source: str = "manual", day: int = 10
+) -> None:
+    """One sample a month per parameter, as a manual or joint laboratory result."""
+    rows = [
+        {
+            "time": datetime(year, month, day, 10, tzinfo=ZONE),
+            "station": station,
+            "parameter": code,
+            "value": value,
+            "flag": "N",
+            "source": source,
+        }
+        for month in range(1, 13)
+        for code, value in values.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(readings), rows)
