@@ -1,0 +1,70 @@
+"""Synthetic gateway traffic for the ingest tests and benchmark: JSON reading sets and a QoS 1 publisher."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from services.common import topics
+from services.common.mqtt_url import MqttEndpoint
+
+# Eight water parameters per message, all inside their physical ranges.
+WATER_VALUES = {"ph": 7.35, "do": 8.12, "codmn": 3.1, "cod": 15.2, "nh3n": 0.41, "tp": 0.12, "tn": 1.8, "temp": 18.5}
+PUBLISH_WINDOW = 1000  # unacked QoS 1 publishes a publisher keeps in flight
+PUBLISH_TIMEOUT_SECONDS = 600.0
+
+
+def water_messages(count: int, *, station: str = "PYJ-JINHUA", start: datetime,
+                   step: timedelta = timedelta(minutes=1)) -> Iterator[tuple[str, bytes]]:
+    """``count`` one-set messages at ``start``, ``start + step``, …; each carries len(WATER_VALUES) readings."""
+    topic = topics.data_topic(station, "water")
+    for index in range(count):
+        moment = (start + index * step).isoformat()
+        yield topic, json.dumps({"time": moment, "values": WATER_VALUES}).encode()
+
+
+def connect(url: str, client_id: str) -> mqtt.Client:
+    endpoint = MqttEndpoint.parse(url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    client.username_pw_set(endpoint.username, endpoint.password)
+    client.max_inflight_messages_set(PUBLISH_WINDOW)
+    client.max_queued_messages_set(0)
+    client.connect(endpoint.host, endpoint.port)
+    client.loop_start()
+    return client
+
+
+def publish_all(url: str, messages: Iterable[tuple[str, bytes]], *, client_id: str = "envmon-test-publisher") -> int:
+    """Publish at QoS 1 and return once the broker acknowledged (accepted) every message."""
+    client = connect(url, client_id)
+    done = threading.Event()
+    pending = 0
+    lock = threading.Lock()
+    published = 0
+
+    def on_publish(*_args: object) -> None:
+        nonlocal pending
+        with lock:
+            pending -= 1
+            if pending == 0:
+                done.set()
+
+    client.on_publish = on_publish
+    try:
+        for topic, payload in messages:
+            with lock:
+                pending += 1
+                done.clear()
+            client.publish(topic, payload, qos=1)
+            published += 1
+        if published and not done.wait(PUBLISH_TIMEOUT_SECONDS):
+            raise TimeoutError(f"the broker did not acknowledge {pending} of {published} messages")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return published

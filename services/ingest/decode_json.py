@@ -1,0 +1,114 @@
+"""JSON payloads on ``envmon/v1/{station}/{kind}``: one reading set, or ``{"readings": [...]}``.
+
+A reading set is ``{"time": "…+08:00", "values": {"ph": 7.35, …}, "flags": {"do": "N"}}``. Values
+must be JSON numbers; they are read as exact decimals, never binary floats. A bad reading set or
+value is rejected on its own and the rest of the message is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from services.ingest.messages import Reading, Reject, RejectReason
+from services.ingest.values import (
+    DEFAULT_FLAG,
+    Invalid,
+    data_flag,
+    finite_number,
+    in_range,
+    not_in_future,
+    parameter_for,
+)
+from services.standards.parameters import Kind
+from services.storage.schema import Source
+
+
+@dataclass(frozen=True, slots=True)
+class JsonContext:
+    station: str
+    kind: Kind
+    gateway: str | None
+    now: datetime
+    max_future: timedelta
+    max_readings: int
+
+
+def _nan_or_infinity(name: str) -> Decimal:
+    return Decimal(name.replace("Infinity", "Inf"))  # kept so the check can name it "not_finite"
+
+
+def load(payload: bytes) -> Any:
+    """Parse with exact decimals; raises Invalid(malformed_json)."""
+    try:
+        return json.loads(payload, parse_float=Decimal, parse_int=Decimal, parse_constant=_nan_or_infinity)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise Invalid(RejectReason.MALFORMED_JSON, f"not valid UTF-8 JSON: {error}") from None
+
+
+def reading_sets(document: Any, max_readings: int) -> list[Any]:
+    """The reading sets of a document; raises Invalid for a wrong overall shape."""
+    if isinstance(document, dict) and "readings" in document:
+        sets = document["readings"]
+        if not isinstance(sets, list) or len(document) != 1:
+            raise Invalid(RejectReason.BAD_SHAPE, '"readings" must be the only key and hold a list')
+        if len(sets) > max_readings:
+            raise Invalid(RejectReason.TOO_MANY_READINGS, f"{len(sets)} reading sets; at most {max_readings}")
+        return sets
+    if isinstance(document, dict):
+        return [document]
+    raise Invalid(RejectReason.BAD_SHAPE, f"expected a JSON object, got {type(document).__name__}")
+
+
+def parse_time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise Invalid(RejectReason.BAD_TIME, f"time must be an ISO 8601 string, got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(RejectReason.BAD_TIME, f"time {value!r} is not ISO 8601") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise Invalid(RejectReason.TIME_WITHOUT_OFFSET, f"time {value!r} has no UTC offset")
+    return moment
+
+
+def _reading_set(item: Any, context: JsonContext) -> tuple[datetime, dict[str, Any], dict[str, Any]]:
+    if not isinstance(item, dict) or set(item) - {"time", "values", "flags"}:
+        raise Invalid(RejectReason.BAD_SHAPE, 'a reading set is an object with "time", "values" and optional "flags"')
+    values, flags = item.get("values"), item.get("flags", {})
+    if not isinstance(values, dict) or not values or not isinstance(flags, dict):
+        raise Invalid(RejectReason.BAD_SHAPE, '"values" must be a non-empty object and "flags" an object')
+    if unknown := set(flags) - set(values):
+        raise Invalid(RejectReason.BAD_SHAPE, f"flags for parameters without a value: {sorted(unknown)}")
+    moment = not_in_future(parse_time(item.get("time")), context.now, context.max_future)
+    return moment, values, flags
+
+
+def _value(code: str, raw: object, flag: object, context: JsonContext, moment: datetime) -> Reading:
+    parameter = parameter_for(code, context.kind)
+    value = in_range(parameter, finite_number(raw, code), code)
+    return Reading(context.station, parameter.code, moment, value, data_flag(flag, code), Source.MQTT_JSON,
+                   context.gateway)
+
+
+def decode_document(document: Any, context: JsonContext) -> Iterator[Reading | Reject]:
+    """Readings and per-reading rejects of a parsed document (whole-message problems raise Invalid)."""
+    sets = reading_sets(document, context.max_readings)
+    batch = "readings" in document
+    for index, item in enumerate(sets):
+        where = index if batch else None
+        part = json.dumps(item, default=str).encode() if batch else None
+        try:
+            moment, values, flags = _reading_set(item, context)
+        except Invalid as invalid:
+            yield Reject(invalid.reason, invalid.detail, context.station, context.gateway, None, where, part)
+            continue
+        for code, raw in values.items():
+            try:
+                yield _value(code, raw, flags.get(code, DEFAULT_FLAG), context, moment)
+            except Invalid as invalid:
+                yield Reject(invalid.reason, invalid.detail, context.station, context.gateway, code, where, part)

@@ -1,0 +1,126 @@
+"""The values that flow through the ingest pipeline: frozen, slotted, no behaviour.
+
+Inbound message → (decode) → :class:`Decoded` (readings, rejects, replies) → (writer) → acked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from services.storage.schema import Source
+
+
+class RejectReason(StrEnum):
+    """Why a message or one reading was refused; stored in rejected_messages.reason.
+
+    A malformed HJ 212 frame is rejected as ``hj212_`` + the codec's reason (:func:`frame_reason`).
+    """
+
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    MALFORMED_JSON = "malformed_json"
+    BAD_SHAPE = "bad_shape"
+    TOO_MANY_READINGS = "too_many_readings"
+    UNKNOWN_TOPIC = "unknown_topic"
+    UNKNOWN_STATION = "unknown_station"
+    WRONG_TOPIC_KIND = "wrong_topic_kind"
+    GATEWAY_NOT_BOUND = "gateway_not_bound"
+    BAD_TIME = "bad_time"
+    TIME_WITHOUT_OFFSET = "time_without_offset"
+    TIME_IN_FUTURE = "time_in_future"
+    UNKNOWN_PARAMETER = "unknown_parameter"
+    WRONG_KIND_PARAMETER = "wrong_kind_parameter"
+    NOT_NUMERIC = "not_numeric"
+    NOT_FINITE = "not_finite"
+    OUT_OF_RANGE = "out_of_range"
+    BAD_FLAG = "bad_flag"
+    MISSING_VALUE = "missing_value"
+    MIN_AVG_MAX_ORDER = "min_avg_max_order"
+    HJ212_UNKNOWN_MN = "hj212_unknown_mn"
+    HJ212_MN_STATION_MISMATCH = "hj212_mn_station_mismatch"
+    HJ212_UNSUPPORTED_COMMAND = "hj212_unsupported_command"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class InboundMessage:
+    """One MQTT PUBLISH as received; ``generation`` is the broker connection it arrived on."""
+
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+    received_at: datetime
+    generation: int
+    correlation_data: bytes | None = None
+    gateway: str | None = None  # the MQTT 5 user property "gateway", when the gateway sends one
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    station: str
+    parameter: str
+    time: datetime
+    value: Decimal
+    flag: str
+    source: Source
+    gateway: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """One refused message, or one refused reading of an otherwise accepted message."""
+
+    reason: str
+    detail: str
+    station: str | None = None
+    gateway: str | None = None
+    parameter: str | None = None
+    index: int | None = None  # position of the reading set in a JSON batch
+    payload: bytes | None = None  # the offending part when not the whole message
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A reply the service publishes once the message it answers is committed."""
+
+    topic: str
+    payload: bytes
+    correlation_data: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    readings: tuple[Reading, ...] = ()
+    rejects: tuple[Reject, ...] = ()
+    replies: tuple[Publication, ...] = ()
+    skipped: bool = False  # one of the platform's own output topics
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    stored: int
+    duplicates: int
+    rejects: int
+    late_days: int = 0
+
+
+@dataclass(slots=True)
+class Batch:
+    """Messages decoded and waiting for one commit (mutable while it fills, then handed over)."""
+
+    entries: list[tuple[InboundMessage, Decoded]] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, message: InboundMessage, decoded: Decoded) -> None:
+        self.entries.append((message, decoded))
+        self.rows += len(decoded.readings) + len(decoded.rejects)
+
+
+HJ212_FRAME_PREFIX = "hj212_"
+
+
+def frame_reason(codec_reason: str) -> str:
+    """``hj212_crc``, ``hj212_length``, … for a frame the HJ 212 codec refused."""
+    return HJ212_FRAME_PREFIX + codec_reason

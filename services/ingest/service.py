@@ -1,0 +1,58 @@
+"""One ingest replica: the broker consumer, the pipeline thread and the writer, started and stopped together."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import structlog
+
+from services.ingest.pipeline import Pipeline
+from services.ingest.registry import RegistryCache
+from services.ingest.settings import IngestSettings
+from services.ingest.writer import Writer
+from services.storage.engine import make_engine
+
+# SIGTERM: give the last batch this long to commit before leaving it unacked for the next run.
+SHUTDOWN_FLUSH_SECONDS = 30.0
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    broker_connected: bool
+    database_connected: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.broker_connected and self.database_connected
+
+
+class IngestService:
+    def __init__(self, settings: IngestSettings) -> None:
+        self._engine = make_engine(settings.database_url, pool_size=1)
+        self._writer = Writer(settings.database_url, zone=settings.timezone, late_after=settings.ingest_late_after)
+        self.pipeline = Pipeline(settings, RegistryCache(self._engine, settings.ingest_registry_refresh), self._writer)
+        self._thread = threading.Thread(target=self.pipeline.run, name="ingest-pipeline", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self.pipeline.consumer.start()
+        log.info("ingest started")
+
+    def health(self) -> Health:
+        return Health(self.pipeline.consumer.connected.is_set(), self.pipeline.database_ok)
+
+    def stop(self, flush_seconds: float = SHUTDOWN_FLUSH_SECONDS) -> None:
+        """Flush, ack, disconnect: stop taking messages, commit and ack what we hold, then leave."""
+        self.pipeline.drain()
+        self._thread.join(flush_seconds)
+        if self._thread.is_alive():
+            log.warning("shutdown flush timed out; the rest stays unacked on the broker")
+            self.pipeline.abandon()
+            self._thread.join()
+        self.pipeline.consumer.stop()
+        self._writer.close()
+        self._engine.dispose()
+        log.info("ingest stopped")

@@ -1,0 +1,33 @@
+"""Fixtures for the ingest tests: settings for one in-process replica on the session database and broker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine
+
+from services.devstack.mosquitto import MosquittoBroker
+from services.devstack.postgres import PostgresCluster
+from services.ingest.settings import IngestSettings
+from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, settings_from
+
+SettingsFactory = Callable[..., IngestSettings]
+TEST_SESSION_EXPIRY_SECONDS = 120
+
+
+@pytest.fixture
+def ingest_settings(postgres: PostgresCluster, broker: MosquittoBroker, db: Engine,
+                    mqtt_accounts: dict[str, str], request: pytest.FixtureRequest) -> SettingsFactory:
+    """Settings for a replica with a client id unique to the test (so no session leaks between tests)."""
+
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", request.node.name)[:40]
+
+    def make(suffix: str = "", **overrides: object) -> IngestSettings:
+        # A share group of its own, so sessions left by earlier tests never take this test's messages.
+        env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT],
+                                 client_id=f"ingest-{name}{suffix}", subscription=f"$share/{name}/envmon/v1/#")
+        return settings_from(env, ingest_session_expiry_seconds=TEST_SESSION_EXPIRY_SECONDS, **overrides)
+
+    return make

@@ -1,0 +1,135 @@
+"""decode(): every reject reason, table-driven, and a 10,000-example property that bad input never escapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.ingest.decode import DecodeLimits, decode
+from services.ingest.messages import InboundMessage, Reading, RejectReason
+from services.ingest.registry import MnBinding, RegistrySnapshot
+from services.standards import hj212
+from services.standards.parameters import Kind
+
+NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+LIMITS = DecodeLimits(max_payload_bytes=4096, max_readings_per_message=3, max_future=timedelta(minutes=10))
+REGISTRY = RegistrySnapshot(
+    station_kinds={"PYJ-JINHUA": Kind.WATER, "AIR-KEQIAO": Kind.AIR},
+    bindings=frozenset({("gw-pyj-jinhua", "PYJ-JINHUA"), ("gw-air-keqiao", "AIR-KEQIAO")}),
+    mns={"330681000000000000000001": MnBinding("PYJ-JINHUA", "gw-pyj-jinhua", accept_modbus_crc=False),
+         "330681000000000000000002": MnBinding("AIR-KEQIAO", "gw-air-keqiao", accept_modbus_crc=False)},
+)
+WATER = "envmon/v1/PYJ-JINHUA/water"
+FRAME_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
+T = "2026-11-27T09:00:00+08:00"
+
+
+def _message(topic: str, payload: bytes, gateway: str | None = None) -> InboundMessage:
+    return InboundMessage(1, 1, topic, payload, NOW, 1, gateway=gateway)
+
+
+def _json(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+def _frame(cn: int = hj212.Command.HOURLY_DATA, mn: str = "330681000000000000000001",
+           values: dict[str, dict[str, str]] | None = None, when: datetime = NOW) -> bytes:
+    return hj212.build(hj212.data_frame(st=21, cn=cn, mn=mn, pw="123456", data_time=when,
+                                        values=values or {"w01001": {"Avg": "7.1"}}))
+
+
+REJECTS: list[tuple[str, str, bytes, str | None]] = [
+    ("payload too large", WATER, b" " * 5000, RejectReason.PAYLOAD_TOO_LARGE),
+    ("malformed json", WATER, b"{", RejectReason.MALFORMED_JSON),
+    ("not utf-8", WATER, b"\xff\xfe", RejectReason.MALFORMED_JSON),
+    ("not an object", WATER, b"[1]", RejectReason.BAD_SHAPE),
+    ("too many readings", WATER, _json({"readings": [{"time": T, "values": {"ph": 7}}] * 4}),
+     RejectReason.TOO_MANY_READINGS),
+    ("unknown topic", "envmon/v1/PYJ-JINHUA/noise", b"{}", RejectReason.UNKNOWN_TOPIC),
+    ("unknown station", "envmon/v1/NOWHERE/water", b"{}", RejectReason.UNKNOWN_STATION),
+    ("wrong topic kind", "envmon/v1/PYJ-JINHUA/air", b"{}", RejectReason.WRONG_TOPIC_KIND),
+    ("bad time", WATER, _json({"time": "yesterday", "values": {"ph": 7}}), RejectReason.BAD_TIME),
+    ("time without offset", WATER, _json({"time": "2026-11-27T09:00:00", "values": {"ph": 7}}),
+     RejectReason.TIME_WITHOUT_OFFSET),
+    ("time in future", WATER, _json({"time": "2026-11-27T09:10:01+08:00", "values": {"ph": 7}}),
+     RejectReason.TIME_IN_FUTURE),
+    ("unknown parameter", WATER, _json({"time": T, "values": {"unobtainium": 1}}), RejectReason.UNKNOWN_PARAMETER),
+    ("wrong-kind parameter", WATER, _json({"time": T, "values": {"pm25": 30}}), RejectReason.WRONG_KIND_PARAMETER),
+    ("non-numeric", WATER, _json({"time": T, "values": {"ph": "7.2"}}), RejectReason.NOT_NUMERIC),
+    ("boolean", WATER, _json({"time": T, "values": {"ph": True}}), RejectReason.NOT_NUMERIC),
+    ("NaN", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": NaN}}', RejectReason.NOT_FINITE),
+    ("infinity", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": -Infinity}}',
+     RejectReason.NOT_FINITE),
+    ("out of range", WATER, _json({"time": T, "values": {"ph": 14.01}}), RejectReason.OUT_OF_RANGE),
+    ("bad flag", WATER, _json({"time": T, "values": {"ph": 7}, "flags": {"ph": "X"}}), RejectReason.BAD_FLAG),
+    ("empty values", WATER, _json({"time": T, "values": {}}), RejectReason.BAD_SHAPE),
+    ("hj212 crc", FRAME_TOPIC, _frame()[:-6] + b"0000\r\n", "hj212_crc"),
+    ("hj212 framing", FRAME_TOPIC, b"hello", "hj212_framing"),
+    ("hj212 unknown MN", FRAME_TOPIC, _frame(mn="3306810000000000000000FF"), RejectReason.HJ212_UNKNOWN_MN),
+    ("hj212 MN of another station", FRAME_TOPIC, _frame(mn="330681000000000000000002"),
+     RejectReason.HJ212_MN_STATION_MISMATCH),
+    ("hj212 unsupported CN", FRAME_TOPIC, _frame(cn=hj212.Command.EQUIPMENT_STATUS),
+     RejectReason.HJ212_UNSUPPORTED_COMMAND),
+    ("hj212 missing Avg", FRAME_TOPIC, _frame(values={"w01001": {"Rtd": "7"}}), RejectReason.MISSING_VALUE),
+    ("hj212 Min above Avg", FRAME_TOPIC, _frame(values={"w01001": {"Min": "8", "Avg": "7"}}),
+     RejectReason.MIN_AVG_MAX_ORDER),
+    ("hj212 Max out of range", FRAME_TOPIC, _frame(values={"w01001": {"Avg": "7", "Max": "15"}}),
+     RejectReason.OUT_OF_RANGE),
+    ("hj212 unknown code", FRAME_TOPIC, _frame(values={"w99999": {"Avg": "1"}}), RejectReason.UNKNOWN_PARAMETER),
+    ("hj212 future", FRAME_TOPIC, _frame(when=NOW + timedelta(minutes=11)), RejectReason.TIME_IN_FUTURE),
+]
+
+
+@pytest.mark.parametrize(("topic", "payload", "reason"), [case[1:] for case in REJECTS],
+                         ids=[case[0] for case in REJECTS])
+def test_each_reject_reason(topic: str, payload: bytes, reason: str) -> None:
+    decoded = decode(_message(topic, payload), REGISTRY, NOW, LIMITS)
+    assert decoded.readings == ()
+    assert [r.reason for r in decoded.rejects] == [reason]
+    if not topic.endswith("hj212"):  # JSON gateways hear about every refusal on their rejects topic
+        assert bool(decoded.replies) == (reason != RejectReason.UNKNOWN_TOPIC)
+
+
+def test_gateway_property_must_be_bound_to_the_station() -> None:
+    payload = _json({"time": T, "values": {"ph": 7}})
+    assert decode(_message(WATER, payload, "gw-pyj-jinhua"), REGISTRY, NOW, LIMITS).readings
+    refused = decode(_message(WATER, payload, "gw-air-keqiao"), REGISTRY, NOW, LIMITS)
+    assert [r.reason for r in refused.rejects] == [RejectReason.GATEWAY_NOT_BOUND]
+
+
+def test_realtime_frame_stores_rtd_with_its_own_flag() -> None:
+    payload = _frame(cn=hj212.Command.REALTIME_DATA, values={"w01001": {"Rtd": "7.25", "Flag": "D"},
+                                                            "w01009": {"Rtd": "8"}})
+    decoded = decode(_message(FRAME_TOPIC, payload), REGISTRY, NOW, LIMITS)
+    assert [(r.parameter, str(r.value), r.flag) for r in decoded.readings] == [("ph", "7.25", "D"), ("do", "8", "N")]
+    assert decoded.replies and decoded.replies[0].topic == "envmon/v1/PYJ-JINHUA/hj212/reply"
+
+
+def test_platform_outputs_are_skipped() -> None:
+    assert decode(_message("envmon/v1/PYJ-JINHUA/rejects", b"x"), REGISTRY, NOW, LIMITS).skipped
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+bad_documents = st.one_of(
+    st.binary(max_size=64),
+    json_values.map(_json),
+    st.fixed_dictionaries({"time": st.text(max_size=30) | st.just(T), "values": st.dictionaries(
+        st.sampled_from(["ph", "do", "pm25", "x", "tp"]), json_values, max_size=3)}).map(_json),
+)
+
+
+@settings(max_examples=10_000, deadline=None)
+@given(payload=bad_documents, frame=st.booleans())
+def test_arbitrary_payloads_never_raise_and_every_refusal_has_a_reason(payload: bytes, frame: bool) -> None:
+    decoded = decode(_message(FRAME_TOPIC if frame else WATER, payload), REGISTRY, NOW, LIMITS)
+    assert all(isinstance(r, Reading) and r.parameter in {"ph", "do", "tp"} for r in decoded.readings)
+    assert decoded.readings or decoded.rejects
+    assert all(r.reason and r.detail for r in decoded.rejects)

@@ -1,0 +1,143 @@
+"""Faults with real components: kill -9, database outage, broker restart, two replicas, broker ACL."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import Engine
+
+from services.devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
+from services.devstack.mosquitto import MosquittoBroker
+from services.devstack.postgres import PostgresCluster
+from services.devstack.processes import port_accepts, private_directory
+from services.storage.engine import make_engine, upgrade
+from services.storage.seed import seed
+from tests.conftest import start_broker
+from tests.ingest.conftest import SettingsFactory
+from tests.ingest.support import (
+    INGEST_ACCOUNT,
+    ingest_environment,
+    reading_count,
+    running,
+    subprocess_ingest,
+    wait_for,
+    wait_for_rows,
+)
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+GATEWAY = "gw-pyj-jinhua"
+DATABASE_OUTAGE_SECONDS = 30
+
+
+@pytest.fixture
+def private_db() -> Iterator[tuple[PostgresCluster, Engine]]:
+    cluster = PostgresCluster(private_directory("ingest-pg"))
+    cluster.start()
+    upgrade(cluster.url)
+    engine = make_engine(cluster.url)
+    with engine.begin() as connection:
+        seed(connection)
+    yield cluster, engine
+    engine.dispose()
+    cluster.destroy()
+
+
+def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
+        postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
+    env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-kill9",
+                             subscription="$share/kill9/envmon/v1/#")
+    expected = 3000 * len(WATER_VALUES)
+    with subprocess_ingest(env) as process:
+        wait_for(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "the subprocess to start", 30)
+        publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), water_messages(3000, start=START))
+        wait_for(lambda: reading_count(db) > 0, "the first rows")
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert reading_count(db) < expected  # killed mid-drain
+    with subprocess_ingest(env):
+        wait_for_rows(db, expected)
+        time.sleep(1)
+    assert reading_count(db) == expected
+
+
+def test_database_outage_mid_stream_loses_nothing(
+        private_db: tuple[PostgresCluster, Engine], broker: MosquittoBroker, ingest_settings: SettingsFactory,
+        mqtt_accounts: dict[str, str]) -> None:
+    cluster, engine = private_db
+    url = broker.url(GATEWAY, mqtt_accounts[GATEWAY])
+    settings = ingest_settings(database_url=cluster.url)
+    with running(settings) as service:
+        publish_all(url, water_messages(500, start=START))
+        wait_for_rows(engine, 500 * len(WATER_VALUES))
+        cluster.stop()
+        publish_all(url, water_messages(1500, start=START + timedelta(days=30)))
+        time.sleep(DATABASE_OUTAGE_SECONDS)
+        assert not service.health().database_connected
+        cluster.start()
+        wait_for_rows(engine, 2000 * len(WATER_VALUES))
+    assert reading_count(engine) == 2000 * len(WATER_VALUES)
+
+
+@pytest.mark.xfail(reason="OPEN DEFECT: after a broker restart with ingest connected, the backlog is not fully "
+                          "stored within 90 s; under investigation (see the ingest report)", strict=False)
+def test_broker_restart_keeps_what_it_accepted(db: Engine, ingest_settings: SettingsFactory,
+                                               mqtt_accounts: dict[str, str]) -> None:
+    private = start_broker(private_directory("ingest-mqtt"), db, persistence=True)
+    try:
+        settings = ingest_settings(mqtt_url=private.url(INGEST_ACCOUNT, mqtt_accounts[INGEST_ACCOUNT]))
+        url = private.url(GATEWAY, mqtt_accounts[GATEWAY])
+        with running(settings):
+            pass  # the persistent session exists; the service is now offline
+        publish_all(url, water_messages(1000, start=START))
+        private.stop()  # SIGTERM: Mosquitto writes its store
+        private.start()
+        with running(settings):
+            publish_all(url, water_messages(500, start=START + timedelta(days=30)))
+            private.stop()
+            private.start()
+            publish_all(url, water_messages(500, start=START + timedelta(days=60)))
+            wait_for_rows(db, 2000 * len(WATER_VALUES))
+        assert reading_count(db) == 2000 * len(WATER_VALUES)
+    finally:
+        private.destroy()
+
+
+def test_two_replicas_share_the_stream_without_loss_or_duplicates(
+        ingest_settings: SettingsFactory, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
+    with running(ingest_settings("-a")) as first, running(ingest_settings("-b")) as second:
+        publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), water_messages(2000, start=START))
+        wait_for_rows(db, 2000 * len(WATER_VALUES))
+        time.sleep(0.5)
+    stored = [replica.pipeline.metrics.stored._value.get() for replica in (first, second)]
+    duplicates = [replica.pipeline.metrics.duplicates._value.get() for replica in (first, second)]
+    assert all(count > 0 for count in stored)
+    assert sum(stored) == reading_count(db) == 2000 * len(WATER_VALUES)
+    assert duplicates == [0, 0]
+
+
+def test_broker_refuses_a_gateway_publishing_for_another_gateways_station(
+        broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> None:
+    own = connect(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), "acl-test")
+    spy = connect(broker.url(INGEST_ACCOUNT, mqtt_accounts[INGEST_ACCOUNT]), "acl-spy")
+    seen: list[str] = []
+    spy.on_message = lambda _c, _u, message: seen.append(message.topic)
+    spy.subscribe("envmon/v1/+/water", qos=1)
+    time.sleep(0.5)
+    codes: dict[str, int] = {}
+    own.on_publish = lambda _c, _u, mid, reason, _p: codes.__setitem__(str(mid), reason.value)
+    foreign = own.publish("envmon/v1/PYJ-ANHUA/water", b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7}}',
+                          qos=1)
+    mine = own.publish("envmon/v1/PYJ-JINHUA/water", b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7}}',
+                       qos=1)
+    mine.wait_for_publish(10)
+    foreign.wait_for_publish(10)
+    time.sleep(0.5)
+    for client in (own, spy):
+        client.disconnect()
+    assert seen == ["envmon/v1/PYJ-JINHUA/water"]
+    assert codes[str(foreign.mid)] == mqtt.MQTT_ERR_SUCCESS or codes[str(foreign.mid)] >= 0x80
