@@ -24,3 +24,10 @@ test-unit: deps
 
 test-integration: deps
 	uv run pytest -m integration $(PYTEST_ARGS)
+
+# The whole platform locally, without Docker (docs/running.md). ENVMON_RUN_DIR, ENVMON_RUN_PG_PORT … configure it.
+run: deps
+	bash scripts/run-local.sh
+
+stop:
+	bash scripts/stop-local.sh

@@ -10,12 +10,16 @@ import typer
 from services.common.credentials import hash_password
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
+from services.grafana.cli import grafana_app
+from simulators.cli import simulate_app
 
 app = typer.Typer(help="envmon: Shaoxing–Hangzhou environmental monitoring platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and registry.", no_args_is_help=True)
 gateway_app = typer.Typer(help="Gateway accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(gateway_app, name="gateway")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(grafana_app, name="grafana")
 
 
 def _settings() -> CommonSettings:

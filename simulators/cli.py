@@ -1,0 +1,166 @@
+"""``envmon simulate``: gateway simulators for the registry's stations (see docs/simulators.md)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from services.common.logging import configure_logging
+from simulators.faults import Faults, OfflineWindow
+from simulators.messages import Format
+from simulators.plan import CrcChoice, PlanConfig, plan
+from simulators.runner import SendReport, realtime, replay, send_all, utc_now
+from simulators.settings import SimulatorSettings
+from simulators.stations import GatewaySpec, load_gateways, select_gateways
+from simulators.transports import MqttTransport, TcpTransport, Transport, wait_for_ready
+
+simulate_app = typer.Typer(help="Gateway simulators: realistic readings over MQTT (or HJ 212 over TCP).",
+                           no_args_is_help=True)
+
+
+class TransportKind(StrEnum):
+    MQTT = "mqtt"
+    TCP = "tcp"
+
+
+@dataclass
+class _Run:
+    settings: SimulatorSettings
+    config: PlanConfig
+    gateways: tuple[GatewaySpec, ...]
+    transport_kind: TransportKind
+
+    def transport(self) -> Transport:
+        if self.transport_kind is TransportKind.TCP:
+            return TcpTransport(self.settings.hj212_host, self.settings.hj212_tcp_port)
+        return MqttTransport(self.settings.mqtt, self.gateways)
+
+
+def _offline(spec: str, now: datetime) -> OfflineWindow:
+    """``GATEWAY:HOURS_AGO:HOURS``: the gateway went down HOURS_AGO hours ago for HOURS hours."""
+    try:
+        gateway, ago, hours = spec.split(":")
+        start = now - timedelta(hours=float(ago))
+        return OfflineWindow(gateway, start, start + timedelta(hours=float(hours)))
+    except ValueError:
+        raise typer.BadParameter(f"--offline takes GATEWAY:HOURS_AGO:HOURS, got {spec!r}") from None
+
+
+@simulate_app.callback()
+def options(
+    context: typer.Context,
+    station: Annotated[list[str] | None, typer.Option(help="Gateway id or station code (repeatable).")] = None,
+    format_: Annotated[Format | None, typer.Option("--format", help="json or hj212 (ENVMON_SIMULATE_FORMAT).")] = None,
+    crc: Annotated[CrcChoice | None, typer.Option(help="HJ 212 CRC: standard, modbus, or registry.")] = None,
+    transport: Annotated[TransportKind, typer.Option(help="mqtt, or tcp to the HJ 212 gateway.")] = TransportKind.MQTT,
+    seed: Annotated[int | None, typer.Option(help="Seed; same seed, same values (ENVMON_SIMULATE_SEED).")] = None,
+    over_range: Annotated[float, typer.Option(help="Share of values flagged T (over range).")] = 0.0,
+    fault: Annotated[float, typer.Option(help="Share of values flagged D (instrument fault).")] = 0.0,
+    duplicates: Annotated[float, typer.Option(help="Share of messages sent twice.")] = 0.0,
+    late: Annotated[float, typer.Option(help="Share of messages sent late.")] = 0.0,
+    late_hours: Annotated[float, typer.Option(help="How late a late message is.")] = 6.0,
+    malformed: Annotated[float, typer.Option(help="Share of messages garbled.")] = 0.0,
+    offline: Annotated[list[str] | None, typer.Option(help="GATEWAY:HOURS_AGO:HOURS offline, then catch up.")] = None,
+    wait_for: Annotated[list[str] | None, typer.Option(help="URL that must answer 200 first (e.g. ingest /readyz).")]
+    = None,
+) -> None:
+    settings = SimulatorSettings()
+    configure_logging(settings.log_level)
+    for url in wait_for or []:
+        wait_for_ready(url)
+    now = utc_now()
+    faults = Faults(over_range_rate=over_range, fault_rate=fault, duplicate_rate=duplicates, late_rate=late,
+                    late_by=timedelta(hours=late_hours), malformed_rate=malformed,
+                    offline=tuple(_offline(spec, now) for spec in offline or []))
+    chosen_format = format_ or settings.simulate_format
+    if transport is TransportKind.TCP and chosen_format is not Format.HJ212:
+        raise typer.BadParameter("--transport tcp sends HJ 212 frames; add --format hj212")
+    config = PlanConfig(seed=settings.simulate_seed if seed is None else seed, format=chosen_format,
+                        crc=crc or settings.simulate_crc, faults=faults)
+    context.obj = _Run(settings, config, select_gateways(load_gateways(), station or []), transport)
+
+
+def _report(report: SendReport) -> None:
+    typer.echo(f"sent {report.messages} messages ({report.readings} readings) in {report.seconds:.1f} s "
+               f"({report.messages_per_second:.0f} messages/s)")
+
+
+def _live(run: _Run, since: datetime) -> None:
+    stop = threading.Event()
+    for received in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(received, lambda *_: stop.set())
+    transport = run.transport()
+    try:
+        sent = realtime(run.config, run.gateways, transport, stop, since=since)
+    finally:
+        transport.close()
+    typer.echo(f"stopped after {sent} real-time messages")
+
+
+@simulate_app.command("replay")
+def replay_command(
+    context: typer.Context,
+    start: Annotated[datetime, typer.Option(help="Period start (ISO 8601 with offset, e.g. 2025-01-01T00:00+08:00).")],
+    end: Annotated[datetime, typer.Option(help="Period end (exclusive).")],
+) -> None:
+    """Backfill a past period as fast as the broker takes it, in JSON batches."""
+    run: _Run = context.obj
+    if start.utcoffset() is None or end.utcoffset() is None:
+        raise typer.BadParameter("give --start and --end with a UTC offset, e.g. +08:00")
+    transport = run.transport()
+    try:
+        _report(replay(_batched(run.config), run.gateways, start, end, transport))
+    finally:
+        transport.close()
+
+
+def _batched(config: PlanConfig) -> PlanConfig:
+    # HJ 212 loggers resend history frame by frame; JSON gateways use the batch form.
+    return replace(config, batch=True)
+
+
+@simulate_app.command("live")
+def live_command(context: typer.Context) -> None:
+    """Send each station's readings as their slots come due, until stopped (SIGTERM/SIGINT)."""
+    _live(context.obj, utc_now())
+
+
+@simulate_app.command("backfill")
+def backfill_command(
+    context: typer.Context,
+    days: Annotated[int | None, typer.Option(help="How many days back (ENVMON_SIMULATE_BACKFILL_DAYS).")] = None,
+    then_live: Annotated[bool, typer.Option(help="Continue in real time after the backfill.")] = False,
+) -> None:
+    """Backfill the last DAYS days quickly; with --then-live, keep running in real time."""
+    run: _Run = context.obj
+    now = utc_now()
+    start = now - timedelta(days=days or run.settings.simulate_backfill_days)
+    transport = run.transport()
+    try:
+        _report(replay(_batched(run.config), run.gateways, start, now, transport))
+    finally:
+        transport.close()
+    if then_live:
+        _live(run, now)
+
+
+@simulate_app.command("load")
+def load_command(
+    context: typer.Context,
+    days: Annotated[int, typer.Option(help="Days of single-sample messages to send, as fast as possible.")] = 30,
+) -> None:
+    """Load mode for benchmarks: one message per sample (no batching) for DAYS days, as fast as possible."""
+    run: _Run = context.obj
+    end = utc_now().replace(minute=0, second=0, microsecond=0)
+    messages = plan(run.config, run.gateways, end - timedelta(days=days), end)
+    transport = run.transport()
+    try:
+        _report(send_all(messages, transport))
+    finally:
+        transport.close()

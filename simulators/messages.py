@@ -1,0 +1,110 @@
+"""Encoding samples as what gateways send: JSON (one sample or a batch) and HJ 212 frames."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from services.common.topics import data_topic, hj212_topic
+from services.standards import hj212
+from services.standards.parameters import PARAMETERS, Kind
+from simulators.stations import GatewaySpec, StationSpec
+from simulators.values import SHANGHAI, Sample
+
+# The ingest contract's limit for one {"readings": [...]} message.
+MAX_BATCH_READINGS = 10_000
+SYSTEM_CODES = {Kind.WATER: hj212.SystemCode.SURFACE_WATER, Kind.AIR: hj212.SystemCode.AIR_QUALITY}
+
+
+class Format(StrEnum):
+    JSON = "json"
+    HJ212 = "hj212"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One MQTT publish (or one TCP write, for HJ 212) by a gateway, due at ``due`` (simulated time)."""
+
+    gateway: str
+    station: str
+    topic: str
+    payload: bytes
+    due: datetime
+    readings: int
+    note: str = ""
+
+
+def _entry(item: Sample) -> dict[str, object]:
+    flags = {p: f for p, f in item.flags.items() if f != "N"}
+    entry: dict[str, object] = {
+        "time": item.time.astimezone(SHANGHAI).isoformat(),
+        "values": {p: float(v) for p, v in item.values.items()},  # few digits: the float repr is exact
+    }
+    if flags:
+        entry["flags"] = flags
+    return entry
+
+
+def json_message(gateway: str, item: Sample, due: datetime) -> Message:
+    payload = json.dumps(_entry(item), ensure_ascii=False).encode()
+    return Message(gateway, item.station, data_topic(item.station, item.kind.value), payload, due, len(item.values))
+
+
+def json_batches(gateway: str, items: Sequence[Sample], due: datetime,
+                 max_readings: int = MAX_BATCH_READINGS) -> list[Message]:
+    """``{"readings": [...]}`` messages of one station, each under ``max_readings`` values."""
+    messages: list[Message] = []
+    chunk: list[Sample] = []
+    count = 0
+
+    def flush() -> None:
+        nonlocal chunk, count
+        if chunk:
+            payload = json.dumps({"readings": [_entry(i) for i in chunk]}, ensure_ascii=False).encode()
+            topic = data_topic(chunk[0].station, chunk[0].kind.value)
+            messages.append(Message(gateway, chunk[0].station, topic, payload, due, count))
+        chunk, count = [], 0
+
+    for item in items:
+        if count + len(item.values) > max_readings:
+            flush()
+        chunk.append(item)
+        count += len(item.values)
+    flush()
+    return messages
+
+
+def supports_hj212(spec: StationSpec) -> bool:
+    return spec.kind in SYSTEM_CODES and spec.hj212_mn is not None
+
+
+def hj212_frame(gateway: GatewaySpec, spec: StationSpec, item: Sample, *,
+                crc_variant: hj212.CrcVariant = hj212.CrcVariant.STANDARD) -> bytes:
+    """An hourly-data upload (CN 2061) with each factor's Avg and Flag."""
+    if not supports_hj212(spec) or gateway.hj212_password is None or spec.hj212_mn is None:
+        raise ValueError(f"station {spec.code} has no HJ 212 identity (MN and password) in the registry")
+    values: dict[str, dict[str, Decimal | str]] = {
+        code: {"Avg": value, "Flag": item.flags.get(parameter, "N")}
+        for parameter, value in item.values.items()
+        if (code := PARAMETERS[parameter].hj212_code) is not None
+    }
+    frame = hj212.data_frame(
+        st=SYSTEM_CODES[spec.kind], cn=hj212.Command.HOURLY_DATA, mn=spec.hj212_mn, pw=gateway.hj212_password,
+        data_time=item.time.astimezone(SHANGHAI), values=values, qn=qn_for(item.time),
+    )
+    return hj212.build(frame, crc_variant=crc_variant)
+
+
+def qn_for(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return local.strftime("%Y%m%d%H%M%S") + f"{local.microsecond // 1000:03d}"
+
+
+def hj212_message(gateway: GatewaySpec, spec: StationSpec, item: Sample, due: datetime,
+                  crc_variant: hj212.CrcVariant) -> Message:
+    payload = hj212_frame(gateway, spec, item, crc_variant=crc_variant)
+    return Message(gateway.id, spec.code, hj212_topic(spec.code), payload, due, len(item.values))

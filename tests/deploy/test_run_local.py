@@ -1,0 +1,73 @@
+"""`make run` in miniature: scripts/run-local.sh on free ports in a private folder, then scripts/stop-local.sh.
+
+Slow (about a minute): it starts the whole stack from scratch, as a newcomer's first `make run` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from services.devstack.localstack import Ports, stack_pids
+from services.devstack.processes import free_port, private_directory
+
+REPO = Path(__file__).resolve().parents[2]
+KPI_WAIT_SECONDS = 120
+POLL_SECONDS = 2
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def run_dir() -> Iterator[Path]:
+    directory = private_directory("run")
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _environment(run_dir: Path) -> tuple[dict[str, str], Ports]:
+    ports = Ports(*(free_port() for _ in range(len(Ports.__dataclass_fields__))))
+    names = {"postgres": "PG"}
+    environment = {**os.environ, "ENVMON_RUN_DIR": str(run_dir)}
+    environment.update({f"ENVMON_RUN_{names.get(name, name.upper())}_PORT": str(getattr(ports, name))
+                        for name in Ports.__dataclass_fields__})
+    return environment, ports
+
+
+def _kpis_have_content(ports: Ports) -> bool:
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    base = f"http://127.0.0.1:{ports.alerts}"
+    try:
+        water = httpx.get(f"{base}/v1/kpi/water", params={"period": f"{now:%Y-%m}"}, timeout=5)
+        air = httpx.get(f"{base}/v1/kpi/air", params={"year": now.year}, timeout=5)
+    except httpx.HTTPError:
+        return False
+    return water.status_code == 200 and bool(water.json()["sections"]) and air.status_code == 200
+
+
+def test_make_run_brings_up_the_stack_with_content_and_make_stop_leaves_nothing(run_dir: Path) -> None:
+    environment, ports = _environment(run_dir)
+    started = subprocess.run(["bash", str(REPO / "scripts" / "run-local.sh")], env=environment, cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"http://127.0.0.1:{ports.alerts}/v1/kpi/water" in started.stdout
+        deadline = time.monotonic() + KPI_WAIT_SECONDS
+        while not _kpis_have_content(ports):
+            assert time.monotonic() < deadline, (run_dir / "logs" / "honcho.log").read_text()[-5000:]
+            time.sleep(POLL_SECONDS)
+    finally:
+        stopped = subprocess.run(["bash", str(REPO / "scripts" / "stop-local.sh")], env=environment, cwd=REPO,
+                                 capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert stack_pids(run_dir) == []
+    assert not (run_dir / "honcho.pid").exists()
