@@ -1,0 +1,38 @@
+"""The inputs every computation of one cycle shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from services.alerts.periods import day_end, day_start, local_today
+from services.alerts.registry import Registry
+
+
+@dataclass(frozen=True)
+class Computation:
+    connection: Connection
+    registry: Registry
+    zone: ZoneInfo
+    now: datetime
+    share_control_levels: tuple[str, ...] = ("national", "provincial")
+    programme_days: int = 7
+    silent_after: timedelta = timedelta(hours=2)
+
+    @property
+    def today(self) -> date:
+        return local_today(self.now, self.zone)
+
+    @property
+    def yesterday(self) -> date:
+        return self.today - timedelta(days=1)
+
+    def bounds(self, first: date, last: date) -> dict[str, object]:
+        """SQL parameters for the local days first..last inclusive."""
+        return {
+            "start": day_start(first, self.zone), "end": day_end(last, self.zone),
+            "first": first, "last": last, "tz": self.zone.key, "now": self.now,
+        }

@@ -1,0 +1,61 @@
+"""The alert state machine, pure: pending → firing → resolved, with hysteresis and a minimum duration.
+
+- Nothing or resolved: the value enters (past ``enter``) → pending; firing at once when the rule
+  has no minimum duration.
+- Pending: the value leaves (past ``exit``) → resolved without having fired; held for
+  ``for_duration`` → firing. Between exit and enter it stays pending (hysteresis).
+- Firing: only a value past ``exit`` resolves it, so a value oscillating between exit and enter
+  cannot flap.
+- No value this cycle (subject without data): the state is held; a missing figure is no evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from services.alerts.rules import Rule
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    state: State
+    value: Decimal | None
+    pending_since: datetime | None = None
+    fired_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+def fingerprint(rule_name: str, subject: str) -> str:
+    return hashlib.sha256(f"{rule_name}\0{subject}".encode()).hexdigest()[:32]
+
+
+def step(rule: Rule, previous: AlertState | None, value: Decimal | None, now: datetime) -> AlertState | None:
+    """The next state; None while a subject has never entered."""
+    if value is None:
+        return previous
+    if previous is None or previous.state is State.RESOLVED:
+        if not rule.entered(value):
+            return None if previous is None else replace(previous, value=value)
+        pending = AlertState(State.PENDING, value, pending_since=now)
+        return _fire(pending, now) if rule.for_duration.total_seconds() == 0 else pending
+    if rule.exited(value):
+        return replace(previous, state=State.RESOLVED, value=value, resolved_at=now)
+    current = replace(previous, value=value)
+    if current.state is State.PENDING and current.pending_since is not None \
+            and now - current.pending_since >= rule.for_duration:
+        return _fire(current, now)
+    return current
+
+
+def _fire(state: AlertState, now: datetime) -> AlertState:
+    return replace(state, state=State.FIRING, fired_at=now, resolved_at=None)

@@ -1,0 +1,86 @@
+"""Calendar periods in local time (Asia/Shanghai): days, months (``2026-10``) and years (``2026``)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# Consecutive days are recomputed in chunks of at most this many, bounding memory per query.
+MAX_DAYS_PER_CHUNK = 31
+
+_PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A calendar month, or a calendar year (whose figures are year-to-date until it ends)."""
+
+    year: int
+    month: int | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> Period:
+        match = _PERIOD.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"period {value!r} must be a year (2026) or a month (2026-10)")
+        year, month = int(match["year"]), match["month"]
+        if not 1900 <= year <= 2999:
+            raise ValueError(f"period {value!r}: year {year} is out of range")
+        if month is not None and not 1 <= int(month) <= 12:
+            raise ValueError(f"period {value!r}: month {month} must be 01..12")
+        return cls(year, None if month is None else int(month))
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month or 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        if self.month is None:
+            return date(self.year, 12, 31)
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def through(self, as_of: date) -> date:
+        """The last day with figures: the period's end, or ``as_of`` while the period runs."""
+        return min(self.last_day, as_of)
+
+
+def local_today(now: datetime, zone: ZoneInfo) -> date:
+    return now.astimezone(zone).date()
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def day_end(day: date, zone: ZoneInfo) -> datetime:
+    return day_start(day + timedelta(days=1), zone)
+
+
+def chunks(days: Iterable[date], max_days: int = MAX_DAYS_PER_CHUNK) -> list[tuple[date, date]]:
+    """Inclusive ranges of consecutive days, each at most ``max_days`` long."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if ranges and day == ranges[-1][1] + timedelta(days=1) and (day - ranges[-1][0]).days < max_days:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def same_day_last_year(day: date) -> date:
+    """The same calendar day a year earlier; 29 February maps to 28 February."""
+    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else \
+        day.replace(year=day.year - 1)
+
+
+def months_of(days: Iterable[date]) -> set[Period]:
+    return {Period(d.year, d.month) for d in days}

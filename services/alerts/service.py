@@ -1,0 +1,102 @@
+"""The alerts cycle: recompute figures, evaluate rules, deliver to Alertmanager, publish MQTT snapshots."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import Connection, Engine, func, select
+
+from services.alerts.alert_store import Transition, evaluate
+from services.alerts.context import Computation
+from services.alerts.delivery import Alertmanager, deliver_outbox, resend_firing
+from services.alerts.metrics import metric_parameters, read_metrics
+from services.alerts.mqtt_publisher import SnapshotPublisher, snapshots
+from services.alerts.recompute import CycleReport, run_cycle
+from services.alerts.registry import load_registry
+from services.alerts.rules import Rule
+from services.alerts.settings import AlertsSettings
+from services.alerts.tables import alert_outbox, alert_states
+
+log = structlog.get_logger(__name__)
+
+CYCLES = Counter("envmon_alerts_cycles_total", "Compute cycles run", ["outcome"])
+CYCLE_SECONDS = Histogram("envmon_alerts_cycle_seconds", "Duration of one compute cycle")
+ALERTS = Gauge("envmon_alerts_states", "Alert states by state", ["state"])
+OUTBOX_PENDING = Gauge("envmon_alerts_outbox_pending", "Outbox rows not yet delivered to Alertmanager")
+DELIVERED = Counter("envmon_alerts_delivered_total", "Outbox rows delivered to Alertmanager")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AlertsService:
+    engine: Engine
+    settings: AlertsSettings
+    rules: Sequence[Rule]
+    alertmanager: Alertmanager
+    publisher: SnapshotPublisher | None = None
+    clock: Callable[[], datetime] = utc_now
+    last_resend: float = field(default=float("-inf"))
+
+    def computation(self, connection: Connection, now: datetime) -> Computation:
+        settings = self.settings
+        registry = load_registry(connection, city=settings.alerts_city,
+                                 city_control_levels=settings.alerts_city_control_levels)
+        return Computation(connection, registry, settings.zone, now,
+                           share_control_levels=settings.alerts_share_control_levels,
+                           programme_days=settings.alerts_programme_days,
+                           silent_after=timedelta(minutes=settings.alerts_silent_after_minutes))
+
+    def compute_and_evaluate(self, now: datetime) -> tuple[CycleReport, list[Transition]]:
+        with self.engine.begin() as connection:
+            job = self.computation(connection, now)
+            report = run_cycle(job)
+            params = metric_parameters(job, timedelta(minutes=self.settings.alerts_flag_window_minutes))
+            values = read_metrics(connection, {rule.metric for rule in self.rules}, params)
+            transitions = evaluate(connection, self.rules, values, now, self.settings.alerts_public_url)
+        return report, transitions
+
+    def deliver(self, now: datetime) -> None:
+        DELIVERED.inc(deliver_outbox(self.engine, self.alertmanager))
+        if time.monotonic() - self.last_resend >= self.settings.alerts_resend_seconds:
+            resend_firing(self.engine, self.alertmanager, self.settings.alerts_public_url)
+            self.last_resend = time.monotonic()
+        if self.publisher is not None:
+            keep = timedelta(hours=self.settings.alerts_snapshot_keep_resolved_hours)
+            with self.engine.connect() as connection:
+                self.publisher.publish(snapshots(connection, now, keep))
+
+    def observe(self) -> None:
+        with self.engine.connect() as connection:
+            counts: dict[str, int] = dict(connection.execute(
+                select(alert_states.c.state, func.count()).group_by(alert_states.c.state)).all())
+            pending = connection.execute(
+                select(func.count()).select_from(alert_outbox).where(alert_outbox.c.delivered_at.is_(None))
+            ).scalar_one()
+        for state in ("pending", "firing", "resolved"):
+            ALERTS.labels(state).set(counts.get(state, 0))
+        OUTBOX_PENDING.set(pending)
+
+    def cycle(self) -> list[Transition]:
+        """One full cycle; errors are logged and counted, never raised (the loop goes on)."""
+        now = self.clock()
+        started = time.perf_counter()
+        try:
+            report, transitions = self.compute_and_evaluate(now)
+            self.deliver(now)
+            self.observe()
+        except Exception:
+            CYCLES.labels("error").inc()
+            log.exception("alerts cycle failed")
+            return []
+        CYCLES.labels("ok").inc()
+        CYCLE_SECONDS.observe(time.perf_counter() - started)
+        log.info("alerts cycle", days=len(report.days), queued=report.queued, transitions=len(transitions))
+        return transitions

@@ -1,0 +1,70 @@
+"""A private Prometheus Alertmanager (Debian's ``prometheus-alertmanager``) on a free port, gossip off."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.devstack.processes import free_port, hand_over, stop_process, unprivileged, wait_until
+
+ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+
+# Short waits so tests see groups and notifications within seconds; production uses deploy/alertmanager.
+TEST_CONFIG = """\
+route:
+  receiver: devnull
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 1h
+receivers:
+  - name: devnull
+"""
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/-/ready", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class AlertmanagerProcess:
+    """``prometheus-alertmanager`` with its config and storage in ``directory``; ``url`` is its HTTP base."""
+
+    directory: Path
+    config: str = TEST_CONFIG
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "data").mkdir(exist_ok=True)
+        config = self.directory / "alertmanager.yml"
+        config.write_text(self.config)
+        hand_over(self.directory)
+        log = open(self.directory / "alertmanager.log", "ab")  # noqa: SIM115 - kept open for the process's life
+        self.process = subprocess.Popen(
+            [ALERTMANAGER, f"--config.file={config}", f"--storage.path={self.directory / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
+            stdout=log, stderr=subprocess.STDOUT, **unprivileged(),
+        )
+        wait_until(lambda: _ready(self.url), f"Alertmanager on port {self.port}", process=self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

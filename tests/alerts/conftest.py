@@ -1,0 +1,78 @@
+"""Fixtures for the alerts tests: emptied figure tables, reading builders, a private Alertmanager."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from services.alerts.context import Computation
+from services.alerts.registry import load_registry
+from services.alerts.tables import PUBLICATION_COLUMN_NAMES
+from services.devstack.alertmanager import AlertmanagerProcess
+from services.devstack.processes import private_directory
+from services.storage.schema import metadata
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CITY = "绍兴市"
+CITY_STATIONS = ("AIR-KEQIAO", "AIR-SHANGYU", "AIR-YUECHENG")
+CLEAN_AIR = {"pm25": 30, "pm10": 30, "so2": 5, "no2": 10, "co": 0.5, "o3": 50}
+
+Reading = dict[str, object]
+
+
+def figure_tables() -> list[str]:
+    return [t.name for t in metadata.sorted_tables if set(PUBLICATION_COLUMN_NAMES) <= set(t.c.keys())]
+
+
+@pytest.fixture
+def alerts_db(db: Engine) -> Engine:
+    """The session database with readings and every table of the alerts service emptied."""
+    names = [*figure_tables(), "figure_revisions", "station_status", "alert_outbox", "alert_history", "alert_states"]
+    with db.begin() as connection:
+        connection.execute(text(f"truncate {', '.join(names)}"))
+    return db
+
+
+@pytest.fixture(scope="session")
+def alertmanager() -> Iterator[AlertmanagerProcess]:
+    process = AlertmanagerProcess(private_directory("alertmanager"))
+    process.start()
+    yield process
+    process.destroy()
+
+
+def local(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+
+
+def reading(station: str, parameter: str, at: datetime, value: float, flag: str = "N") -> Reading:
+    return {"time": at, "station": station, "parameter": parameter, "value": value, "flag": flag,
+            "source": "mqtt-json"}
+
+
+def air_day(day: date, stations: Iterable[str] = CITY_STATIONS, hours: Iterable[int] = range(24),
+            **overrides: float) -> list[Reading]:
+    """Hourly readings of every AQI pollutant, constant over the hours (CLEAN_AIR unless overridden)."""
+    values = {**CLEAN_AIR, **overrides}
+    return [reading(station, code, local(day, hour), value)
+            for station in stations for hour in hours for code, value in values.items()]
+
+
+def water_day(section: str, day: date, values: Mapping[str, float], hours: Iterable[int] = range(24)) -> list[Reading]:
+    return [reading(section, code, local(day, hour), value) for hour in hours for code, value in values.items()]
+
+
+def insert(connection: Connection, rows: list[Reading]) -> None:
+    if rows:
+        connection.execute(text(
+            "insert into readings (time, station, parameter, value, flag, source, received_at) "
+            "values (:time, :station, :parameter, :value, :flag, :source, now())"), rows)
+
+
+def job(connection: Connection, now: datetime) -> Computation:
+    registry = load_registry(connection, city=CITY, city_control_levels=("national",))
+    return Computation(connection, registry, SHANGHAI, now, silent_after=timedelta(hours=2))
