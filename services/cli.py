@@ -10,6 +10,7 @@ import typer
 from services.common.credentials import hash_password
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
+from services.compensation.cli import compensation_admin_app
 from services.grafana.cli import grafana_app
 from simulators.cli import simulate_app
 
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(grafana_app, name="grafana")
+app.add_typer(compensation_admin_app, name="compensation-admin")
 
 
 def _settings() -> CommonSettings:

@@ -30,6 +30,8 @@ TRANSITIONS: dict[str, tuple[str, frozenset[Role]]] = {
     "notified": ("approved", frozenset({Role.FINANCE})),
     "paid": ("notified", frozenset({Role.FINANCE})),
 }
+PRINCIPAL_NAME = r"^[A-Za-z0-9_.@-]{2,64}$"
+MIN_PASSWORD_LENGTH = 8
 COMPUTE_ROLES = frozenset({Role.BUREAU, Role.FINANCE})
 RECALCULATE_ROLES = frozenset({Role.BUREAU})
 

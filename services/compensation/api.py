@@ -12,9 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, Engine
 
 from services.compensation import auth, repository, statements
-from services.compensation.access import COMPUTE_ROLES, Forbidden, Principal, Role, StateConflict
+from services.compensation.access import (
+    COMPUTE_ROLES,
+    MIN_PASSWORD_LENGTH,
+    PRINCIPAL_NAME,
+    Forbidden,
+    Principal,
+    Role,
+    StateConflict,
+)
 from services.compensation.agreements import parse_agreement
 from services.compensation.exports import FORMATS, StatementView, metadata, render
+from services.compensation.metrics import CompensationMetrics
 from services.compensation.periods import PeriodError
 from services.compensation.repository import NotFound, StoredAgreement
 from services.compensation.settings import CompensationSettings
@@ -44,15 +53,18 @@ class TransitionBody(BaseModel):
 
 class PrincipalBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{2,64}$")
+    name: str = Field(pattern=PRINCIPAL_NAME)
     role: Role
     parties: list[str] = []
-    password: str | None = Field(default=None, min_length=8)  # a user; without it an API key is issued
+    # a user; without it an API key is issued
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH)
 
 
 def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
     app = FastAPI(title="envmon compensation", version="1")
     zone = settings.zone
+    metrics = CompensationMetrics()
+    metrics.instrument(app)
 
     def connection() -> Iterator[Connection]:
         with engine.begin() as conn:
@@ -79,6 +91,10 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
         return found
 
     Who = Annotated[Principal, Depends(principal)]
+
+    def computed(view: StatementView) -> dict[str, Any]:
+        metrics.statements.labels(view.row["status"]).inc()
+        return _statement(view)
 
     def visible(conn: Connection, who: Principal, agreement_id: str, version: int | None = None) -> StoredAgreement:
         stored = repository.agreement_version(conn, agreement_id, version)
@@ -132,6 +148,10 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/metrics")
+    def scrape() -> Response:
+        return metrics.exposition()
+
     @app.post("/token")
     def token(conn: Db, username: Annotated[str, Form()], password: Annotated[str, Form()]) -> dict[str, Any]:
         issued = auth.issue_token(conn, username, password, settings.compensation_token_minutes)
@@ -170,7 +190,7 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
         stored = visible(conn, who, agreement_id)
         request = statements.Request(body.period, body.declared_volumes_m3)
         statement_id = statements.create(conn, who, stored, request, zone)
-        return _statement(visible_statement(conn, who, statement_id))
+        return computed(visible_statement(conn, who, statement_id))
 
     @app.get("/statements")
     def list_statements(conn: Db, who: Who, agreement: str | None = None) -> list[dict[str, Any]]:
@@ -201,12 +221,13 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
             body.approver,
             zone,
         )
-        return _statement(visible_statement(conn, who, new_id))
+        return computed(visible_statement(conn, who, new_id))
 
     @app.get("/statements/{statement_id}/verify")
     def verify(conn: Db, who: Who, statement_id: int) -> dict[str, Any]:
         visible_statement(conn, who, statement_id)
         result = statements.verify(conn, statement_id, zone)
+        metrics.verified(result["match"])
         repository.record_audit(conn, who.name, "statement.verify", f"statement:{statement_id}", result)
         return result
 

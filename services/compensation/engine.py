@@ -25,7 +25,7 @@ from services.compensation.components import (
     target_of,
 )
 from services.compensation.periods import Month, Period, calculation_periods
-from services.compensation.samples import Summary
+from services.compensation.samples import INPUT_HASH_FORMAT, Summary
 from services.standards.water import Waterbody, item_class
 
 STATUS_COMPUTED = "computed"
@@ -34,7 +34,7 @@ FLOW = "flow"  # m³/s
 MINUTES_PER_DAY = 24 * 60
 SECONDS_PER_DAY = 24 * 60 * 60
 YUAN_PER_WAN = Decimal(10000)
-DOCUMENT_SCHEMA = 1
+DOCUMENT_SCHEMA = 2  # 2: the input hash covers the binary COPY form (samples.INPUT_HASH_FORMAT)
 
 Cells = dict[str, dict[Tier, list[Any]]]  # month → tier → [valid count, valid total, invalid count]
 
@@ -375,6 +375,7 @@ def compute(data: EngineInput) -> dict[str, Any]:
         "indicators": _indicator_rows(comp, series),
         "inputs": {
             "sha256": data.input_sha256,
+            "sha256_format": INPUT_HASH_FORMAT,
             "declared_volumes": dict(data.declared_volumes),
             "term_total_before": data.term_total_before,
         },

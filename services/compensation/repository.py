@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import product
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Numeric, RowMapping, and_, func, insert, or_, select, text
+import psycopg
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Numeric,
+    RowMapping,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.compensation.agreements import Agreement, Exclusion, agreement_document, agreement_sha256, parse_agreement
 from services.compensation.canonical import canonical_json
 from services.compensation.engine import SectionInfo
-from services.compensation.samples import Summary
+from services.compensation.periods import Month
+from services.compensation.samples import VALID_FLAG, Summary
 from services.compensation.tables import agreement_versions, audit, statement_events, statements
 from services.storage.schema import readings, stations
 
@@ -142,13 +162,36 @@ def section_infos(connection: Connection, codes: Iterable[str]) -> dict[str, Sec
     return found
 
 
-def _window(station_codes: Sequence[str], parameters: Sequence[str], start: datetime, end: datetime) -> Any:
-    return and_(
-        readings.c.station.in_(station_codes),
-        readings.c.parameter.in_(parameters),
-        readings.c.time >= start,
-        readings.c.time < end,
-    )
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
+INPUT_ROWS_COPY = """
+    copy (select station, parameter, time, value, flag, source from readings
+          where station = %s and parameter = %s and time >= %s and time < %s
+          order by time) to stdout (format binary)
+"""
+
+
+@dataclass(frozen=True)
+class ReadingsWindow:
+    """The readings a statement reads: these stations and parameters over whole Asia/Shanghai months."""
+
+    stations: tuple[str, ...]
+    parameters: tuple[str, ...]
+    months: tuple[Month, ...]  # consecutive
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return self.months[0].start(self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return self.months[-1].shifted(1).start(self.zone)
+
+
+@dataclass(frozen=True)
+class ReadingsInput:
+    summaries: tuple[Summary, ...]
+    sha256: str
 
 
 def _exclusion_spans(exclusions: Iterable[Exclusion], zone: ZoneInfo) -> list[Any]:
@@ -160,63 +203,74 @@ def _exclusion_spans(exclusions: Iterable[Exclusion], zone: ZoneInfo) -> list[An
     return spans
 
 
-def summaries(
-    connection: Connection,
-    station_codes: Sequence[str],
-    parameters: Sequence[str],
-    start: datetime,
-    end: datetime,
-    exclusions: Iterable[Exclusion],
-    zone: ZoneInfo,
-) -> tuple[Summary, ...]:
+def _summaries(connection: Connection, window: ReadingsWindow, exclusions: Iterable[Exclusion]) -> tuple[Summary, ...]:
     """Counts and exact sums per station, parameter, local month, source and validity, outside exclusions."""
-    month = func.to_char(func.timezone(str(zone), readings.c.time), "YYYY-MM").label("month")
-    valid = (readings.c.flag == "N").label("valid")
-    where = _window(station_codes, parameters, start, end)
-    if spans := _exclusion_spans(exclusions, zone):
+    # width_bucket over the month starts is a binary search per row, far cheaper than formatting local times
+    month_starts = bindparam("month_starts", [m.start(window.zone) for m in window.months], ARRAY(DateTime(True)))
+    where = and_(
+        readings.c.station.in_(window.stations),
+        readings.c.parameter.in_(window.parameters),
+        readings.c.time >= window.start,
+        readings.c.time < window.end,
+    )
+    if spans := _exclusion_spans(exclusions, window.zone):
         where = and_(where, ~or_(*spans))
-    query = (
-        select(
-            readings.c.station,
-            readings.c.parameter,
-            month,
-            readings.c.source,
-            valid,
-            func.count(),
-            func.sum(readings.c.value.cast(Numeric)),
-        )
-        .where(where)
-        .group_by(readings.c.station, readings.c.parameter, month, readings.c.source, valid)
-        .order_by(readings.c.station, readings.c.parameter, month, readings.c.source, valid)
+    rows = select(
+        readings.c.station,
+        readings.c.parameter,
+        func.width_bucket(readings.c.time, month_starts).label("month"),
+        readings.c.source,
+        (readings.c.flag == VALID_FLAG).label("valid"),
+        readings.c.value,
+    ).where(where).subquery()
+    keys = (rows.c.station, rows.c.parameter, rows.c.month, rows.c.source, rows.c.valid)
+    query = select(*keys, func.count(), func.sum(rows.c.value.cast(Numeric))).group_by(*keys).order_by(*keys)
+    return tuple(
+        Summary(station, parameter, window.months[month - 1].label, source, valid, count, total)
+        for station, parameter, month, source, valid, count, total in connection.execute(query)
     )
-    return tuple(Summary(*row) for row in connection.execute(query))
 
 
-INPUT_HASH_SQL = """
-    select encode(sha256(convert_to(coalesce(string_agg(
-        concat_ws('|', station, parameter, (extract(epoch from time) * 1000000)::bigint,
-                  value::numeric::text, flag, source),
-        E'\\n' order by station, parameter, time), ''), 'UTF8')), 'hex')
-    from readings
-    where station = any(:stations) and parameter = any(:parameters) and time >= :start and time < :end
-"""
+def _rows_sha256(connection: Connection, window: ReadingsWindow) -> str:
+    """SHA-256 of the binary COPY of each (station, parameter) series; see :func:`samples.canonical_rows`."""
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    digest = hashlib.sha256()
+    with driver.cursor() as cursor:
+        # one series at a time, in code-point order: no collation, and each is an index scan already in time order
+        for station, parameter in sorted(product(window.stations, window.parameters)):
+            with cursor.copy(INPUT_ROWS_COPY, (station, parameter, window.start, window.end)) as copy:
+                for block in copy:
+                    digest.update(block)
+    return digest.hexdigest()
 
 
-def input_sha256(
-    connection: Connection, station_codes: Sequence[str], parameters: Sequence[str], start: datetime, end: datetime
-) -> str:
-    """SHA-256 of every row in the window (valid or not, excluded or not): the statement's exact input."""
-    return str(
-        connection.execute(
-            text(INPUT_HASH_SQL),
-            {
-                "stations": list(station_codes),
-                "parameters": list(parameters),
-                "start": start,
-                "end": end,
-            },
-        ).scalar_one()
-    )
+def _snapshot(engine: Engine) -> Connection:
+    return engine.connect().execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
+def readings_input(engine: Engine, window: ReadingsWindow, exclusions: Iterable[Exclusion]) -> ReadingsInput:
+    """The summaries and the SHA-256 of every row in the window (valid or not, excluded or not).
+
+    Both read one repeatable-read snapshot, so the hash names exactly the rows that were summed even
+    while late data arrives; a second connection imports that snapshot and sums while this one hashes.
+    """
+    hashing = _snapshot(engine)
+    with hashing, hashing.begin(), ThreadPoolExecutor(max_workers=1) as pool:
+        exported = hashing.execute(text("select pg_export_snapshot()")).scalar_one()
+
+        def summed() -> tuple[Summary, ...]:
+            summing = _snapshot(engine)
+            with summing, summing.begin():
+                # SET TRANSACTION SNAPSHOT takes no parameters; the id is PostgreSQL's own hex-and-dash token
+                if not SNAPSHOT_ID.fullmatch(exported):
+                    raise RuntimeError(f"unexpected snapshot id {exported!r}")
+                summing.exec_driver_sql(f"set transaction snapshot '{exported}'")
+                return _summaries(summing, window, exclusions)
+
+        summaries = pool.submit(summed)
+        digest = _rows_sha256(hashing, window)
+        return ReadingsInput(summaries.result(), digest)
 
 
 def record_audit(connection: Connection, actor: str, action: str, object_: str, detail: dict[str, Any]) -> None:

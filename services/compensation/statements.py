@@ -14,7 +14,7 @@ from services.compensation import repository
 from services.compensation.access import RECALCULATE_ROLES, Principal, StateConflict, check_transition
 from services.compensation.canonical import canonical_json
 from services.compensation.engine import FLOW, STATUS_INSUFFICIENT, EngineInput, compute
-from services.compensation.periods import parse_period
+from services.compensation.periods import MONTHS_PER_YEAR, parse_period
 from services.compensation.repository import StoredAgreement
 
 DRAFT = "draft"
@@ -30,12 +30,15 @@ class Request:
 def _engine_input(connection: Connection, stored: StoredAgreement, request: Request, zone: ZoneInfo) -> EngineInput:
     agreement = stored.agreement
     period = parse_period(agreement, request.period)
-    window_start = period.year_before().start(zone) if agreement.needs_comparison_year() else period.start(zone)
-    codes = [s.code for s in agreement.sections]
-    parameters = [i.code for i in agreement.indicators] + ([FLOW] if agreement.needs_flow() else [])
-    summaries = repository.summaries(
-        connection, codes, parameters, window_start, period.end(zone), agreement.adjustments.exclusions, zone
+    # the comparison year, when a component needs one, is read in the same window (and hash)
+    lead = MONTHS_PER_YEAR if agreement.needs_comparison_year() else 0
+    window = repository.ReadingsWindow(
+        stations=tuple(s.code for s in agreement.sections),
+        parameters=tuple([i.code for i in agreement.indicators] + ([FLOW] if agreement.needs_flow() else [])),
+        months=tuple(period.first.shifted(i - lead) for i in range(lead + period.months)),
+        zone=zone,
     )
+    read = repository.readings_input(connection.engine, window, agreement.adjustments.exclusions)
     before = request.term_total_before
     if before is None:
         before = repository.term_total_before(connection, agreement.id, period.label)
@@ -44,9 +47,9 @@ def _engine_input(connection: Connection, stored: StoredAgreement, request: Requ
         agreement_version=stored.version,
         rule_sha256=stored.sha256,
         period=period,
-        summaries=summaries,
-        input_sha256=repository.input_sha256(connection, codes, parameters, window_start, period.end(zone)),
-        sections=repository.section_infos(connection, codes),
+        summaries=read.summaries,
+        input_sha256=read.sha256,
+        sections=repository.section_infos(connection, window.stations),
         declared_volumes=request.declared_volumes,
         term_total_before=before,
     )

@@ -1,7 +1,13 @@
-"""Server-rendered pages for finance staff: agreements, statements, one statement with exports and sign-off."""
+"""Server-rendered pages for finance staff: agreements, statements, one statement with exports and sign-off.
+
+Every form posted with the session cookie carries a CSRF token derived from that session (see
+:func:`csrf_token`); a POST whose token does not match is refused with 403 and recorded.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +27,19 @@ from services.compensation.settings import CompensationSettings
 SESSION_COOKIE = "envmon_compensation"
 HERE = Path(__file__).parent
 SEE_OTHER = 303
+FORBIDDEN = 403
+CSRF_FIELD = "csrf"
+CSRF_DOMAIN = b"envmon-compensation-csrf\0"  # keeps the form token distinct from the stored token hash
+
+
+def csrf_token(session: str) -> str:
+    """The session's form token: only a page served to the cookie's holder can know it; no server state."""
+    return hashlib.sha256(CSRF_DOMAIN + session.encode()).hexdigest()
+
+
+def csrf_valid(request: Request, submitted: str) -> bool:
+    session = request.cookies.get(SESSION_COOKIE)
+    return session is not None and hmac.compare_digest(submitted.encode(), csrf_token(session).encode())
 
 
 def add_pages(
@@ -36,8 +55,27 @@ def add_pages(
             except Exception:  # no session: the page sends the user to the login form
                 return None
 
-    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, context)
+    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        session = request.cookies.get(SESSION_COOKIE)
+        context[CSRF_FIELD] = csrf_token(session) if session else ""
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def forged(request: Request, user: Principal | None) -> HTMLResponse:
+        with engine.begin() as conn:
+            repository.record_audit(
+                conn,
+                user.name if user else "anonymous",
+                "request.rejected",
+                request.url.path,
+                {"status": FORBIDDEN, "detail": "missing or wrong CSRF token", "method": request.method},
+            )
+        return page(
+            request,
+            "error.html",
+            status_code=FORBIDDEN,
+            user=user,
+            error="表单已失效，请刷新页面后重试 (missing or wrong CSRF token; reload the page)",
+        )
 
     @app.get("/ui/login", response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
@@ -55,8 +93,10 @@ def add_pages(
         )
         return response
 
-    @app.post("/ui/logout")
-    def logout() -> RedirectResponse:
+    @app.post("/ui/logout", response_model=None)
+    def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        if not csrf_valid(request, csrf):
+            return forged(request, who(request))
         response = RedirectResponse("/ui/login", status_code=SEE_OTHER)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -101,10 +141,14 @@ def add_pages(
         )
 
     @app.post("/ui/statements/{statement_id}/transition", response_model=None)
-    def transition(request: Request, statement_id: int, status: Annotated[str, Form()]) -> Response:
+    def transition(
+        request: Request, statement_id: int, status: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
+    ) -> Response:
         user = who(request)
         if user is None:
             return RedirectResponse("/ui/login", status_code=SEE_OTHER)
+        if not csrf_valid(request, csrf):
+            return forged(request, user)
         try:
             with engine.begin() as conn:
                 row = repository.statement(conn, statement_id)

@@ -1,7 +1,8 @@
-"""The finance page in a real headless Chromium: log in, open a statement, confirm it, download an export."""
+"""The finance page: in a real headless Chromium (log in, confirm, download an export), and its CSRF protection."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -11,9 +12,11 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine
 
+from services.compensation.web import SESSION_COOKIE, csrf_token
 from tests.compensation.conftest import PASSWORD, Keys, as_, store_monthly
 
 CHROMIUM = "/usr/bin/chromium"
@@ -72,3 +75,37 @@ def test_bureau_confirms_a_statement_in_chromium(server: str, keys: Keys, compen
         page.click("button[type=submit]")
         assert "用户名或密码错误" in page.inner_text(".error")
         browser.close()
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong", "another session's"])
+def test_a_form_post_without_this_sessions_csrf_token_is_refused(
+    client: TestClient, keys: Keys, compensation_db: Engine, case: str
+) -> None:
+    store_monthly(compensation_db, "XXJ-YANGXUN", 2025, {"codmn": 4.0, "nh3n": 0.8, "tp": 0.17})
+    statement = client.post(
+        "/agreements/XXJ-XIAOSHAN-KEQIAO/statements", json={"period": "2025"}, headers=as_(keys.bureau)
+    ).json()["id"]
+    login = {"username": "bureau-user", "password": PASSWORD}
+    other_session = client.post("/ui/login", data=login, follow_redirects=False).cookies[SESSION_COOKIE]
+    assert client.post("/ui/login", data=login, follow_redirects=False).status_code == 303  # the client's session
+    page = client.get(f"/ui/statements/{statement}").text
+    genuine = re.search(r'name="csrf" value="([0-9a-f]{64})"', page)
+    assert genuine is not None
+    forged = {"status": "confirmed"}
+    if case == "wrong":
+        forged["csrf"] = "0" * 64
+    elif case == "another session's":
+        forged["csrf"] = csrf_token(other_session)
+    refused = client.post(f"/ui/statements/{statement}/transition", data=forged, follow_redirects=False)
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert client.get(f"/statements/{statement}", headers=as_(keys.viewer)).json()["status"] == "draft"
+    assert ("bureau-user", "request.rejected") in [
+        (e["actor"], e["action"]) for e in client.get("/audit", headers=as_(keys.admin)).json()
+    ]
+    accepted = client.post(
+        f"/ui/statements/{statement}/transition",
+        data={"status": "confirmed", "csrf": genuine.group(1)},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    assert client.get(f"/statements/{statement}", headers=as_(keys.viewer)).json()["status"] == "confirmed"
