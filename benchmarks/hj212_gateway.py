@@ -1,0 +1,187 @@
+"""HJ 212 gateway throughput with many logger connections, against baselines measured in the same run.
+
+Every logger uploads ``--frames`` hourly frames one after another, each waiting for its reply, as real
+loggers do (after one untimed first frame that pays the once-per-connection PW check). Measured:
+
+- accepted: frames per second acknowledged by the gateway (each reply follows the broker's PUBACK);
+- stored: frames per second until the ingest service has committed all their readings;
+- baseline "echo": the same clients against a bare asyncio server (separate process) that answers
+  every frame at once; it bounds what the client side and the loopback can do;
+- baseline "parse": ``hj212.parse()`` of the same frames in one thread.
+
+Run: ``uv run python -m benchmarks.hj212_gateway --connections 500 --frames 4``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from services.devstack.hj212_fleet import FLEET_PREFIX, FleetLogger, seed_fleet
+from services.devstack.mosquitto import MosquittoBroker
+from services.devstack.postgres import PostgresCluster
+from services.devstack.processes import free_port, port_accepts, private_directory, wait_until
+from services.ingest.broker_config import acl_file, load_accounts, password_file
+from services.standards import hj212
+from services.standards.hj212 import Command
+from services.storage.engine import make_engine, upgrade
+from services.storage.schema import readings
+from services.storage.seed import load_registry, seed
+from simulators.hj212_tcp import WATER_BASE, LoggerIdentity, TcpDataLogger, water_values
+from tests.hj212_gateway.support import GATEWAY_ACCOUNT, gateway_environment, running_gateway
+from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
+
+FIRST_HOUR = datetime(2026, 11, 1, tzinfo=hj212.SHANGHAI)
+REPLY_TIMEOUT_SECONDS = 120.0
+STORE_TIMEOUT_SECONDS = 600.0
+PARSE_REPEAT = 3
+
+
+async def drive(port: int, fleet: list[FleetLogger], frames: int) -> float:
+    """Seconds for every logger to get all its frames acknowledged (connections opened beforehand)."""
+    loggers = [TcpDataLogger("127.0.0.1", port, LoggerIdentity(mn=f.mn, pw=f.pw), reply_timeout=REPLY_TIMEOUT_SECONDS)
+               for f in fleet]
+    await asyncio.gather(*(logger.connect() for logger in loggers))
+
+    async def upload(logger: TcpDataLogger, hours: range) -> None:
+        for n in hours:
+            reply = await logger.upload_hour(FIRST_HOUR + timedelta(hours=n))
+            if reply is None or reply.cn != Command.DATA_REPLY:
+                raise RuntimeError(f"{logger.identity.mn}: unexpected reply {reply}")
+
+    # One untimed frame per connection first: it pays the PW check (PBKDF2, once per connection).
+    await asyncio.gather(*(upload(logger, range(-1, 0)) for logger in loggers))
+    started = time.perf_counter()
+    await asyncio.gather(*(upload(logger, range(frames)) for logger in loggers))
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*(logger.close() for logger in loggers))
+    return elapsed
+
+
+def echo_server(port: int, ready: multiprocessing.synchronize.Event) -> None:
+    """Answers each frame with a fixed 9014 at once: no parsing, no broker."""
+
+    async def serve() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                try:
+                    raw = await reader.readuntil(b"\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    break
+                request = hj212.parse(raw)  # the reply must echo the QN for the client to match it
+                writer.write(hj212.build(hj212.data_reply(request)))
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=4096)
+        ready.set()
+        await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def echo_baseline(fleet: list[FleetLogger], frames: int) -> float:
+    port = free_port()
+    ready = multiprocessing.Event()
+    process = multiprocessing.Process(target=echo_server, args=(port, ready), daemon=True)
+    process.start()
+    ready.wait(30)
+    try:
+        return asyncio.run(drive(port, fleet, frames))
+    finally:
+        process.terminate()
+        process.join()
+
+
+def parse_baseline(fleet: list[FleetLogger], frames: int) -> float:
+    raw = [
+        hj212.build(hj212.data_frame(st=21, cn=Command.HOURLY_DATA, mn=f.mn, pw=f.pw, data_time=hour,
+                                     values=water_values(hour), qn="20261101000000000"))
+        for f in fleet for hour in (FIRST_HOUR + timedelta(hours=n) for n in range(frames))
+    ]
+    best = float("inf")
+    for _ in range(PARSE_REPEAT):
+        started = time.perf_counter()
+        for item in raw:
+            hj212.parse(item)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def stored_readings(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(
+            select(func.count()).select_from(readings).where(readings.c.station.like(f"{FLEET_PREFIX}-%"))
+        ).scalar_one())
+
+
+def timed_until(check: Callable[[], bool], timeout: float) -> float:
+    started = time.perf_counter()
+    wait_until(check, "stored readings", timeout=timeout)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=500)
+    parser.add_argument("--frames", type=int, default=20, help="hourly frames per connection")
+    args = parser.parse_args()
+    total = args.connections * args.frames
+
+    cluster = PostgresCluster(private_directory("bench-hj212-pg"))
+    cluster.start()
+    broker: MosquittoBroker | None = None
+    try:
+        upgrade(cluster.url)
+        engine = make_engine(cluster.url)
+        with engine.begin() as connection:
+            seed(connection)
+            fleet = seed_fleet(connection, args.connections)
+        with engine.connect() as connection:
+            accounts = load_accounts(connection)
+        broker = MosquittoBroker(private_directory("bench-hj212-mqtt"), password_file(accounts), acl_file(accounts))
+        broker.start()
+        _, registry = load_registry()
+        passwords = {e.id: e.dev_password or "" for e in [*registry.gateways, *registry.services]}
+
+        parse_seconds = parse_baseline(fleet, args.frames)
+        echo_seconds = echo_baseline(fleet, args.frames)
+
+        ingest_env = ingest_environment(cluster.url, broker, passwords[INGEST_ACCOUNT], client_id="bench-ingest")
+        env = gateway_environment(cluster.url, broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
+                                  ENVMON_HJ212_REPLY_TIMEOUT="PT60S", ENVMON_LOG_LEVEL="ERROR")
+        with subprocess_ingest(ingest_env) as ingest, running_gateway(env) as gateway:
+            wait_until(lambda: port_accepts(int(ingest_env["ENVMON_INGEST_HTTP_PORT"])), "ingest", process=ingest)
+            accept_seconds = asyncio.run(drive(gateway.tcp_port, fleet, args.frames))
+            expected = (total + args.connections) * len(WATER_BASE)  # with the untimed first frames
+            store_seconds = accept_seconds + timed_until(lambda: stored_readings(engine) >= expected,
+                                                         STORE_TIMEOUT_SECONDS)
+        engine.dispose()
+    finally:
+        if broker is not None:
+            broker.destroy()
+        cluster.destroy()
+
+    rates = {
+        "parse() in one thread (baseline)": total / parse_seconds,
+        "bare asyncio echo server (baseline)": total / echo_seconds,
+        "gateway: accepted (reply after PUBACK)": total / accept_seconds,
+        "gateway + ingest: stored end to end": total / store_seconds,
+    }
+    print(f"{args.connections} connections x {args.frames} frames = {total} frames "
+          f"({len(WATER_BASE)} readings each); {os.cpu_count()} CPUs")
+    for name, rate in rates.items():
+        print(f"  {name:<42} {rate:>10,.0f} frames/s")
+    echo = rates["bare asyncio echo server (baseline)"]
+    print(f"  accepted / echo baseline: {total / accept_seconds / echo:.2f}; "
+          f"stored / echo baseline: {total / store_seconds / echo:.2f}")
+
+
+if __name__ == "__main__":
+    main()
