@@ -34,7 +34,7 @@ from services.standards.hj212 import Command
 from services.storage.engine import make_engine, upgrade
 from services.storage.schema import readings
 from services.storage.seed import load_registry, seed
-from simulators.hj212_tcp import WATER_BASE, LoggerIdentity, TcpDataLogger, water_values
+from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GATEWAY_ACCOUNT, gateway_environment, running_gateway
 from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
 
@@ -42,6 +42,7 @@ FIRST_HOUR = datetime(2026, 11, 1, tzinfo=hj212.SHANGHAI)
 REPLY_TIMEOUT_SECONDS = 120.0
 STORE_TIMEOUT_SECONDS = 600.0
 PARSE_REPEAT = 3
+READINGS_PER_FRAME = len(station_values(FIRST_HOUR))
 
 
 async def drive(port: int, fleet: list[FleetLogger], frames: int) -> float:
@@ -102,7 +103,7 @@ def echo_baseline(fleet: list[FleetLogger], frames: int) -> float:
 def parse_baseline(fleet: list[FleetLogger], frames: int) -> float:
     raw = [
         hj212.build(hj212.data_frame(st=21, cn=Command.HOURLY_DATA, mn=f.mn, pw=f.pw, data_time=hour,
-                                     values=water_values(hour), qn="20261101000000000"))
+                                     values=station_values(hour), qn="20261101000000000"))
         for f in fleet for hour in (FIRST_HOUR + timedelta(hours=n) for n in range(frames))
     ]
     best = float("inf")
@@ -159,7 +160,7 @@ def main() -> None:
         with subprocess_ingest(ingest_env) as ingest, running_gateway(env) as gateway:
             wait_until(lambda: port_accepts(int(ingest_env["ENVMON_INGEST_HTTP_PORT"])), "ingest", process=ingest)
             accept_seconds = asyncio.run(drive(gateway.tcp_port, fleet, args.frames))
-            expected = (total + args.connections) * len(WATER_BASE)  # with the untimed first frames
+            expected = (total + args.connections) * READINGS_PER_FRAME  # with the untimed first frames
             store_seconds = accept_seconds + timed_until(lambda: stored_readings(engine) >= expected,
                                                          STORE_TIMEOUT_SECONDS)
         engine.dispose()
@@ -175,7 +176,7 @@ def main() -> None:
         "gateway + ingest: stored end to end": total / store_seconds,
     }
     print(f"{args.connections} connections x {args.frames} frames = {total} frames "
-          f"({len(WATER_BASE)} readings each); {os.cpu_count()} CPUs")
+          f"({READINGS_PER_FRAME} readings each); {os.cpu_count()} CPUs")
     for name, rate in rates.items():
         print(f"  {name:<42} {rate:>10,.0f} frames/s")
     echo = rates["bare asyncio echo server (baseline)"]

@@ -13,7 +13,7 @@ import typer
 
 from services.common.logging import configure_logging
 from simulators.faults import Faults, OfflineWindow
-from simulators.messages import Format
+from simulators.messages import Format, hj212_only
 from simulators.plan import CrcChoice, PlanConfig, plan
 from simulators.runner import SendReport, realtime, replay, send_all, utc_now
 from simulators.settings import SimulatorSettings
@@ -38,8 +38,18 @@ class _Run:
 
     def transport(self) -> Transport:
         if self.transport_kind is TransportKind.TCP:
-            return TcpTransport(self.settings.hj212_host, self.settings.hj212_tcp_port)
+            return TcpTransport(self.settings.hj212_host, self.settings.hj212_tcp_port, self.gateways,
+                                crc=self.config.crc, seed=self.config.seed)
         return MqttTransport(self.settings.mqtt, self.gateways)
+
+
+def _data_loggers(gateways: tuple[GatewaySpec, ...]) -> tuple[GatewaySpec, ...]:
+    """Over TCP only stations with an HJ 212 identity (MN, gateway PW) can be played as data loggers."""
+    loggers = hj212_only(gateways)
+    if not loggers:
+        raise typer.BadParameter("--transport tcp needs stations with an HJ 212 MN in the registry "
+                                 "(e.g. --station gw-pyj-jinhua)")
+    return loggers
 
 
 def _offline(spec: str, now: datetime) -> OfflineWindow:
@@ -58,7 +68,10 @@ def options(
     station: Annotated[list[str] | None, typer.Option(help="Gateway id or station code (repeatable).")] = None,
     format_: Annotated[Format | None, typer.Option("--format", help="json or hj212 (ENVMON_SIMULATE_FORMAT).")] = None,
     crc: Annotated[CrcChoice | None, typer.Option(help="HJ 212 CRC: standard, modbus, or registry.")] = None,
-    transport: Annotated[TransportKind, typer.Option(help="mqtt, or tcp to the HJ 212 gateway.")] = TransportKind.MQTT,
+    transport: Annotated[TransportKind, typer.Option(
+        help="mqtt, or tcp: play the stations' HJ 212 data loggers against the TCP gateway.")] = TransportKind.MQTT,
+    tcp_host: Annotated[str | None, typer.Option(help="HJ 212 gateway host (ENVMON_HJ212_HOST).")] = None,
+    tcp_port: Annotated[int | None, typer.Option(help="HJ 212 gateway TCP port (ENVMON_HJ212_TCP_PORT).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed; same seed, same values (ENVMON_SIMULATE_SEED).")] = None,
     over_range: Annotated[float, typer.Option(help="Share of values flagged T (over range).")] = 0.0,
     fault: Annotated[float, typer.Option(help="Share of values flagged D (instrument fault).")] = 0.0,
@@ -71,6 +84,8 @@ def options(
     = None,
 ) -> None:
     settings = SimulatorSettings()
+    settings = settings.model_copy(update={"hj212_host": tcp_host or settings.hj212_host,
+                                           "hj212_tcp_port": tcp_port or settings.hj212_tcp_port})
     configure_logging(settings.log_level)
     for url in wait_for or []:
         wait_for_ready(url)
@@ -78,12 +93,15 @@ def options(
     faults = Faults(over_range_rate=over_range, fault_rate=fault, duplicate_rate=duplicates, late_rate=late,
                     late_by=timedelta(hours=late_hours), malformed_rate=malformed,
                     offline=tuple(_offline(spec, now) for spec in offline or []))
+    gateways = select_gateways(load_gateways(), station or [])
     chosen_format = format_ or settings.simulate_format
-    if transport is TransportKind.TCP and chosen_format is not Format.HJ212:
-        raise typer.BadParameter("--transport tcp sends HJ 212 frames; add --format hj212")
+    if transport is TransportKind.TCP:
+        if format_ is Format.JSON:
+            raise typer.BadParameter("--transport tcp sends HJ 212 frames; drop --format json")
+        chosen_format, gateways = Format.HJ212, _data_loggers(gateways)
     config = PlanConfig(seed=settings.simulate_seed if seed is None else seed, format=chosen_format,
                         crc=crc or settings.simulate_crc, faults=faults)
-    context.obj = _Run(settings, config, select_gateways(load_gateways(), station or []), transport)
+    context.obj = _Run(settings, config, gateways, transport)
 
 
 def _report(report: SendReport) -> None:

@@ -3,35 +3,47 @@
 It uploads data frames and waits for the 9014 reply, and it obeys the platform's commands as a real
 logger does: 1011/1012 get/set time, 2011/2012 start/stop real-time data, and 2061 history requests,
 which it answers from the hourly records it has sent (``history``) with 9011 → data (same QN) → 9012.
-Self-contained: it needs only the codec in ``services.standards.hj212``.
+Its values come from ``simulators.values`` (deterministic by seed, station and time). ``envmon simulate
+--transport tcp`` drives one of these per station through ``simulators.transports.TcpTransport``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import structlog
+
 from services.standards import hj212
 from services.standards.hj212 import Command, CrcVariant, ExeRtn, Frame, FrameError, FrameReader, QnRtn
+from services.standards.parameters import Kind
+from simulators.messages import SYSTEM_CODES, hj212_values
+from simulators.stations import StationSpec
+from simulators.values import DEFAULT_SEED, sample
 
 REPLY_TIMEOUT_SECONDS = 10.0
+REALTIME_INTERVAL_SECONDS = 30.0
 READ_CHUNK = 65_536
+# A frame is tried this many times (reconnecting in between) before the logger gives up on it.
+DELIVERY_ATTEMPTS = 5
+RECONNECT_DELAY_SECONDS = 1.0
 Values = Mapping[str, Mapping[str, Decimal | str]]
 
-# A plausible hourly water record (HJ 212 codes), varied a little by hour.
-WATER_BASE: Mapping[str, Decimal] = {
-    "w01001": Decimal("7.4"), "w01009": Decimal("7.2"), "w01019": Decimal("3.1"), "w21003": Decimal("0.42"),
-    "w21011": Decimal("0.11"), "w01010": Decimal("18.5"),
-}
+log = structlog.get_logger(__name__)
+
+# Loggers that are not registry stations (tests, the benchmark fleet) report as a typical Class Ⅲ section.
+TYPICAL_WATER_SECTION = StationSpec(code="SIM-WATER", kind=Kind.WATER, gateway="sim", target_class=3)
 
 
-def water_values(hour: datetime) -> dict[str, dict[str, Decimal | str]]:
-    wobble = Decimal(hour.hour % 5) / 100
-    return {code: {"Avg": base + wobble, "Flag": "N"} for code, base in WATER_BASE.items()}
+def station_values(moment: datetime, station: StationSpec = TYPICAL_WATER_SECTION,
+                   seed: int = DEFAULT_SEED) -> dict[str, dict[str, Decimal | str]]:
+    """The station's record at ``moment`` as HJ 212 factors (Avg and Flag), from ``simulators.values``."""
+    return hj212_values(sample(seed, station, moment))
 
 
 class QnSequence:
@@ -51,14 +63,23 @@ class QnSequence:
 class LoggerIdentity:
     mn: str
     pw: str
-    st: int = hj212.SystemCode.SURFACE_WATER
     crc_variant: CrcVariant = CrcVariant.STANDARD
     version: int = 1
+    station: StationSpec = TYPICAL_WATER_SECTION  # what it measures, for the values it generates
+    seed: int = DEFAULT_SEED
+
+    @property
+    def st(self) -> int:
+        return SYSTEM_CODES[self.station.kind]
+
+    def values(self, moment: datetime) -> dict[str, dict[str, Decimal | str]]:
+        return station_values(moment, self.station, self.seed)
 
 
 class TcpDataLogger:
     def __init__(self, host: str, port: int, identity: LoggerIdentity, *,
-                 reply_timeout: float = REPLY_TIMEOUT_SECONDS, realtime_interval: float = 30.0) -> None:
+                 reply_timeout: float = REPLY_TIMEOUT_SECONDS,
+                 realtime_interval: float = REALTIME_INTERVAL_SECONDS) -> None:
         self.host, self.port, self.identity = host, port, identity
         self.reply_timeout = reply_timeout
         self.realtime_interval = realtime_interval
@@ -78,7 +99,9 @@ class TcpDataLogger:
 
     @property
     def connected(self) -> bool:
-        return self._writer is not None and not self._writer.is_closing()
+        # The listener ends when the platform closes the connection, before any write would notice.
+        alive = self._listener is not None and not self._listener.done()
+        return alive and self._writer is not None and not self._writer.is_closing()
 
     async def connect(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
@@ -130,10 +153,18 @@ class TcpDataLogger:
         return None if waiter is None or expecting is None else await self._await_reply(expecting, waiter)
 
     async def upload_hour(self, hour: datetime, values: Values | None = None) -> Frame | None:
-        """Upload one hourly record (CN 2061) and remember it for later history requests."""
-        record = values if values is not None else water_values(hour)
-        self.history[hour] = record
-        return await self.send(self.data_frame(Command.HOURLY_DATA, hour, record))
+        """Upload one hourly record (CN 2061; the identity's generated values unless given)."""
+        record = values if values is not None else self.identity.values(hour)
+        return await self.upload(self.data_frame(Command.HOURLY_DATA, hour, record))
+
+    async def upload(self, frame: Frame, encoded: bytes | None = None) -> Frame | None:
+        """Send a data frame (``encoded`` as is, if given) and await its reply; hourly records are kept
+        in ``history`` for later 2061 requests, as a logger's storage keeps them."""
+        if frame.cn == Command.HOURLY_DATA and frame.data_time is not None:
+            self.history[frame.data_time] = frame.values
+        if encoded is None:
+            return await self.send(frame)
+        return await self.send_raw(encoded, expecting=frame)
 
     def _expect(self, frame: Frame) -> asyncio.Future[Frame] | None:
         if not frame.needs_reply or frame.qn is None:
@@ -158,15 +189,18 @@ class TcpDataLogger:
     async def _listen(self) -> None:
         assert self._reader is not None
         frames = FrameReader()
-        while data := await self._reader.read(READ_CHUNK):
-            for item in frames.feed(data):
-                if isinstance(item, FrameError):
-                    continue
-                try:
-                    frame = hj212.parse(item, accept_modbus_crc=self.identity.crc_variant is CrcVariant.MODBUS)
-                except FrameError:
-                    continue
-                await self._on_frame(frame)
+        try:
+            while data := await self._reader.read(READ_CHUNK):
+                for item in frames.feed(data):
+                    if isinstance(item, FrameError):
+                        continue
+                    try:
+                        frame = hj212.parse(item, accept_modbus_crc=self.identity.crc_variant is CrcVariant.MODBUS)
+                    except FrameError:
+                        continue
+                    await self._on_frame(frame)
+        except (ConnectionError, OSError):
+            pass  # a reset is a close: the pending uploads fail below and are retried on a new connection
         for waiter in self._replies.values():
             if not waiter.done():
                 waiter.set_exception(ConnectionError("the platform closed the connection"))
@@ -216,9 +250,27 @@ class TcpDataLogger:
     async def _send_realtime(self) -> None:
         while True:
             now = self.now.replace(microsecond=0)
-            values = {code: {"Rtd": fields["Avg"], "Flag": "N"} for code, fields in water_values(now).items()}
+            values = {code: {"Rtd": fields["Avg"], "Flag": fields["Flag"]}
+                      for code, fields in self.identity.values(now).items()}
             self._write(self.encode(self.data_frame(Command.REALTIME_DATA, now, values, needs_reply=False)))
             await asyncio.sleep(self.realtime_interval)
+
+
+async def with_retries(logger: TcpDataLogger, attempt: Callable[[], Awaitable[Frame | None]]) -> Frame | None:
+    """Run ``attempt`` (one send), reconnecting after a dropped connection or a missing reply, as a logger
+    keeps a record until the platform has it. Raises the last error after ``DELIVERY_ATTEMPTS`` tries."""
+    for tries in range(1, DELIVERY_ATTEMPTS + 1):
+        try:
+            if not logger.connected:
+                await logger.connect()
+            return await attempt()
+        except (ConnectionError, OSError, TimeoutError) as error:
+            log.warning("hj212 upload failed; reconnecting", mn=logger.identity.mn, attempt=tries, error=repr(error))
+            await logger.close()
+            if tries == DELIVERY_ATTEMPTS:
+                raise
+            await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def play(host: str, port: int, identity: LoggerIdentity, *, hours: int, interval: float = 0.0,
@@ -226,21 +278,12 @@ async def play(host: str, port: int, identity: LoggerIdentity, *, hours: int, in
     """Upload ``hours`` hourly records (oldest first, ending with the last full hour), ``interval`` seconds
     apart; reconnects after a dropped connection. Returns the number of records the platform acknowledged."""
     last_hour = (start or datetime.now(hj212.SHANGHAI)).replace(minute=0, second=0, microsecond=0)
-    pending = [last_hour - timedelta(hours=n) for n in range(hours, 0, -1)]
     acknowledged = 0
     logger = TcpDataLogger(host, port, identity)
     try:
-        while pending:
-            if not logger.connected:
-                await logger.connect()
-            try:
-                reply = await logger.upload_hour(pending[0])
-            except (ConnectionError, OSError, TimeoutError):
-                await logger.close()
-                await asyncio.sleep(1.0)
-                continue
+        for hour in (last_hour - timedelta(hours=n) for n in range(hours, 0, -1)):
+            reply = await with_retries(logger, functools.partial(logger.upload_hour, hour))
             acknowledged += reply is not None and reply.cn == Command.DATA_REPLY
-            pending.pop(0)
             if interval:
                 await asyncio.sleep(interval)
     finally:

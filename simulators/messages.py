@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -13,7 +13,7 @@ from services.common.topics import data_topic, hj212_topic
 from services.standards import hj212
 from services.standards.parameters import PARAMETERS, Kind
 from simulators.stations import GatewaySpec, StationSpec
-from simulators.values import SHANGHAI, Sample
+from simulators.values import NORMAL, SHANGHAI, Sample
 
 # The ingest contract's limit for one {"readings": [...]} message.
 MAX_BATCH_READINGS = 10_000
@@ -39,7 +39,7 @@ class Message:
 
 
 def _entry(item: Sample) -> dict[str, object]:
-    flags = {p: f for p, f in item.flags.items() if f != "N"}
+    flags = {p: f for p, f in item.flags.items() if f != NORMAL}
     entry: dict[str, object] = {
         "time": item.time.astimezone(SHANGHAI).isoformat(),
         "values": {p: float(v) for p, v in item.values.items()},  # few digits: the float repr is exact
@@ -82,19 +82,32 @@ def supports_hj212(spec: StationSpec) -> bool:
     return spec.kind in SYSTEM_CODES and spec.hj212_mn is not None
 
 
+def hj212_only(gateways: Sequence[GatewaySpec]) -> tuple[GatewaySpec, ...]:
+    """The gateways with an HJ 212 password, keeping only their stations that have an MN (data-logger mode)."""
+    return tuple(
+        replace(gateway, stations=stations)
+        for gateway in gateways
+        if gateway.hj212_password is not None and (stations := tuple(filter(supports_hj212, gateway.stations)))
+    )
+
+
+def hj212_values(item: Sample) -> dict[str, dict[str, Decimal | str]]:
+    """The sample as HJ 212 factors: each code's Avg and Flag (parameters without a code are left out)."""
+    return {
+        code: {"Avg": value, "Flag": item.flags.get(parameter, NORMAL)}
+        for parameter, value in item.values.items()
+        if (code := PARAMETERS[parameter].hj212_code) is not None
+    }
+
+
 def hj212_frame(gateway: GatewaySpec, spec: StationSpec, item: Sample, *,
                 crc_variant: hj212.CrcVariant = hj212.CrcVariant.STANDARD) -> bytes:
     """An hourly-data upload (CN 2061) with each factor's Avg and Flag."""
     if not supports_hj212(spec) or gateway.hj212_password is None or spec.hj212_mn is None:
         raise ValueError(f"station {spec.code} has no HJ 212 identity (MN and password) in the registry")
-    values: dict[str, dict[str, Decimal | str]] = {
-        code: {"Avg": value, "Flag": item.flags.get(parameter, "N")}
-        for parameter, value in item.values.items()
-        if (code := PARAMETERS[parameter].hj212_code) is not None
-    }
     frame = hj212.data_frame(
         st=SYSTEM_CODES[spec.kind], cn=hj212.Command.HOURLY_DATA, mn=spec.hj212_mn, pw=gateway.hj212_password,
-        data_time=item.time.astimezone(SHANGHAI), values=values, qn=qn_for(item.time),
+        data_time=item.time.astimezone(SHANGHAI), values=hj212_values(item), qn=qn_for(item.time),
     )
     return hj212.build(frame, crc_variant=crc_variant)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from services.common.settings import CommonSettings
 from simulators.messages import Format
 from simulators.plan import CrcChoice
-
-DEFAULT_SEED = 212
+from simulators.values import DEFAULT_SEED
 
 
 class SimulatorSettings(CommonSettings):

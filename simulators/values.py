@@ -28,6 +28,7 @@ from simulators.stations import StationSpec
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NORMAL = "N"
+DEFAULT_SEED = 212
 
 WATER_EPISODE_DAY_CHANCE = 0.03
 PM_EPISODE_BLOCK_CHANCE = 0.3

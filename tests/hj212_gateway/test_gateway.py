@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, insert, select
 from services.standards import hj212
 from services.standards.hj212 import Command, CrcVariant, Frame, FrameReader, QnRtn
 from services.storage.schema import readings
-from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, water_values
+from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GatewayProcess, MqttTap, rejects
 from tests.ingest.support import wait_for
 
@@ -52,7 +52,7 @@ async def closed_by_gateway(reader: asyncio.StreamReader, timeout: float = 5.0) 
 def test_hourly_upload_is_forwarded_then_acknowledged(gateway: GatewayProcess, tap: MqttTap) -> None:
     async def scenario() -> tuple[Frame, Frame | None]:
         async with logger(gateway) as station:
-            frame = station.data_frame(Command.HOURLY_DATA, HOUR, water_values(HOUR))
+            frame = station.data_frame(Command.HOURLY_DATA, HOUR, station_values(HOUR))
             return frame, await station.send(frame)
 
     frame, reply = asyncio.run(scenario())
@@ -68,7 +68,7 @@ def test_frames_split_across_reads_and_coalesced_in_one(gateway: GatewayProcess,
     async def scenario() -> list[Frame]:
         reader, writer = await asyncio.open_connection("127.0.0.1", gateway.tcp_port)
         station = logger(gateway)
-        frames = [station.data_frame(Command.HOURLY_DATA, HOUR + timedelta(hours=n), water_values(HOUR))
+        frames = [station.data_frame(Command.HOURLY_DATA, HOUR + timedelta(hours=n), station_values(HOUR))
                   for n in range(4)]
         first = hj212.build(frames[0])
         for start in range(0, len(first), 7):  # one frame dribbled in 7-byte writes
@@ -90,7 +90,7 @@ def test_frames_split_across_reads_and_coalesced_in_one(gateway: GatewayProcess,
 def test_bad_crc_is_recorded_and_answered(gateway: GatewayProcess, db: Engine, tap: MqttTap) -> None:
     async def scenario() -> tuple[Frame, Frame | None, str]:
         async with logger(gateway) as station:
-            frame = station.data_frame(Command.HOURLY_DATA, HOUR, water_values(HOUR))
+            frame = station.data_frame(Command.HOURLY_DATA, HOUR, station_values(HOUR))
             good = hj212.build(frame)
             corrupted = good[:-6] + (b"0000" if good[-6:-2] != b"0000" else b"FFFF") + b"\r\n"
             reply = await station.send_raw(corrupted, expecting=frame)
@@ -114,7 +114,7 @@ def test_unknown_mn_is_refused_and_the_connection_closed_after_the_limit(gateway
     async def scenario() -> list[Frame]:
         reader, writer = await asyncio.open_connection("127.0.0.1", gateway.tcp_port)
         station = logger(gateway, stranger)
-        frames = [station.data_frame(Command.HOURLY_DATA, HOUR, water_values(HOUR)) for _ in range(3)]
+        frames = [station.data_frame(Command.HOURLY_DATA, HOUR, station_values(HOUR)) for _ in range(3)]
         writer.write(b"".join(hj212.build(f) for f in frames))
         replies = await read_frames(reader, 3)
         assert await closed_by_gateway(reader)
@@ -162,7 +162,7 @@ def test_modbus_crc_only_from_gateways_configured_for_it(gateway: GatewayProcess
 
 
 def test_split_packets_are_reassembled_into_one_forwarded_frame(gateway: GatewayProcess, tap: MqttTap) -> None:
-    values = water_values(HOUR)
+    values = station_values(HOUR)
     codes = list(values)
     parts = [codes[0:2], codes[2:4], codes[4:]]
 
@@ -286,13 +286,13 @@ def test_backfill_requests_the_hours_the_station_is_missing(gateway: GatewayProc
 
     async def scenario() -> list[dict[str, Any]]:
         async with logger(gateway, anhua) as station, httpx.AsyncClient(base_url=gateway.http, timeout=30) as http:
-            station.history = {hour: water_values(hour) for hour in hours}
+            station.history = {hour: station_values(hour) for hour in hours}
             await station.upload_hour(hours[3])  # introduces the logger; that hour is stored already
             return list((await http.post(f"/loggers/{anhua.mn}/backfill")).json())
 
     results = asyncio.run(scenario())
     assert [(r["outcome"], r["exe_rtn"], r["records"]) for r in results] == [("done", 1, 2), ("done", 1, 1)]
-    expected = len(missing) * len(water_values(first))
+    expected = len(missing) * len(station_values(first))
     wait_for(lambda: stored_at(db, "PYJ-ANHUA", missing) == expected, "the backfilled hours in readings")
 
 

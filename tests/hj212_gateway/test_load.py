@@ -16,7 +16,7 @@ from services.devstack.hj212_fleet import FLEET_PREFIX, fleet_logger
 from services.standards import hj212
 from services.standards.hj212 import Command
 from services.storage.schema import readings
-from simulators.hj212_tcp import WATER_BASE, LoggerIdentity, TcpDataLogger, water_values
+from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GatewayProcess
 from tests.ingest.support import wait_for
 
@@ -53,7 +53,7 @@ def test_500_concurrent_loggers_are_acknowledged_and_stored(
 
     outcomes = asyncio.run(scenario())
     assert outcomes == [[Command.DATA_REPLY] * HOURS_PER_LOGGER] * len(fleet)
-    expected = len(fleet) * HOURS_PER_LOGGER * len(WATER_BASE)
+    expected = len(fleet) * HOURS_PER_LOGGER * len(station_values(FIRST_HOUR))
     wait_for(lambda: stored(db, f"{FLEET_PREFIX}-%") == expected, f"{expected} stored readings", timeout=60)
     with db.connect() as connection:
         row = connection.execute(
@@ -61,7 +61,7 @@ def test_500_concurrent_loggers_are_acknowledged_and_stored(
             .where(readings.c.station == fleet_logger(7).station, readings.c.parameter == "ph",
                    readings.c.time == FIRST_HOUR)
         ).one()
-    sent = water_values(FIRST_HOUR)["w01001"]["Avg"]
+    sent = station_values(FIRST_HOUR)["w01001"]["Avg"]
     assert (Decimal(str(row.value)), row.source, row.gateway) == (sent, "hj212", "gw-hjt-0007")
     assert gateway.metric("envmon_hj212_frames_total", cn="2061") >= len(fleet) * HOURS_PER_LOGGER
 
@@ -70,7 +70,7 @@ def valid_frame(hour: int) -> bytes:
     identity = LoggerIdentity(mn=GOOD.mn, pw=GOOD.pw)
     moment = FIRST_HOUR + timedelta(hours=hour)
     frame = hj212.data_frame(st=21, cn=Command.HOURLY_DATA, mn=identity.mn, pw=identity.pw, data_time=moment,
-                             values=water_values(moment), qn=f"2026112700000{hour:04d}")
+                             values=station_values(moment), qn=f"2026112700000{hour:04d}")
     return hj212.build(frame)
 
 
