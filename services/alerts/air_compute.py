@@ -71,8 +71,9 @@ def fetch_station_hours(job: Computation, first: date, last: date) -> dict[str, 
     return result
 
 
-def city_hours(stations: Mapping[str, Hours], city_stations: Sequence[str]) -> Hours:
-    """The city's 1-hour value of each pollutant: the mean over its stations with a valid value [?]."""
+def city_hours(stations: Mapping[str, Hours], city_stations: Sequence[str], min_stations: int = 1) -> Hours:
+    """The city's 1-hour value of each pollutant: the mean over its stations with a valid value, when at
+    least ``min_stations`` have one (ENVMON_ALERTS_CITY_MIN_STATIONS) [?]."""
     hours = sorted({hour for code in city_stations for hour in stations.get(code, {})})
     result: Hours = {}
     for hour in hours:
@@ -80,7 +81,7 @@ def city_hours(stations: Mapping[str, Hours], city_stations: Sequence[str]) -> H
         for pollutant in AIR_POLLUTANTS:
             present = [v for code in city_stations if (v := stations.get(code, {}).get(hour, {}).get(pollutant))
                        is not None]
-            values[pollutant] = exact_mean(present) if present else None
+            values[pollutant] = exact_mean(present) if present and len(present) >= min_stations else None
         result[hour] = values
     return result
 
@@ -129,7 +130,7 @@ def compute_air(job: Computation, first: date, last: date) -> int:
     stations = fetch_station_hours(job, first, last)
     subjects: dict[str, Hours] = {code: stations.get(code, {}) for code in job.registry.air_stations}
     if job.registry.city_stations:
-        subjects[job.registry.city] = city_hours(stations, job.registry.city_stations)
+        subjects[job.registry.city] = city_hours(stations, job.registry.city_stations, job.city_min_stations)
     hourly = (row for subject, hours in subjects.items() for row in hourly_rows(subject, hours, job.now))
     written = publish_rows(job.connection, air_hourly, hourly)
     daily = (

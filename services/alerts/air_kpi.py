@@ -2,13 +2,15 @@
 
 Figures run to ``as_of``: the last complete local day (yesterday), or the year's last day for a
 past year. Rules come from ``services.standards.validity`` (good-day share, bad-day budget,
-HJ 663 percentile).
+HJ 663 percentile). The PM2.5 mean and the O3 MDA8 90th percentile of each period carry their
+completeness (``ytd_validity``: GB 3095's annual rule pro rata), stored beside the value, so an
+invalid figure is shown as such and never compared silently.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +23,7 @@ from services.alerts.exact import as_decimal, exact_mean
 from services.alerts.periods import day_end, same_day_last_year
 from services.alerts.publication import publish_rows, published_at
 from services.alerts.tables import air_daily, air_good_days, air_year
+from services.alerts.ytd_validity import PeriodCompleteness, period_completeness
 from services.standards import validity
 
 O3_PERCENTILE = 90
@@ -41,17 +44,42 @@ def good_days(daily: Mapping[date, DayFigures], first: date, last: date) -> vali
     return validity.good_day_share(daily[d].aqi if d in daily else None for d in _days(first, last))
 
 
-def _mean(values: Sequence[Decimal]) -> Decimal | None:
-    return exact_mean(values) if values else None
+@dataclass(frozen=True, slots=True)
+class AnnualFigure:
+    """A year-to-date statistic of daily values with the completeness it rests on."""
+
+    value: Decimal | None
+    completeness: PeriodCompleteness
 
 
-def _pm25_mean(daily: Mapping[date, DayFigures], first: date, last: date) -> Decimal | None:
-    return _mean([v for d in _days(first, last) if d in daily and (v := daily[d].pm25) is not None])
+def _o3_p90(values: Sequence[Decimal]) -> Decimal:
+    return validity.percentile(values, O3_PERCENTILE)
 
 
-def _o3_p90(daily: Mapping[date, DayFigures], first: date, last: date) -> Decimal | None:
-    values = [v for d in _days(first, last) if d in daily and (v := daily[d].o3_8h) is not None]
-    return validity.percentile(values, O3_PERCENTILE) if values else None
+def annual_figure(daily: Mapping[date, DayFigures], first: date, last: date,
+                  item: Callable[[DayFigures], Decimal | None], statistic: Callable[[Sequence[Decimal]], Decimal],
+                  rule: validity.CompletenessRule) -> AnnualFigure:
+    values = {d: v for d in _days(first, last) if d in daily and (v := item(daily[d])) is not None}
+    return AnnualFigure(statistic(list(values.values())) if values else None,
+                        period_completeness(values, first, last, rule=rule))
+
+
+def figure_columns(value_column: str, prefix: str, suffix: str, figure: AnnualFigure) -> dict[str, Any]:
+    """A figure's value and coverage columns in ``air_year`` (suffix "" or "_last_year")."""
+    completeness = figure.completeness
+    return {f"{value_column}{suffix}": figure.value, f"{prefix}_days{suffix}": completeness.observed,
+            f"{prefix}_valid{suffix}": completeness.valid,
+            f"{prefix}_short_months{suffix}": list(completeness.short_months)}
+
+
+def comparison_columns(daily: Mapping[date, DayFigures], first: date, last: date, suffix: str,
+                       rule: validity.CompletenessRule) -> dict[str, Any]:
+    """PM2.5 mean and O3 MDA8 90th percentile over first..last, with their coverage."""
+    pm25 = annual_figure(daily, first, last, lambda day: day.pm25, exact_mean, rule)
+    o3 = annual_figure(daily, first, last, lambda day: day.o3_8h, _o3_p90, rule)
+    return {f"days_required{suffix}": pm25.completeness.required,
+            **figure_columns("pm25_mean", "pm25", suffix, pm25),
+            **figure_columns("o3_mda8_p90", "o3", suffix, o3)}
 
 
 def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Computation) -> dict[str, Any] | None:
@@ -62,8 +90,8 @@ def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Com
     share = good_days(daily, first, as_of)
     days_in_year = 366 if calendar.isleap(year) else 365
     elapsed = (as_of - first).days + 1
-    budget = validity.bad_day_budget(days_in_year=days_in_year, days_elapsed=elapsed,
-                                     good_days=share.good_days, valid_days=share.valid_days)
+    budget = validity.bad_day_budget(days_in_year=days_in_year, days_elapsed=elapsed, good_days=share.good_days,
+                                     valid_days=share.valid_days, target=job.good_day_target)
     last_year_first, last_year_as_of = date(year - 1, 1, 1), same_day_last_year(as_of)
     return {
         "subject": subject, "year": year, "as_of": as_of, "days_elapsed": elapsed,
@@ -71,10 +99,9 @@ def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Com
         "remaining_days": budget.remaining_days, "remaining_bad_days": budget.remaining_bad_days,
         "reachable": budget.reachable, "best_case_share": as_decimal(budget.best_case_share),
         "projected_share": as_decimal(budget.projected_share),
-        "pm25_mean": _pm25_mean(daily, first, as_of),
-        "pm25_mean_last_year": _pm25_mean(daily, last_year_first, last_year_as_of),
-        "o3_mda8_p90": _o3_p90(daily, first, as_of),
-        "o3_mda8_p90_last_year": _o3_p90(daily, last_year_first, last_year_as_of),
+        **comparison_columns(daily, first, as_of, "", job.completeness_rule),
+        "days_elapsed_last_year": (last_year_as_of - last_year_first).days + 1,
+        **comparison_columns(daily, last_year_first, last_year_as_of, "_last_year", job.completeness_rule),
         "published_at": published_at(day_end(date(year, 12, 31), job.zone), job.now),
     }
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 
 from services.alerts.alert_store import acknowledge
+from services.alerts.coverage import comparisons, without_comparison_columns
 from services.alerts.queries import (
     MAX_ALERTS,
     AlertFilter,
@@ -70,7 +71,9 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
     def kpi_air(year: Annotated[int, Query(description="Calendar year")],
                 subject: Annotated[str | None, Query(description="Station code; default the city")] = None
                 ) -> dict[str, Any]:
-        """Good days, valid days, share, bad-day budget and projection, PM2.5 and O3 against last year."""
+        """Good days, valid days, share, bad-day budget and projection; PM2.5 mean and O3 MDA8 90th percentile
+        year to date against the same days of last year, each with its validity and coverage (expected,
+        observed and required days, percent complete, short months); ``change`` only when both are valid."""
         query, who = YearQuery.parse(year), ColumnEquals("subject", subject or city)
         with engine.connect() as connection:
             rows = fetch(connection, "select * from air_year", [query, who])
@@ -79,7 +82,8 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
                             {"year": year})
         if not rows:
             raise HTTPException(404, f"no air figures for {who.value} in {year}")
-        return {**rows[0], "windows": {w.pop("window_name"): w for w in windows}}
+        return {**without_comparison_columns(rows[0]), **comparisons(rows[0]),
+                "windows": {w.pop("window_name"): w for w in windows}}
 
     @app.get("/v1/kpi/waste")
     def kpi_waste(period: Annotated[str, Query(description="2026-10 (month) or 2026 (year to date)")]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from services.alerts.periods import day_end, day_start, local_today
 from services.alerts.registry import Registry
+from services.standards import validity
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,12 @@ class Computation:
     share_control_levels: tuple[str, ...] = ("national", "provincial")
     programme_days: int = 7
     silent_after: timedelta = timedelta(hours=2)
+    # Good-day share the bad-day budget is counted against (the plan's 90 %).
+    good_day_target: Fraction = validity.GOOD_DAY_TARGET
+    # Valid daily values an annual (year-to-date, pro rata) PM2.5 mean or O3 percentile needs.
+    completeness_rule: validity.CompletenessRule = validity.ANNUAL_RULE
+    # Stations with a valid 1-hour value needed for a valid city hour of a pollutant.
+    city_min_stations: int = 1
 
     @property
     def today(self) -> date:

@@ -1,8 +1,16 @@
-"""``envmon alerts``: the compute loop in a background thread and the HTTP API (uvicorn) in front."""
+"""``envmon alerts``: the compute loop and the HTTP API (uvicorn) on worker threads until SIGTERM/SIGINT.
+
+The main thread owns the signal handlers (uvicorn on a worker thread installs none, and on the main
+thread it would re-raise SIGTERM after its own shutdown, killing the process before the cycle
+thread, MQTT client and database pool are closed): a signal stops the HTTP server, lets a running
+cycle finish, then closes everything and returns, so the process exits with status 0.
+"""
 
 from __future__ import annotations
 
+import signal
 import threading
+from types import FrameType
 
 import httpx
 import structlog
@@ -19,6 +27,9 @@ from services.common.logging import configure_logging
 from services.storage.engine import make_engine, wait_for_database
 
 log = structlog.get_logger(__name__)
+
+# How often the main thread checks that the HTTP server is still up (it dies e.g. when its port is taken).
+HTTP_WATCH_SECONDS = 1.0
 
 
 def run_loop(service: AlertsService, interval: float, stop: threading.Event) -> None:
@@ -38,15 +49,32 @@ def main() -> None:
     service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()),
                             publisher)
     stop = threading.Event()
-    loop = threading.Thread(target=run_loop, args=(service, settings.alerts_interval_seconds, stop),
-                            name="alerts-cycle", daemon=True)
-    loop.start()
-    log.info("alerts service started", rules=len(rules), port=settings.alerts_http_port)
-    try:
-        uvicorn.run(create_app(engine, city=settings.alerts_city), host=settings.alerts_http_host,
-                    port=settings.alerts_http_port, log_config=None)
-    finally:
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("alerts service stopping", signal=signal.Signals(signum).name)
         stop.set()
-        loop.join()
-        publisher.close()
-        engine.dispose()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    server = uvicorn.Server(uvicorn.Config(create_app(engine, city=settings.alerts_city),
+                                           host=settings.alerts_http_host, port=settings.alerts_http_port,
+                                           log_config=None))
+    http = threading.Thread(target=server.run, name="alerts-http", daemon=True)
+    cycles = threading.Thread(target=run_loop, args=(service, settings.alerts_interval_seconds, stop),
+                              name="alerts-cycle", daemon=True)
+    http.start()
+    cycles.start()
+    log.info("alerts service started", rules=len(rules), port=settings.alerts_http_port)
+    http_failed = False
+    while not stop.wait(HTTP_WATCH_SECONDS):
+        if not http.is_alive():
+            log.error("alerts HTTP server stopped; shutting down", port=settings.alerts_http_port)
+            http_failed = True
+            stop.set()
+    server.should_exit = True
+    http.join()
+    cycles.join()
+    publisher.close()
+    engine.dispose()
+    if http_failed:
+        raise SystemExit(1)

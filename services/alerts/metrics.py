@@ -25,13 +25,15 @@ METRICS: Mapping[str, str] = MappingProxyType({
     """,
     "air.good_day_share_ytd": "select subject, share from air_year where year = :year_number and share is not null",
     "air.remaining_bad_days": "select subject, remaining_bad_days from air_year where year = :year_number",
+    # 双控双减: only a comparison of two valid figures (pro-rata annual completeness) is a value; an
+    # invalid one gives none, so the alert neither fires nor resolves on it (its state is held).
     "air.pm25_change_ytd": """
         select subject, pm25_mean - pm25_mean_last_year from air_year
-        where year = :year_number and pm25_mean is not null and pm25_mean_last_year is not null
+        where year = :year_number and pm25_valid and pm25_valid_last_year
     """,
     "air.o3_p90_change_ytd": """
         select subject, o3_mda8_p90 - o3_mda8_p90_last_year from air_year
-        where year = :year_number and o3_mda8_p90 is not null and o3_mda8_p90_last_year is not null
+        where year = :year_number and o3_valid and o3_valid_last_year
     """,
     "water.class_i_iii_share_ytd": "select :city, share from water_share where period = :year and share is not null",
     "water.class_mtd": "select section, water_class from water_period where period = :month",

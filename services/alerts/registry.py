@@ -40,13 +40,19 @@ class Registry:
         return [s.code for s in self.sections]
 
 
-def load_registry(connection: Connection, *, city: str, city_control_levels: tuple[str, ...]) -> Registry:
+def load_registry(connection: Connection, *, city: str, city_control_levels: tuple[str, ...],
+                  city_stations: tuple[str, ...] = ()) -> Registry:
+    """The registry; the city's air stations are ``city_stations`` when given, else its stations of
+    ``city_control_levels`` (unknown or non-air codes in ``city_stations`` raise ValueError)."""
     rows = connection.execute(select(stations).order_by(stations.c.code)).mappings().all()
     air = [r for r in rows if r["kind"] == "air"]
+    unknown = sorted(set(city_stations) - {r["code"] for r in air})
+    if unknown:
+        raise ValueError(f"ENVMON_ALERTS_CITY_STATIONS names stations that are not air stations: {unknown}")
     return Registry(
         city=city,
         air_stations=tuple(r["code"] for r in air),
-        city_stations=tuple(
+        city_stations=tuple(sorted(city_stations)) if city_stations else tuple(
             r["code"] for r in air if r["city"] == city and r["control_level"] in city_control_levels
         ),
         sections=tuple(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.common.settings import CommonSettings
+from services.standards import validity
 
 BUILT_IN_RULES = Path(__file__).with_name("rules.yaml")
 
@@ -26,6 +29,16 @@ class AlertsSettings(CommonSettings):
     # The city whose air quality is the mean of these stations (HJ 663 assessment stations).
     alerts_city: str = "绍兴市"
     alerts_city_control_levels: tuple[str, ...] = ("national",)
+    # An explicit list of the city's stations; when set it replaces the selection by control level.
+    alerts_city_stations: tuple[str, ...] = ()
+    # A city hour of a pollutant needs a valid 1-hour value from at least this many of its stations.
+    alerts_city_min_stations: int = Field(default=1, gt=0)
+    # The plan's good-day share target the bad-day budget and projection are counted against.
+    alerts_good_day_target: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
+    # GB 3095 Table 4 annual completeness (applied pro rata to year-to-date figures, docs/alerts.md).
+    alerts_annual_min_days: int = Field(default=validity.ANNUAL_RULE.per_year, gt=0, le=366)
+    alerts_monthly_min_days: int = Field(default=validity.ANNUAL_RULE.per_month, gt=0, le=31)
+    alerts_february_min_days: int = Field(default=validity.ANNUAL_RULE.in_february, gt=0, le=29)
     # Sections counted in the Class Ⅰ–Ⅲ share KPI.
     alerts_share_control_levels: tuple[str, ...] = ("national", "provincial")
     alerts_silent_after_minutes: int = Field(default=120, gt=0)
@@ -35,3 +48,20 @@ class AlertsSettings(CommonSettings):
     alerts_programme_days: int = Field(default=7, gt=0)
     # Resolved alerts stay in the retained MQTT snapshot this long.
     alerts_snapshot_keep_resolved_hours: int = Field(default=24, ge=0)
+
+    @model_validator(mode="after")
+    def _city_min_stations_fit(self) -> AlertsSettings:
+        if self.alerts_city_stations and self.alerts_city_min_stations > len(self.alerts_city_stations):
+            raise ValueError(f"ALERTS_CITY_MIN_STATIONS {self.alerts_city_min_stations} exceeds the "
+                             f"{len(self.alerts_city_stations)} stations of ALERTS_CITY_STATIONS")
+        return self
+
+    @property
+    def good_day_target(self) -> Fraction:
+        return Fraction(self.alerts_good_day_target)
+
+    @property
+    def completeness_rule(self) -> validity.CompletenessRule:
+        return validity.CompletenessRule(per_year=self.alerts_annual_min_days,
+                                         per_month=self.alerts_monthly_min_days,
+                                         in_february=self.alerts_february_min_days)

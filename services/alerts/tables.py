@@ -87,6 +87,21 @@ air_good_days = _figure_table(
     Column("share", Numeric),
 )
 
+# air_year's year-to-date PM2.5 and O3 figures: this year ("") and the same days of last year.
+COMPARISON_PERIODS = ("", "_last_year")
+COMPARISON_FIGURES = ("pm25", "o3")
+
+
+def _coverage_columns(suffix: str) -> list[Column[Any]]:
+    """Calendar days, pro-rata required days and, per figure, valid days, validity and short months."""
+    period = [Column(f"days_required{suffix}", Integer)]
+    if suffix:
+        period.insert(0, Column(f"days_elapsed{suffix}", Integer))
+    return [*period, *(column for figure in COMPARISON_FIGURES for column in (
+        Column(f"{figure}_days{suffix}", Integer), Column(f"{figure}_valid{suffix}", Boolean),
+        Column(f"{figure}_short_months{suffix}", ARRAY(SmallInteger))))]
+
+
 air_year = _figure_table(
     "air_year",
     Column("subject", String(64), primary_key=True),
@@ -105,6 +120,8 @@ air_year = _figure_table(
     Column("pm25_mean_last_year", Numeric),
     Column("o3_mda8_p90", Numeric),
     Column("o3_mda8_p90_last_year", Numeric),
+    # Coverage of the year-to-date figures (migration 0004_alerts_ytd_validity); NULL on rows computed before.
+    *(column for suffix in COMPARISON_PERIODS for column in _coverage_columns(suffix)),
 )
 
 water_daily = _figure_table(

@@ -6,14 +6,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Connection, Engine, text
 
 from services.alerts.context import Computation
 from services.alerts.registry import load_registry
 from services.alerts.tables import PUBLICATION_COLUMN_NAMES
 from services.devstack.alertmanager import AlertmanagerProcess
-from services.devstack.processes import private_directory
+from services.devstack.mosquitto import MosquittoBroker
+from services.devstack.processes import private_directory, wait_until
 from services.storage.schema import metadata
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -76,3 +79,20 @@ def insert(connection: Connection, rows: list[Reading]) -> None:
 def job(connection: Connection, now: datetime) -> Computation:
     registry = load_registry(connection, city=CITY, city_control_levels=("national",))
     return Computation(connection, registry, SHANGHAI, now, silent_after=timedelta(hours=2))
+
+
+def retained_snapshots(broker: MosquittoBroker, accounts: dict[str, str]) -> dict[str, bytes]:
+    """A late subscriber still gets the retained snapshots."""
+    received: dict[str, bytes] = {}
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="alerts-test-late-display")
+    client.username_pw_set("envmon-alerts", accounts["envmon-alerts"])
+    client.on_message = lambda _c, _u, message: received.__setitem__(message.topic, bytes(message.payload))
+    client.on_connect = lambda c, *_: c.subscribe("envmon/v1/alerts/#", qos=1)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        wait_until(lambda: len(received) >= 3, "three retained severity snapshots", timeout=10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return received

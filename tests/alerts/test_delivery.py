@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
 from services.alerts.alert_store import acknowledge
@@ -22,7 +20,7 @@ from services.common.mqtt_url import MqttEndpoint
 from services.devstack.alertmanager import AlertmanagerProcess
 from services.devstack.mosquitto import MosquittoBroker
 from services.devstack.processes import free_port, wait_until
-from tests.alerts.conftest import CITY, air_day, insert
+from tests.alerts.conftest import CITY, air_day, insert, retained_snapshots
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 YESTERDAY = date(2026, 11, 26)
@@ -134,20 +132,3 @@ def test_snapshots_are_published_retained_per_severity(
     assert [(a["rule"], a["subject"], a["state"]) for a in warning["alerts"]] == [
         ("daily_aqi_above_100", "AIR-XINCHANG", "firing")]
     assert json.loads(holder["envmon/v1/alerts/critical"])["alerts"] == []
-
-
-def retained_snapshots(broker: MosquittoBroker, accounts: dict[str, str]) -> dict[str, bytes]:
-    """A late subscriber still gets the retained snapshots."""
-    received: dict[str, bytes] = {}
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="alerts-test-late-display")
-    client.username_pw_set("envmon-alerts", accounts["envmon-alerts"])
-    client.on_message = lambda _c, _u, message: received.__setitem__(message.topic, bytes(message.payload))
-    client.on_connect = lambda c, *_: c.subscribe("envmon/v1/alerts/#", qos=1)
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-    try:
-        wait_until(lambda: len(received) >= 3, "three retained severity snapshots", timeout=10)
-    finally:
-        client.loop_stop()
-        client.disconnect()
-    return received

@@ -1,0 +1,41 @@
+"""Settings: thresholds and choices are configurable, defaults are the standards and the plan, bad values refused."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from pydantic import ValidationError
+
+from services.alerts.settings import AlertsSettings
+from services.standards import validity
+
+DATABASE = "postgresql+psycopg://envmon@127.0.0.1:1/envmon"
+
+
+def settings(**values: object) -> AlertsSettings:
+    return AlertsSettings.model_validate({"database_url": DATABASE, **values})
+
+
+def test_defaults_are_the_standards_and_the_plan() -> None:
+    defaults = settings()
+    assert defaults.completeness_rule == validity.ANNUAL_RULE
+    assert defaults.good_day_target == validity.GOOD_DAY_TARGET
+    assert (defaults.alerts_city_stations, defaults.alerts_city_min_stations) == ((), 1)
+
+
+def test_thresholds_are_settings() -> None:
+    custom = settings(alerts_annual_min_days=300, alerts_monthly_min_days=25, alerts_february_min_days=23,
+                      alerts_good_day_target="0.92")
+    assert custom.completeness_rule == validity.CompletenessRule(per_year=300, per_month=25, in_february=23)
+    assert custom.good_day_target == Fraction(23, 25)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"alerts_city_stations": ["AIR-KEQIAO"], "alerts_city_min_stations": 2}, "exceeds the 1 stations"),
+    ({"alerts_good_day_target": "1.1"}, "less than or equal to 1"),
+    ({"alerts_february_min_days": 30}, "less than or equal to 29"),
+])
+def test_inconsistent_settings_are_refused(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        settings(**values)
