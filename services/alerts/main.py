@@ -45,7 +45,7 @@ def main() -> None:
     check_metric_names(rule.metric for rule in rules)
     engine = make_engine(settings.database_url)
     wait_for_database(engine)
-    publisher = SnapshotPublisher(settings.mqtt, settings.alerts_mqtt_username, settings.alerts_mqtt_password)
+    publisher = SnapshotPublisher(settings.mqtt)
     service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()),
                             publisher)
     stop = threading.Event()

@@ -55,10 +55,11 @@ def snapshots(connection: Connection, now: datetime, keep_resolved: timedelta) -
 class SnapshotPublisher:
     """A paho client (account envmon-alerts) publishing snapshots retained, QoS 1."""
 
-    def __init__(self, endpoint: MqttEndpoint, username: str, password: str) -> None:
+    def __init__(self, endpoint: MqttEndpoint) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="envmon-alerts",
                                   protocol=mqtt.MQTTv311)
-        self.client.username_pw_set(endpoint.username or username, endpoint.password or password)
+        if endpoint.username:
+            self.client.username_pw_set(endpoint.username, endpoint.password)
         self.client.connect_async(endpoint.host, endpoint.port, keepalive=KEEPALIVE_SECONDS)
         self.client.loop_start()
         self.published: dict[str, bytes] = {}

@@ -24,8 +24,6 @@ class AlertsSettings(CommonSettings):
     # Alertmanager forgets an alert that is not re-sent within resolve_timeout (default 5 min).
     alerts_resend_seconds: float = Field(default=60.0, gt=0)
     alerts_public_url: str = "http://127.0.0.1:8002"
-    alerts_mqtt_username: str = "envmon-alerts"
-    alerts_mqtt_password: str = "dev-envmon-alerts"
     # The city whose air quality is the mean of these stations (HJ 663 assessment stations).
     alerts_city: str = "绍兴市"
     alerts_city_control_levels: tuple[str, ...] = ("national",)

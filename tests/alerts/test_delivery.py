@@ -121,7 +121,7 @@ def test_snapshots_are_published_retained_per_severity(
     alerts_db: Engine, alertmanager: AlertmanagerProcess, broker: MosquittoBroker, mqtt_accounts: dict[str, str],
 ) -> None:
     endpoint = MqttEndpoint.parse(broker.url("envmon-alerts", mqtt_accounts["envmon-alerts"]))
-    publisher = SnapshotPublisher(endpoint, "envmon-alerts", mqtt_accounts["envmon-alerts"])
+    publisher = SnapshotPublisher(endpoint)
     wait_until(publisher.client.is_connected, "alerts publisher connected", timeout=10)
     with alerts_db.begin() as connection:
         insert(connection, air_day(YESTERDAY, stations=("AIR-XINCHANG",), pm25=100))
