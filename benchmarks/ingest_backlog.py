@@ -32,7 +32,7 @@ from services.devstack.postgres import PostgresCluster
 from services.devstack.processes import free_port, private_directory
 from services.ingest.broker_config import acl_file, load_accounts, password_file
 from services.ingest.service import IngestService
-from services.ingest.settings import IngestSettings
+from services.ingest.settings import BROKER_INFLIGHT_WINDOW, IngestSettings
 from services.storage.engine import make_engine, upgrade
 from services.storage.seed import load_registry, seed
 
@@ -65,7 +65,7 @@ def _bare_client(url_host: int, password: str, count: int | None) -> tuple[mqtt.
     client.on_connect = lambda c, *_a: c.subscribe("$share/bench/envmon/v1/#", qos=1)
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = 3600
-    properties.ReceiveMaximum = 1000
+    properties.ReceiveMaximum = BROKER_INFLIGHT_WINDOW  # the same window as the service
     client.connect("127.0.0.1", url_host, clean_start=False, properties=properties)
     client.loop_start()
     return client, done, received
@@ -106,8 +106,8 @@ def run(messages: int) -> None:
         service = IngestService(settings)
         started = time.perf_counter()
         service.start()
-        stored = service.pipeline.metrics.stored
-        while stored._value.get() < rows:
+        metrics = service.pipeline.metrics.registry
+        while (metrics.get_sample_value("envmon_ingest_readings_stored_total") or 0) < rows:
             time.sleep(POLL_SECONDS)
         ingest_seconds = time.perf_counter() - started
         service.stop()

@@ -16,6 +16,7 @@ from services.common.mqtt_url import MqttEndpoint
 # Eight water parameters per message, all inside their physical ranges.
 WATER_VALUES = {"ph": 7.35, "do": 8.12, "codmn": 3.1, "cod": 15.2, "nh3n": 0.41, "tp": 0.12, "tn": 1.8, "temp": 18.5}
 PUBLISH_WINDOW = 1000  # unacked QoS 1 publishes a publisher keeps in flight
+PUBLISH_BACKLOG = 20_000  # publishes handed to paho and not yet acknowledged (well below 65,535 packet ids)
 PUBLISH_TIMEOUT_SECONDS = 600.0
 
 
@@ -42,28 +43,34 @@ def connect(url: str, client_id: str) -> mqtt.Client:
 def publish_all(url: str, messages: Iterable[tuple[str, bytes]], *, client_id: str = "envmon-test-publisher") -> int:
     """Publish at QoS 1 and return once the broker acknowledged (accepted) every message."""
     client = connect(url, client_id)
-    done = threading.Event()
-    pending = 0
-    lock = threading.Lock()
-    published = 0
+    settled = threading.Condition()
+    pending = published = 0
 
     def on_publish(*_args: object) -> None:
         nonlocal pending
-        with lock:
+        with settled:
             pending -= 1
-            if pending == 0:
-                done.set()
+            settled.notify_all()
+
+    def room() -> bool:
+        return pending < PUBLISH_BACKLOG
+
+    def all_settled() -> bool:
+        return pending == 0
 
     client.on_publish = on_publish
     try:
         for topic, payload in messages:
-            with lock:
+            with settled:
+                # MQTT packet ids are 16-bit: more unacknowledged publishes than that would reuse ids.
+                if not settled.wait_for(room, PUBLISH_TIMEOUT_SECONDS):
+                    raise TimeoutError(f"the broker did not acknowledge {pending} of {published} messages")
                 pending += 1
-                done.clear()
             client.publish(topic, payload, qos=1)
             published += 1
-        if published and not done.wait(PUBLISH_TIMEOUT_SECONDS):
-            raise TimeoutError(f"the broker did not acknowledge {pending} of {published} messages")
+        with settled:
+            if not settled.wait_for(all_settled, PUBLISH_TIMEOUT_SECONDS):
+                raise TimeoutError(f"the broker did not acknowledge {pending} of {published} messages")
     finally:
         client.disconnect()
         client.loop_stop()

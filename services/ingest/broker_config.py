@@ -94,14 +94,15 @@ def write_broker_files(connection: Connection, directory: Path) -> tuple[Path, P
 # Broker tuning that the ingest service's ack-after-commit design relies on; shared by
 # deploy/mosquitto/mosquitto.conf (checked by a test) and the private test brokers.
 # - max_inflight_messages: unacked QoS 1 messages Mosquitto sends one client at a time. Ingest
-#   acks only after a commit, so this is its batch window: 1,000 messages of ~8 readings fill a
-#   batch long before the flush interval ends. The client's MQTT 5 Receive Maximum matches it.
+#   acks only after a commit, so this window must hold the batch being committed, the one queued
+#   behind it and the one filling: 2,000 messages of ~8 readings = 16,000 rows = four batches of
+#   4,000 rows. The client's MQTT 5 Receive Maximum matches it.
 # - max_queued_messages 0: no cap on a persistent session's queue; while ingest or the database
 #   is down, the broker holds the backlog instead of dropping (Mosquitto's default is 1,000).
 # - persistent_client_expiration: how long a stopped ingest replica's session is kept.
 # - autosave_interval: Mosquitto writes its store on shutdown and every this many seconds.
 BROKER_TUNING: dict[str, str] = {
-    "max_inflight_messages": "1000",
+    "max_inflight_messages": "2000",
     "max_queued_messages": "0",
     "max_queued_bytes": "0",
     "max_packet_size": "2097152",

@@ -6,6 +6,10 @@ new *generation*. A message is acked only on the connection it arrived on: after
 broker redelivers every unacked message under its original packet id, so acking an old copy could
 acknowledge a different, not yet stored message that reuses that id. The redelivered copy is
 stored again as a duplicate (a no-op) and acked instead.
+
+Every CONNACK re-subscribes (idempotent), whether or not the broker kept the session: Mosquitto
+2.0 restores a persistent session's queue and in-flight messages from its store after a restart,
+but not its shared (``$share/…``) subscriptions — see docs/ingest.md, "Broker restarts".
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from services.ingest.messages import InboundMessage, Publication
 from services.ingest.settings import IngestSettings
@@ -31,12 +36,21 @@ RECONNECT_MAX_SECONDS = 30
 REPLY_QOS = 1
 SUBSCRIBE_QOS = 1
 GATEWAY_PROPERTY = "gateway"
+SHARED_PREFIX = "$share/"
 
 log = structlog.get_logger(__name__)
 
 
 def _properties(packet_type: int) -> Properties:
     return Properties(packet_type)  # type: ignore[no-untyped-call]  # paho leaves this constructor untyped
+
+
+def subscribe_options(subscription: str) -> SubscribeOptions:
+    """QoS 1, no retained messages (alert states are not readings); a plain subscription also skips
+    our own replies (No Local), which MQTT 5 forbids on a shared one."""
+    shared = subscription.startswith(SHARED_PREFIX)
+    return SubscribeOptions(qos=SUBSCRIBE_QOS, noLocal=not shared,
+                            retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
 
 
 class BrokerConsumer:
@@ -83,7 +97,8 @@ class BrokerConsumer:
             log.error("broker refused the connection", reason=str(reason_code))
             return
         self.generation += 1
-        client.subscribe(self._settings.ingest_subscription, qos=SUBSCRIBE_QOS)
+        subscription = self._settings.ingest_subscription
+        client.subscribe(subscription, options=subscribe_options(subscription))
         log.info("connected to the broker", session_present=flags.session_present, generation=self.generation)
 
     def _on_subscribe(self, _client: mqtt.Client, _userdata: object, _mid: int, reason_codes: list[ReasonCode],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from services.common import topics
 from services.ingest.decode_hj212 import FrameContext, frame_gateway, frame_readings
@@ -39,7 +40,15 @@ REGISTRY_REASONS = frozenset({
     RejectReason.WRONG_TOPIC_KIND,
     RejectReason.HJ212_UNKNOWN_MN,
     RejectReason.HJ212_MN_STATION_MISMATCH,
+    RejectReason.HJ212_NO_PASSWORD,
+    RejectReason.HJ212_BAD_PASSWORD,
 })
+
+
+# Topics are parsed once each (gateways publish on a few fixed topics), up to this many remembered.
+TOPICS_CACHED = 4096
+is_platform_output = lru_cache(maxsize=TOPICS_CACHED)(topics.is_platform_output)
+parse_inbound = lru_cache(maxsize=TOPICS_CACHED)(topics.parse_inbound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +102,10 @@ def _station_kind(message: InboundMessage, inbound: topics.InboundTopic, registr
 def _json(message: InboundMessage, station: str, kind: Kind, now: datetime, limits: DecodeLimits) -> Decoded:
     context = JsonContext(station, kind, message.gateway, now, limits.max_future, limits.max_readings_per_message)
     try:
-        readings, rejects = _split(list(decode_document(load(message.payload), context)))
+        readings, rejects = decode_document(load(message.payload), context)
     except Invalid as invalid:
         return _whole(invalid.reason, invalid.detail, station, message.gateway)
-    return Decoded(readings, rejects)
+    return Decoded(tuple(readings), tuple(rejects))
 
 
 def _hj212(message: InboundMessage, station: str, kind: Kind, registry: RegistrySnapshot, now: datetime,
@@ -122,9 +131,9 @@ def _hj212(message: InboundMessage, station: str, kind: Kind, registry: Registry
 
 
 def decode(message: InboundMessage, registry: RegistrySnapshot, now: datetime, limits: DecodeLimits) -> Decoded:
-    if topics.is_platform_output(message.topic):
+    if is_platform_output(message.topic):
         return Decoded(skipped=True)
-    inbound = topics.parse_inbound(message.topic)
+    inbound = parse_inbound(message.topic)
     if inbound is None:
         return _whole(RejectReason.UNKNOWN_TOPIC, f"not a gateway topic: {message.topic[:200]!r}")
     station, is_frame = inbound.station, inbound.kind is topics.TopicKind.HJ212

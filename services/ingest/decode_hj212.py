@@ -2,6 +2,7 @@
 
 - The frame's MN must be bound to the topic's station (gateway_stations.hj212_mn); the MN's
   gateway is recorded on each reading and decides whether Modbus-CRC frames are accepted.
+- The frame's PW must match that gateway's ``hj212_password_hash`` (a gateway without one is refused).
 - CN 2011 (real-time) stores ``-Rtd``; CN 2051/2061/2031 (minute/hourly/daily) store ``-Avg``.
   ``-Min``/``-Max``, when present, are checked (finite, in the physical range, Min ≤ Avg ≤ Max)
   but not stored: the readings table holds one value per station, parameter and time.
@@ -47,6 +48,10 @@ def frame_gateway(frame: Frame, station: str, registry: RegistrySnapshot) -> str
     if binding.station != station:
         raise Invalid(RejectReason.HJ212_MN_STATION_MISMATCH,
                       f"MN {frame.mn} belongs to {binding.station}, not to {station}")
+    if binding.password_hash is None:
+        raise Invalid(RejectReason.HJ212_NO_PASSWORD, f"gateway {binding.gateway} has no HJ 212 password registered")
+    if not registry.password_matches(frame.mn, frame.pw):
+        raise Invalid(RejectReason.HJ212_BAD_PASSWORD, f"PW of MN {frame.mn} does not match the registered password")
     return binding.gateway
 
 

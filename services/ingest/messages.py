@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from services.storage.schema import Source
 
@@ -40,6 +41,8 @@ class RejectReason(StrEnum):
     MIN_AVG_MAX_ORDER = "min_avg_max_order"
     HJ212_UNKNOWN_MN = "hj212_unknown_mn"
     HJ212_MN_STATION_MISMATCH = "hj212_mn_station_mismatch"
+    HJ212_NO_PASSWORD = "hj212_no_password"
+    HJ212_BAD_PASSWORD = "hj212_bad_password"
     HJ212_UNSUPPORTED_COMMAND = "hj212_unsupported_command"
 
 
@@ -57,8 +60,10 @@ class InboundMessage:
     gateway: str | None = None  # the MQTT 5 user property "gateway", when the gateway sends one
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
+    """One value to store. A named tuple rather than a frozen dataclass: a backlog drain builds
+    hundreds of thousands per second, and a tuple is built several times faster (and as immutable)."""
+
     station: str
     parameter: str
     time: datetime

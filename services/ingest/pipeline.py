@@ -1,9 +1,8 @@
-"""The ingest loop: decode received messages, batch them, commit, then reply and ack in order.
+"""The ingest loop: decode received messages and batch them; the committer commits, replies and acks.
 
 Runs on one thread; the MQTT network thread only appends to the inbox. A batch closes at
-``batch_rows`` rows or ``flush_interval`` after its first message. A failed commit is retried with
-backoff forever (nothing acked, nothing dropped); the broker stops sending once the in-flight window
-is full, which bounds the memory held meanwhile.
+``batch_rows`` rows or ``flush_interval`` after its first message and goes to the
+:class:`~services.ingest.committer.Committer`, which commits it while the next one fills.
 """
 
 from __future__ import annotations
@@ -14,30 +13,23 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 
-import psycopg
-import structlog
+from prometheus_client import Counter
 
-from services.common import topics
+from services.ingest.committer import RETRY_MIN_SECONDS, Committer
 from services.ingest.consumer import BrokerConsumer
-from services.ingest.decode import REGISTRY_REASONS, DecodeLimits, decode
-from services.ingest.messages import Batch, Decoded, InboundMessage, WriteResult
+from services.ingest.decode import REGISTRY_REASONS, DecodeLimits, decode, is_platform_output, parse_inbound
+from services.ingest.messages import Batch, Decoded, InboundMessage
 from services.ingest.metrics import IngestMetrics
 from services.ingest.registry import RegistryCache
 from services.ingest.settings import IngestSettings
 from services.ingest.writer import Writer
 
-RETRY_MIN_SECONDS = 0.5
-RETRY_MAX_SECONDS = 5.0
-IDLE_PING_SECONDS = 5.0  # keeps /readyz honest about the database while no data flows
-NOTHING = WriteResult(stored=0, duplicates=0, rejects=0)
-
-log = structlog.get_logger(__name__)
-
 
 def _topic_kind(topic: str) -> str:
-    if topics.is_platform_output(topic):
+    """The received-messages metric label of a topic."""
+    if is_platform_output(topic):
         return "platform"
-    inbound = topics.parse_inbound(topic)
+    inbound = parse_inbound(topic)
     return inbound.kind.value if inbound is not None else "other"
 
 
@@ -45,16 +37,21 @@ class Pipeline:
     def __init__(self, settings: IngestSettings, registry: RegistryCache, writer: Writer) -> None:
         self._settings = settings
         self._registry = registry
-        self._writer = writer
         self._limits = DecodeLimits(settings.ingest_max_payload_bytes, settings.ingest_max_readings_per_message,
                                     settings.ingest_max_future)
-        self._inbox: queue.SimpleQueue[InboundMessage] = queue.SimpleQueue()
+        # None wakes the loop up for drain() and abandon()
+        self._inbox: queue.SimpleQueue[InboundMessage | None] = queue.SimpleQueue()
         self._unacked: deque[InboundMessage] = deque()  # FIFO, as received; acks leave in the same order
         self._draining = threading.Event()
         self._abandon = threading.Event()
-        self.database_ok = False
         self.metrics = IngestMetrics(self.oldest_unacked_seconds)
+        self._received_by_kind: dict[str, Counter] = {}
         self.consumer = BrokerConsumer(settings, self.receive)
+        self._committer = Committer(writer, self.consumer, self.metrics, self._unacked, self._abandon)
+
+    @property
+    def database_ok(self) -> bool:
+        return self._committer.database_ok
 
     # --- MQTT network thread ---------------------------------------------------------------------------
     def receive(self, message: InboundMessage) -> None:
@@ -71,43 +68,52 @@ class Pipeline:
     # --- pipeline thread --------------------------------------------------------------------------------
     def run(self) -> None:
         """Until :meth:`drain` (then everything received is committed and acked) or :meth:`abandon`."""
+        committer = threading.Thread(target=self._committer.run, name="ingest-commit", daemon=True)
+        committer.start()
         batch, deadline = Batch(), float("inf")
-        last_activity = float("-inf")  # ping at once so /readyz knows the database from the start
         flush_seconds = self._settings.ingest_flush_interval.total_seconds()
         while not self._abandon.is_set():
-            wait = max(0.0, min(deadline, last_activity + IDLE_PING_SECONDS) - time.monotonic())
+            draining = self._draining.is_set()
+            if draining:
+                timeout: float | None = 0.0
+            else:  # block until the first message of a batch, then until its flush deadline
+                timeout = max(0.0, deadline - time.monotonic()) if batch.entries else None
             try:
-                message = self._inbox.get(timeout=wait if not self._draining.is_set() else 0)
+                message = self._inbox.get(timeout=timeout)
             except queue.Empty:
                 message = None
             if message is not None:
                 batch.add(message, self._decode(message))
                 deadline = min(deadline, time.monotonic() + flush_seconds)
-            now = time.monotonic()
-            if batch.entries and (batch.rows >= self._settings.ingest_batch_rows or now >= deadline
-                                  or (message is None and self._draining.is_set())):
-                self._commit(batch)
-                batch, deadline, last_activity = Batch(), float("inf"), time.monotonic()
-            elif message is None and self._draining.is_set():
-                return
-            elif message is None and now >= last_activity + IDLE_PING_SECONDS:
-                self._ping()
-                last_activity = now
+            if batch.entries and (batch.rows >= self._settings.ingest_batch_rows or time.monotonic() >= deadline
+                                  or (message is None and draining)):
+                self._committer.submit(batch)
+                batch, deadline = Batch(), float("inf")
+            elif message is None and draining:
+                break
+        self._committer.submit(None)
+        committer.join()
 
     def drain(self) -> None:
         self.consumer.accepting = False
         self._draining.set()
+        self._inbox.put(None)
 
     def abandon(self) -> None:
         """Stop retrying; whatever is not committed stays unacked on the broker."""
         self._abandon.set()
+        self._inbox.put(None)
 
     def _decode(self, message: InboundMessage) -> Decoded:
-        self.metrics.received.labels(_topic_kind(message.topic)).inc()
+        kind = _topic_kind(message.topic)
+        received = self._received_by_kind.get(kind)
+        if received is None:  # labels() takes a lock and a lookup: done once per kind, not per message
+            received = self._received_by_kind[kind] = self.metrics.received.labels(kind)
+        received.inc()
         snapshot = self._registry.current()
         while not self._registry.loaded and not self._abandon.is_set():
             # Without the registry every message would look like an unknown station: wait for the database.
-            self._database_state(ok=False)
+            self._committer.database_state(ok=False)
             self._abandon.wait(RETRY_MIN_SECONDS)
             snapshot = self._registry.current()
         decoded = decode(message, snapshot, datetime.now(UTC), self._limits)
@@ -116,50 +122,3 @@ class Pipeline:
             if fresher is not snapshot:
                 decoded = decode(message, fresher, datetime.now(UTC), self._limits)
         return decoded
-
-    def _commit(self, batch: Batch) -> None:
-        delay = RETRY_MIN_SECONDS
-        while True:
-            started = time.perf_counter()
-            try:
-                result = self._writer.write(batch) if batch.rows else NOTHING
-                break
-            except psycopg.Error as error:
-                self.metrics.commit_failures.inc()
-                self._database_state(ok=False)
-                log.warning("batch commit failed; retrying, nothing acked", error=str(error).splitlines()[0],
-                            messages=len(batch.entries), retry_in=delay)
-                if self._abandon.wait(delay):
-                    return
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
-        self._account(batch, result, time.perf_counter() - started)
-        for message, decoded in batch.entries:
-            for reply in decoded.replies:
-                self.consumer.publish(reply)
-            if self.consumer.ack(message):
-                self.metrics.acked.inc()
-            self._unacked.popleft()
-
-    def _account(self, batch: Batch, result: WriteResult, seconds: float) -> None:
-        metrics = self.metrics
-        self._database_state(ok=True)
-        if batch.rows:
-            metrics.commit_seconds.observe(seconds)
-            metrics.batch_rows.observe(batch.rows)
-        metrics.stored.inc(result.stored)
-        metrics.duplicates.inc(result.duplicates)
-        metrics.late_days.inc(result.late_days)
-        for _, decoded in batch.entries:
-            for reject in decoded.rejects:
-                metrics.rejected.labels(reject.reason).inc()
-
-    def _database_state(self, *, ok: bool) -> None:
-        self.database_ok = ok
-        self.metrics.database_connected.set(1 if ok else 0)
-
-    def _ping(self) -> None:
-        try:
-            self._writer.ping()
-            self._database_state(ok=True)
-        except psycopg.Error:
-            self._database_state(ok=False)

@@ -3,18 +3,23 @@
 :class:`RegistrySnapshot` is immutable and pure to query (decode uses it); :class:`RegistryCache`
 reloads it periodically and, rate-limited, when a message names a station or MN it does not know.
 A failed reload keeps the last good snapshot: a database outage must not turn valid data into rejects.
+
+HJ 212 passwords are PBKDF2 hashes (deliberately slow): a successful (MN, PW, hash) check is
+remembered across reloads, so each logger's password is derived once, not once per frame.
+Failures are not remembered, and a changed hash in the registry is checked afresh.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.common.credentials import verify_password
 from services.standards.parameters import Kind
 from services.storage.schema import gateway_stations, gateways, stations
 
@@ -29,6 +34,7 @@ class MnBinding:
     station: str
     gateway: str
     accept_modbus_crc: bool
+    password_hash: str | None = None  # gateways.hj212_password_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,20 @@ class RegistrySnapshot:
     station_kinds: dict[str, Kind]
     bindings: frozenset[tuple[str, str]]  # (gateway id, station code) of enabled gateways
     mns: dict[str, MnBinding]
+    # (MN, PW, hash) triples that verified; shared by the snapshots of one cache
+    verified_passwords: set[tuple[str, str, str]] = field(default_factory=set, compare=False)
+
+    def password_matches(self, mn: str, password: str) -> bool:
+        binding = self.mns.get(mn)
+        if binding is None or binding.password_hash is None:
+            return False
+        key = (mn, password, binding.password_hash)
+        if key in self.verified_passwords:
+            return True
+        if verify_password(password, binding.password_hash):
+            self.verified_passwords.add(key)
+            return True
+        return False
 
     def may_report(self, gateway: str, station: str) -> bool:
         return (gateway, station) in self.bindings
@@ -47,19 +67,21 @@ class RegistrySnapshot:
 EMPTY = RegistrySnapshot({}, frozenset(), {})
 
 
-def load_snapshot(engine: Engine) -> RegistrySnapshot:
+def load_snapshot(engine: Engine, verified_passwords: set[tuple[str, str, str]] | None = None) -> RegistrySnapshot:
     with engine.connect() as connection:
         kinds = {code: Kind(kind) for code, kind in connection.execute(select(stations.c.code, stations.c.kind))}
         rows = connection.execute(
             select(gateway_stations.c.gateway_id, gateway_stations.c.station_code, gateway_stations.c.hj212_mn,
-                   gateways.c.accept_modbus_crc)
+                   gateways.c.accept_modbus_crc, gateways.c.hj212_password_hash)
             .join(gateways, gateways.c.id == gateway_stations.c.gateway_id)
             .where(gateways.c.enabled)
         ).all()
     return RegistrySnapshot(
         station_kinds=kinds,
-        bindings=frozenset((gateway, station) for gateway, station, _, _ in rows),
-        mns={mn: MnBinding(station, gateway, modbus) for gateway, station, mn, modbus in rows if mn},
+        bindings=frozenset((gateway, station) for gateway, station, _, _, _ in rows),
+        mns={mn: MnBinding(station, gateway, modbus, password_hash)
+             for gateway, station, mn, modbus, password_hash in rows if mn},
+        verified_passwords=verified_passwords if verified_passwords is not None else set(),
     )
 
 
@@ -71,6 +93,7 @@ class RegistryCache:
         self._refresh_seconds = refresh.total_seconds()
         self._snapshot = EMPTY
         self._loaded_at = float("-inf")
+        self._verified_passwords: set[tuple[str, str, str]] = set()
 
     @property
     def loaded(self) -> bool:
@@ -89,7 +112,7 @@ class RegistryCache:
 
     def _reload(self) -> None:
         try:
-            self._snapshot = load_snapshot(self._engine)
+            self._snapshot = load_snapshot(self._engine, self._verified_passwords)
             self._loaded_at = time.monotonic()
         except SQLAlchemyError as error:
             # Retried at the next message; keep the last good snapshot meanwhile.

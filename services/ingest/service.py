@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ from services.storage.engine import make_engine
 
 # SIGTERM: give the last batch this long to commit before leaving it unacked for the next run.
 SHUTDOWN_FLUSH_SECONDS = 30.0
+# The MQTT network thread makes several recv calls per message and must win the GIL back after
+# each; with the default 5 ms switch interval the decoding thread starves it (a GIL convoy).
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +41,7 @@ class IngestService:
         self._thread = threading.Thread(target=self.pipeline.run, name="ingest-pipeline", daemon=True)
 
     def start(self) -> None:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         self._thread.start()
         self.pipeline.consumer.start()
         log.info("ingest started")

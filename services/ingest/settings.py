@@ -2,7 +2,8 @@
 
 The batch bounds and the broker's in-flight window are sized together: the broker hands this
 replica at most ``receive_maximum`` unacked messages, and a message is acked only after its
-batch commits, so several batches must fit in that window or the stream stalls between commits.
+batch commits, so the batch being committed, the one waiting behind it and the one filling must
+all fit in that window (2,000 messages × ~8 readings ≥ 3 × 4,000 rows) or the stream stalls.
 """
 
 from __future__ import annotations
@@ -18,15 +19,19 @@ from services.ingest.broker_config import BROKER_TUNING
 BROKER_INFLIGHT_WINDOW = int(BROKER_TUNING["max_inflight_messages"])
 # A stopped replica's queued messages must survive a long weekend outage of the service.
 SESSION_EXPIRY_SECONDS = 14 * 24 * 3600
+# One replica: a plain subscription, which Mosquitto 2.0 restores from its store after a restart,
+# so nothing published before the replica reconnects is lost. Scale-out sets the shared
+# topics.INGEST_SUBSCRIPTION instead (docs/ingest.md, "Broker restarts", for its restart window).
+SINGLE_REPLICA_SUBSCRIPTION = f"{topics.ROOT}/#"
 
 
 class IngestSettings(CommonSettings):
     # One fixed id per replica: the broker keeps that replica's persistent session under it.
     ingest_client_id: str = "envmon-ingest-1"
-    ingest_subscription: str = topics.INGEST_SUBSCRIPTION
+    ingest_subscription: str = SINGLE_REPLICA_SUBSCRIPTION
     ingest_http_port: int = Field(default=8001, ge=1, le=65535)
     ingest_http_host: str = "0.0.0.0"
-    ingest_batch_rows: int = Field(default=1000, ge=1)
+    ingest_batch_rows: int = Field(default=4000, ge=1)
     ingest_flush_interval: timedelta = timedelta(milliseconds=200)
     # At least two so that receiving the next messages overlaps the current commit.
     ingest_receive_maximum: int = Field(default=BROKER_INFLIGHT_WINDOW, ge=2, le=65535)

@@ -1,20 +1,28 @@
-"""Batched writes: COPY into a staging table, then one INSERT … ON CONFLICT DO NOTHING per batch.
+"""Batched writes: one transaction per batch, readings deduplicated on (station, parameter, time).
 
-One transaction holds a batch's readings, its late-data recompute-queue bumps and its rejects, so
-a message is either fully recorded (and may be acked) or not at all (and will be redelivered).
-A re-sent reading conflicts on (station, parameter, time) and is counted as a duplicate.
+The fast path COPYs a batch straight into ``readings`` under a savepoint. Only when that hits a
+duplicate (a redelivery or a re-sent reading: rare) does the batch go the slow way: COPY into a
+staging table, then ``INSERT … ON CONFLICT DO NOTHING RETURNING``. COPY into the hypertable is
+about twice as fast as ``INSERT … SELECT``, and the database is the bottleneck of a backlog drain.
+
+The same transaction holds the batch's late-data recompute-queue bumps and its rejects, so a
+message is either fully recorded (and may be acked) or not at all (and will be redelivered).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import errors
 from sqlalchemy.engine import make_url
 
 from services.ingest.messages import Batch, WriteResult
 
+READING_COLUMNS = "time, station, parameter, value, flag, source, gateway, received_at"
 STAGING_DDL = """
     create temporary table if not exists ingest_staging (
         time timestamptz not null, station text not null, parameter text not null,
@@ -22,29 +30,22 @@ STAGING_DDL = """
         gateway text, received_at timestamptz not null
     ) on commit delete rows
 """
-COPY_STAGING = ("copy ingest_staging (time, station, parameter, value, flag, source, gateway, received_at) "
-                "from stdin")
+COPY_READINGS = f"copy readings ({READING_COLUMNS}) from stdin"
+COPY_STAGING = f"copy ingest_staging ({READING_COLUMNS}) from stdin"
+INSERT_STAGED = f"""
+    insert into readings ({READING_COLUMNS}) select {READING_COLUMNS} from ingest_staging
+    on conflict do nothing
+    returning station, time, received_at
+"""
 # modified_at only ever moves forward, so the alerts service's "delete where modified_at ≤ what I
 # read" can never swallow a bump made by a transaction that started earlier.
-MERGE = """
-    with inserted as (
-        insert into readings (time, station, parameter, value, flag, source, gateway, received_at)
-        select time, station, parameter, value, flag, source, gateway, received_at from ingest_staging
-        on conflict do nothing
-        returning station, time, received_at
-    ), late as (
-        select station, (time at time zone %(zone)s)::date as day, count(*)::integer as readings
-        from inserted where time < received_at - %(late_after)s
-        group by 1, 2
-    ), queued as (
-        insert into recompute_queue as queue (station, day, modified_at, readings)
-        select station, day, clock_timestamp(), readings from late
-        on conflict (station, day) do update
-            set modified_at = greatest(clock_timestamp(), queue.modified_at + interval '1 microsecond'),
-                readings = queue.readings + excluded.readings
-        returning 1
-    )
-    select (select count(*) from inserted), (select count(*) from queued)
+QUEUE_LATE_DAYS = """
+    insert into recompute_queue as queue (station, day, modified_at, readings)
+    select station, day, clock_timestamp(), readings
+    from unnest(%(stations)s::text[], %(days)s::date[], %(counts)s::integer[]) as late(station, day, readings)
+    on conflict (station, day) do update
+        set modified_at = greatest(clock_timestamp(), queue.modified_at + interval '1 microsecond'),
+            readings = queue.readings + excluded.readings
 """
 COPY_REJECTS = "copy rejected_messages (received_at, topic, gateway, station, reason, detail, payload) from stdin"
 NULL = "\\N"
@@ -55,14 +56,46 @@ def libpq_url(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _copy_lines(batch: Batch) -> Iterator[str]:
-    # Station, parameter and gateway come from the registry and the vocabulary (validated codes),
-    # so they need no COPY escaping.
+def copy_text(batch: Batch) -> str:
+    """The readings of a batch as COPY text. Station, parameter and gateway come from the registry
+    and the vocabulary (validated codes), so they need no escaping. The readings of one reading set
+    share their time and station, those of one message their source and gateway: formatted once."""
+    lines: list[str] = []
     for message, decoded in batch.entries:
         received = message.received_at.isoformat()
+        time: object = None
+        station: object = None
+        source: object = None
+        gateway: str | None = None
+        prefix = suffix = ""
         for r in decoded.readings:
-            yield (f"{r.time.isoformat()}\t{r.station}\t{r.parameter}\t{r.value}\t{r.flag}\t{r.source.value}\t"
-                   f"{r.gateway or NULL}\t{received}\n")
+            if r.time is not time or r.station is not station:
+                time, station, prefix = r.time, r.station, f"{r.time.isoformat()}\t{r.station}\t"
+            if r.source is not source or r.gateway != gateway:
+                source, gateway = r.source, r.gateway
+                suffix = f"\t{r.source.value}\t{r.gateway or NULL}\t{received}\n"
+            lines.append(f"{prefix}{r.parameter}\t{r.value}\t{r.flag}{suffix}")
+    return "".join(lines)
+
+
+def late_days(stored: Iterable[tuple[str, datetime, datetime]], zone: ZoneInfo,
+              late_after: timedelta) -> Counter[tuple[str, date]]:
+    """Stored readings (station, time, received_at) more than ``late_after`` before their receipt,
+    counted by station and local day. Consecutive readings mostly share their times: decided once."""
+    counts: Counter[tuple[str, date]] = Counter()
+    last: tuple[datetime, datetime] | None = None
+    day: date | None = None
+    for station, moment, received in stored:
+        if last is None or moment is not last[0] or received is not last[1]:
+            last = moment, received
+            day = moment.astimezone(zone).date() if moment < received - late_after else None
+        if day is not None:
+            counts[station, day] += 1
+    return counts
+
+
+def _batch_readings(batch: Batch) -> Iterable[tuple[str, datetime, datetime]]:
+    return ((r.station, r.time, message.received_at) for message, decoded in batch.entries for r in decoded.readings)
 
 
 class Writer:
@@ -70,13 +103,14 @@ class Writer:
 
     def __init__(self, database_url: str, *, zone: str, late_after: timedelta) -> None:
         self._url = libpq_url(database_url)
-        self._params = {"zone": zone, "late_after": late_after}
-        self._connection: psycopg.Connection[tuple[int, int]] | None = None
+        self._zone = ZoneInfo(zone)
+        self._late_after = late_after
+        self._connection: psycopg.Connection[tuple[object, ...]] | None = None
 
-    def _connect(self) -> psycopg.Connection[tuple[int, int]]:
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._connection is None or self._connection.closed:
             # autocommit: each batch opens its own explicit transaction, and a ping never leaves one open
-            connection: psycopg.Connection[tuple[int, int]] = psycopg.connect(self._url, autocommit=True)
+            connection: psycopg.Connection[tuple[object, ...]] = psycopg.connect(self._url, autocommit=True)
             with connection.transaction():
                 connection.execute(STAGING_DDL)
             self._connection = connection
@@ -94,21 +128,28 @@ class Writer:
         connection = self._connect()
         staged = sum(len(decoded.readings) for _, decoded in batch.entries)
         rejects = [(message, reject) for message, decoded in batch.entries for reject in decoded.rejects]
-        stored = late_days = 0
+        stored, late = 0, Counter[tuple[str, date]]()
         with connection.transaction(), connection.cursor() as cursor:
             if staged:
-                with cursor.copy(COPY_STAGING) as copy:
-                    copy.write("".join(_copy_lines(batch)))
-                cursor.execute(MERGE, self._params)
-                row = cursor.fetchone()
-                assert row is not None  # the MERGE statement always returns one row
-                stored, late_days = row
+                text = copy_text(batch)
+                try:
+                    with connection.transaction(), cursor.copy(COPY_READINGS) as copy:
+                        copy.write(text)
+                    stored, late = staged, late_days(_batch_readings(batch), self._zone, self._late_after)
+                except errors.UniqueViolation:  # some were stored before: only the new ones go in
+                    with cursor.copy(COPY_STAGING) as copy:
+                        copy.write(text)
+                    inserted = cursor.execute(INSERT_STAGED).fetchall()
+                    stored, late = len(inserted), late_days(inserted, self._zone, self._late_after)  # type: ignore[arg-type]
+            if late:
+                (stations, days), counts = zip(*late, strict=True), list(late.values())
+                cursor.execute(QUEUE_LATE_DAYS, {"stations": list(stations), "days": list(days), "counts": counts})
             if rejects:
                 with cursor.copy(COPY_REJECTS) as copy:
                     for message, reject in rejects:
                         copy.write_row((message.received_at, message.topic, reject.gateway, reject.station,
                                         reject.reason, reject.detail, reject.payload or message.payload))
-        return WriteResult(stored=stored, duplicates=staged - stored, rejects=len(rejects), late_days=late_days)
+        return WriteResult(stored=stored, duplicates=staged - stored, rejects=len(rejects), late_days=len(late))
 
     def ping(self) -> None:
         try:

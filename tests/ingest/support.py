@@ -75,6 +75,11 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def metric(service: IngestService, name: str, labels: dict[str, str] | None = None) -> float:
+    """A sample of the replica's /metrics registry, e.g. ``envmon_ingest_messages_acked_total`` (0 when absent)."""
+    return service.pipeline.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
 def reading_count(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(readings)).scalar_one())

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.common.credentials import hash_password
 from services.ingest.decode import DecodeLimits, decode
 from services.ingest.messages import InboundMessage, Reading, RejectReason
 from services.ingest.registry import MnBinding, RegistrySnapshot
 from services.standards import hj212
 from services.standards.parameters import Kind
+from tests.ingest.strategies import any_documents, as_json, bad_documents
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 LIMITS = DecodeLimits(max_payload_bytes=4096, max_readings_per_message=3, max_future=timedelta(minutes=10))
+PW = "123456"
+PW_HASH = hash_password(PW, iterations=1000)  # fewer iterations than production: the check is the same
 REGISTRY = RegistrySnapshot(
-    station_kinds={"PYJ-JINHUA": Kind.WATER, "AIR-KEQIAO": Kind.AIR},
+    station_kinds={"PYJ-JINHUA": Kind.WATER, "AIR-KEQIAO": Kind.AIR, "PYJ-ANHUA": Kind.WATER},
     bindings=frozenset({("gw-pyj-jinhua", "PYJ-JINHUA"), ("gw-air-keqiao", "AIR-KEQIAO")}),
-    mns={"330681000000000000000001": MnBinding("PYJ-JINHUA", "gw-pyj-jinhua", accept_modbus_crc=False),
-         "330681000000000000000002": MnBinding("AIR-KEQIAO", "gw-air-keqiao", accept_modbus_crc=False)},
+    mns={"330681000000000000000001": MnBinding("PYJ-JINHUA", "gw-pyj-jinhua", False, PW_HASH),
+         "330681000000000000000002": MnBinding("AIR-KEQIAO", "gw-air-keqiao", False, PW_HASH),
+         "330681000000000000000003": MnBinding("PYJ-ANHUA", "gw-pyj-anhua", False, None)},
 )
 WATER = "envmon/v1/PYJ-JINHUA/water"
 FRAME_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
@@ -32,13 +36,9 @@ def _message(topic: str, payload: bytes, gateway: str | None = None) -> InboundM
     return InboundMessage(1, 1, topic, payload, NOW, 1, gateway=gateway)
 
 
-def _json(document: object) -> bytes:
-    return json.dumps(document).encode()
-
-
 def _frame(cn: int = hj212.Command.HOURLY_DATA, mn: str = "330681000000000000000001",
-           values: dict[str, dict[str, str]] | None = None, when: datetime = NOW) -> bytes:
-    return hj212.build(hj212.data_frame(st=21, cn=cn, mn=mn, pw="123456", data_time=when,
+           values: dict[str, dict[str, str]] | None = None, when: datetime = NOW, pw: str = PW) -> bytes:
+    return hj212.build(hj212.data_frame(st=21, cn=cn, mn=mn, pw=pw, data_time=when,
                                         values=values or {"w01001": {"Avg": "7.1"}}))
 
 
@@ -47,31 +47,34 @@ REJECTS: list[tuple[str, str, bytes, str | None]] = [
     ("malformed json", WATER, b"{", RejectReason.MALFORMED_JSON),
     ("not utf-8", WATER, b"\xff\xfe", RejectReason.MALFORMED_JSON),
     ("not an object", WATER, b"[1]", RejectReason.BAD_SHAPE),
-    ("too many readings", WATER, _json({"readings": [{"time": T, "values": {"ph": 7}}] * 4}),
+    ("too many readings", WATER, as_json({"readings": [{"time": T, "values": {"ph": 7}}] * 4}),
      RejectReason.TOO_MANY_READINGS),
     ("unknown topic", "envmon/v1/PYJ-JINHUA/noise", b"{}", RejectReason.UNKNOWN_TOPIC),
     ("unknown station", "envmon/v1/NOWHERE/water", b"{}", RejectReason.UNKNOWN_STATION),
     ("wrong topic kind", "envmon/v1/PYJ-JINHUA/air", b"{}", RejectReason.WRONG_TOPIC_KIND),
-    ("bad time", WATER, _json({"time": "yesterday", "values": {"ph": 7}}), RejectReason.BAD_TIME),
-    ("time without offset", WATER, _json({"time": "2026-11-27T09:00:00", "values": {"ph": 7}}),
+    ("bad time", WATER, as_json({"time": "yesterday", "values": {"ph": 7}}), RejectReason.BAD_TIME),
+    ("time without offset", WATER, as_json({"time": "2026-11-27T09:00:00", "values": {"ph": 7}}),
      RejectReason.TIME_WITHOUT_OFFSET),
-    ("time in future", WATER, _json({"time": "2026-11-27T09:10:01+08:00", "values": {"ph": 7}}),
+    ("time in future", WATER, as_json({"time": "2026-11-27T09:10:01+08:00", "values": {"ph": 7}}),
      RejectReason.TIME_IN_FUTURE),
-    ("unknown parameter", WATER, _json({"time": T, "values": {"unobtainium": 1}}), RejectReason.UNKNOWN_PARAMETER),
-    ("wrong-kind parameter", WATER, _json({"time": T, "values": {"pm25": 30}}), RejectReason.WRONG_KIND_PARAMETER),
-    ("non-numeric", WATER, _json({"time": T, "values": {"ph": "7.2"}}), RejectReason.NOT_NUMERIC),
-    ("boolean", WATER, _json({"time": T, "values": {"ph": True}}), RejectReason.NOT_NUMERIC),
+    ("unknown parameter", WATER, as_json({"time": T, "values": {"unobtainium": 1}}), RejectReason.UNKNOWN_PARAMETER),
+    ("wrong-kind parameter", WATER, as_json({"time": T, "values": {"pm25": 30}}), RejectReason.WRONG_KIND_PARAMETER),
+    ("non-numeric", WATER, as_json({"time": T, "values": {"ph": "7.2"}}), RejectReason.NOT_NUMERIC),
+    ("boolean", WATER, as_json({"time": T, "values": {"ph": True}}), RejectReason.NOT_NUMERIC),
     ("NaN", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": NaN}}', RejectReason.NOT_FINITE),
     ("infinity", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": -Infinity}}',
      RejectReason.NOT_FINITE),
-    ("out of range", WATER, _json({"time": T, "values": {"ph": 14.01}}), RejectReason.OUT_OF_RANGE),
-    ("bad flag", WATER, _json({"time": T, "values": {"ph": 7}, "flags": {"ph": "X"}}), RejectReason.BAD_FLAG),
-    ("empty values", WATER, _json({"time": T, "values": {}}), RejectReason.BAD_SHAPE),
+    ("out of range", WATER, as_json({"time": T, "values": {"ph": 14.01}}), RejectReason.OUT_OF_RANGE),
+    ("bad flag", WATER, as_json({"time": T, "values": {"ph": 7}, "flags": {"ph": "X"}}), RejectReason.BAD_FLAG),
+    ("empty values", WATER, as_json({"time": T, "values": {}}), RejectReason.BAD_SHAPE),
     ("hj212 crc", FRAME_TOPIC, _frame()[:-6] + b"0000\r\n", "hj212_crc"),
     ("hj212 framing", FRAME_TOPIC, b"hello", "hj212_framing"),
     ("hj212 unknown MN", FRAME_TOPIC, _frame(mn="3306810000000000000000FF"), RejectReason.HJ212_UNKNOWN_MN),
     ("hj212 MN of another station", FRAME_TOPIC, _frame(mn="330681000000000000000002"),
      RejectReason.HJ212_MN_STATION_MISMATCH),
+    ("hj212 wrong PW", FRAME_TOPIC, _frame(pw="654321"), RejectReason.HJ212_BAD_PASSWORD),
+    ("hj212 gateway without a PW", "envmon/v1/PYJ-ANHUA/hj212", _frame(mn="330681000000000000000003"),
+     RejectReason.HJ212_NO_PASSWORD),
     ("hj212 unsupported CN", FRAME_TOPIC, _frame(cn=hj212.Command.EQUIPMENT_STATUS),
      RejectReason.HJ212_UNSUPPORTED_COMMAND),
     ("hj212 missing Avg", FRAME_TOPIC, _frame(values={"w01001": {"Rtd": "7"}}), RejectReason.MISSING_VALUE),
@@ -95,7 +98,7 @@ def test_each_reject_reason(topic: str, payload: bytes, reason: str) -> None:
 
 
 def test_gateway_property_must_be_bound_to_the_station() -> None:
-    payload = _json({"time": T, "values": {"ph": 7}})
+    payload = as_json({"time": T, "values": {"ph": 7}})
     assert decode(_message(WATER, payload, "gw-pyj-jinhua"), REGISTRY, NOW, LIMITS).readings
     refused = decode(_message(WATER, payload, "gw-air-keqiao"), REGISTRY, NOW, LIMITS)
     assert [r.reason for r in refused.rejects] == [RejectReason.GATEWAY_NOT_BOUND]
@@ -109,27 +112,31 @@ def test_realtime_frame_stores_rtd_with_its_own_flag() -> None:
     assert decoded.replies and decoded.replies[0].topic == "envmon/v1/PYJ-JINHUA/hj212/reply"
 
 
+def test_a_verified_password_is_remembered_and_a_changed_hash_checked_afresh() -> None:
+    registry = RegistrySnapshot(REGISTRY.station_kinds, REGISTRY.bindings, dict(REGISTRY.mns))
+    mn = "330681000000000000000001"
+    assert registry.password_matches(mn, PW) and not registry.password_matches(mn, "654321")
+    assert registry.verified_passwords == {(mn, PW, PW_HASH)}
+    registry.mns[mn] = MnBinding("PYJ-JINHUA", "gw-pyj-jinhua", False, hash_password("new-pw", iterations=1000))
+    assert not registry.password_matches(mn, PW)
+
+
 def test_platform_outputs_are_skipped() -> None:
     assert decode(_message("envmon/v1/PYJ-JINHUA/rejects", b"x"), REGISTRY, NOW, LIMITS).skipped
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
-    max_leaves=8,
-)
-bad_documents = st.one_of(
-    st.binary(max_size=64),
-    json_values.map(_json),
-    st.fixed_dictionaries({"time": st.text(max_size=30) | st.just(T), "values": st.dictionaries(
-        st.sampled_from(["ph", "do", "pm25", "x", "tp"]), json_values, max_size=3)}).map(_json),
-)
-
-
 @settings(max_examples=10_000, deadline=None)
-@given(payload=bad_documents, frame=st.booleans())
+@given(payload=any_documents, frame=st.booleans())
 def test_arbitrary_payloads_never_raise_and_every_refusal_has_a_reason(payload: bytes, frame: bool) -> None:
     decoded = decode(_message(FRAME_TOPIC if frame else WATER, payload), REGISTRY, NOW, LIMITS)
     assert all(isinstance(r, Reading) and r.parameter in {"ph", "do", "tp"} for r in decoded.readings)
     assert decoded.readings or decoded.rejects
     assert all(r.reason and r.detail for r in decoded.rejects)
+
+
+@settings(max_examples=500, deadline=None)
+@given(payload=bad_documents)
+def test_bad_documents_hold_no_storable_reading(payload: bytes) -> None:
+    decoded = decode(_message(WATER, payload), REGISTRY, NOW, LIMITS)
+    assert decoded.readings == ()
+    assert decoded.rejects and all(r.reason and r.detail for r in decoded.rejects)

@@ -19,7 +19,8 @@ from services.ingest.settings import IngestSettings
 from services.standards import hj212
 from services.storage.schema import readings, recompute_queue, rejected_messages
 from tests.ingest.conftest import SettingsFactory
-from tests.ingest.support import reading_count, reject_reasons, running, wait_for, wait_for_rows
+from tests.ingest.strategies import bad_documents, sample
+from tests.ingest.support import metric, reading_count, reject_reasons, running, wait_for, wait_for_rows
 
 GATEWAY = "gw-pyj-jinhua"
 JINHUA_MN = "330681000000000000000001"
@@ -48,10 +49,10 @@ def test_stores_once_and_counts_duplicates(ingest_settings: SettingsFactory, bro
     with running(ingest_settings()) as service:
         publish_all(url, stream + stream[:10])  # ten messages re-sent
         expected = len(stream) * len(WATER_VALUES)
-        wait_for(lambda: service.pipeline.metrics.acked._value.get() >= 30, "30 acks")
+        wait_for(lambda: metric(service, "envmon_ingest_messages_acked_total") >= 30, "30 acks")
         assert reading_count(db) == expected
-        assert service.pipeline.metrics.duplicates._value.get() == 10 * len(WATER_VALUES)
-        assert service.pipeline.metrics.stored._value.get() == expected
+        assert metric(service, "envmon_ingest_readings_duplicate_total") == 10 * len(WATER_VALUES)
+        assert metric(service, "envmon_ingest_readings_stored_total") == expected
     with db.connect() as connection:
         stored = connection.execute(select(readings.c.value, readings.c.gateway, readings.c.source)
                                     .where(readings.c.parameter == "ph").limit(1)).one()
@@ -130,7 +131,7 @@ def test_late_reading_queues_its_local_day_and_platform_topics_are_skipped(
         publish_all(url, water_messages(2, start=late, step=timedelta(minutes=5)))
         publish_all(service_url, [(topics.rejects_topic("PYJ-JINHUA"), b"{}")], client_id="platform-output")
         wait_for_rows(db, 2 * len(WATER_VALUES))
-        wait_for(lambda: service.pipeline.metrics.acked._value.get() >= 3, "3 acks")
+        wait_for(lambda: metric(service, "envmon_ingest_messages_acked_total") >= 3, "3 acks")
     with db.connect() as connection:
         queued = connection.execute(select(recompute_queue.c.station, recompute_queue.c.day,
                                            recompute_queue.c.readings)).all()
@@ -138,3 +139,26 @@ def test_late_reading_queues_its_local_day_and_platform_topics_are_skipped(
     assert queued == [("PYJ-JINHUA", datetime(2026, 11, 2).date(), 2 * len(WATER_VALUES))]
     assert rejected == []
     assert Decimal(str(WATER_VALUES["ph"])) == Decimal("7.35")
+
+
+BAD_PAYLOADS_END_TO_END = 200
+GOOD_EVERY = 4  # one good message after every this many bad ones
+
+
+def test_bad_payloads_through_the_broker_are_rejected_while_good_data_is_stored(
+        ingest_settings: SettingsFactory, broker: MosquittoBroker, mqtt_accounts: dict[str, str], db: Engine) -> None:
+    bad = sample(bad_documents, BAD_PAYLOADS_END_TO_END)
+    good = list(water_messages(len(bad) // GOOD_EVERY, start=_recent(600)))
+    topic = topics.data_topic("PYJ-JINHUA", "water")
+    stream = [message for index, payload in enumerate(bad)
+              for message in [(topic, payload), *([good[index // GOOD_EVERY]] if index % GOOD_EVERY == 0 else [])]]
+    with running(ingest_settings()) as service:
+        publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), stream)
+        wait_for(lambda: metric(service, "envmon_ingest_messages_acked_total") >= len(stream), "every message acked")
+        assert service.health().ready
+    assert reading_count(db) == len(good) * len(WATER_VALUES)
+    with db.connect() as connection:
+        rejected = connection.execute(select(rejected_messages.c.payload, rejected_messages.c.reason,
+                                             rejected_messages.c.detail)).all()
+    assert {bytes(payload) for payload, _, _ in rejected} == set(bad)  # every bad payload, each with a reason
+    assert all(reason and detail for _, reason, detail in rejected)
