@@ -8,13 +8,10 @@ cycle finish, then closes everything and returns, so the process exits with stat
 
 from __future__ import annotations
 
-import signal
 import threading
-from types import FrameType
 
 import httpx
 import structlog
-import uvicorn
 
 from services.alerts.api import create_app
 from services.alerts.delivery import Alertmanager
@@ -24,6 +21,7 @@ from services.alerts.rules import load_rules
 from services.alerts.service import AlertsService
 from services.alerts.settings import AlertsSettings
 from services.common.logging import configure_logging
+from services.common.runtime import http_server_thread, stop_on_signals
 from services.storage.engine import make_engine, wait_for_database
 
 log = structlog.get_logger(__name__)
@@ -48,18 +46,9 @@ def main() -> None:
     publisher = SnapshotPublisher(settings.mqtt)
     service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()),
                             publisher)
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("alerts service stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, city=settings.alerts_city),
-                                           host=settings.alerts_http_host, port=settings.alerts_http_port,
-                                           log_config=None))
-    http = threading.Thread(target=server.run, name="alerts-http", daemon=True)
+    stop = stop_on_signals()
+    server, http = http_server_thread(create_app(engine, city=settings.alerts_city), host=settings.alerts_http_host,
+                                      port=settings.alerts_http_port, name="alerts-http")
     cycles = threading.Thread(target=run_loop, args=(service, settings.alerts_interval_seconds, stop),
                               name="alerts-cycle", daemon=True)
     http.start()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from services.devstack.processes import free_port, hand_over, stop_process, unprivileged, wait_until
+from services.devstack.processes import ServerLifecycle, free_port, hand_over, unprivileged, wait_until
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
@@ -34,7 +33,7 @@ def _ready(url: str) -> bool:
 
 
 @dataclass
-class AlertmanagerProcess:
+class AlertmanagerProcess(ServerLifecycle):
     """``prometheus-alertmanager`` with its config and storage in ``directory``; ``url`` is its HTTP base."""
 
     directory: Path
@@ -59,12 +58,3 @@ class AlertmanagerProcess:
             stdout=log, stderr=subprocess.STDOUT, **unprivileged(),
         )
         wait_until(lambda: _ready(self.url), f"Alertmanager on port {self.port}", process=self.process)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
-            self.process = None
-
-    def destroy(self) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)

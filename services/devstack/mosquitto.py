@@ -7,15 +7,25 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.devstack.processes import free_port, hand_over, port_accepts, stop_process, unprivileged, wait_until
+from services.devstack.processes import (
+    ServerLifecycle,
+    free_port,
+    hand_over,
+    port_accepts,
+    unprivileged,
+    wait_until,
+)
 from services.ingest.broker_config import mosquitto_conf
 
 MOSQUITTO = "mosquitto"
 
 
 @dataclass
-class MosquittoBroker:
-    """Runs ``mosquitto -c`` on 127.0.0.1:``port``; restartable with its persistence kept."""
+class MosquittoBroker(ServerLifecycle):
+    """Runs ``mosquitto -c`` on 127.0.0.1:``port``; restartable with its persistence kept.
+
+    ``stop`` sends SIGTERM: Mosquitto saves its persistence store, then exits.
+    """
 
     directory: Path
     password_file: str
@@ -54,19 +64,3 @@ class MosquittoBroker:
         self.process = subprocess.Popen([shutil.which(MOSQUITTO) or "/usr/sbin/mosquitto", "-c", str(conf)],
                                         stdout=log, stderr=subprocess.STDOUT, **unprivileged())
         wait_until(lambda: port_accepts(self.port), f"Mosquitto on port {self.port}", process=self.process)
-
-    def stop(self) -> None:
-        """SIGTERM: Mosquitto saves its persistence store, then exits."""
-        if self.process is not None:
-            stop_process(self.process)
-            self.process = None
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def destroy(self) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)

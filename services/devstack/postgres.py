@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.devstack.processes import (
+    ServerLifecycle,
     free_port,
     hand_over,
-    stop_process,
     unprivileged,
     wait_until,
 )
@@ -25,11 +24,15 @@ def pg_bindir() -> Path:
 
 
 @dataclass
-class PostgresCluster:
+class PostgresCluster(ServerLifecycle):
     """initdb in ``directory``, listen on 127.0.0.1:``port`` only, trust auth for local tests.
 
-    ``start``/``stop``/``kill`` let fault-injection tests take the database away and back.
+    ``start``/``stop``/``kill`` let fault-injection tests take the database away and back; ``stop`` is
+    PostgreSQL's fast shutdown (SIGINT): clients are disconnected, then a checkpoint.
     """
+
+    STOP_SIGNAL = signal.SIGINT
+    STOP_TIMEOUT_SECONDS = 30.0
 
     directory: Path
     port: int = field(default_factory=free_port)
@@ -94,20 +97,3 @@ class PostgresCluster:
         exists = self._psql(f"select 1 from pg_database where datname = '{DATABASE}'").stdout.strip()
         if not exists:
             self._psql(f"create database {DATABASE}").check_returncode()
-
-    def stop(self) -> None:
-        """PostgreSQL's fast shutdown (SIGINT): clients are disconnected, then a checkpoint."""
-        if self.process is not None:
-            stop_process(self.process, timeout=30, stop_signal=signal.SIGINT)
-            self.process = None
-
-    def kill(self) -> None:
-        """SIGKILL the postmaster, as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def destroy(self) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 READY_TIMEOUT_SECONDS = 30.0
 READY_POLL_SECONDS = 0.05
@@ -93,3 +94,28 @@ def private_directory(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=f"envmon-{prefix}-"))
     hand_over(path)
     return path
+
+
+class ServerLifecycle:
+    """stop / kill / destroy for a private server started into ``self.process`` under ``self.directory``."""
+
+    directory: Path
+    process: subprocess.Popen[bytes] | None
+    STOP_SIGNAL: ClassVar[int] = signal.SIGTERM
+    STOP_TIMEOUT_SECONDS: ClassVar[float] = 15.0
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, timeout=self.STOP_TIMEOUT_SECONDS, stop_signal=self.STOP_SIGNAL)
+            self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
