@@ -32,10 +32,9 @@ from services.alerts.api import create_app
 from services.alerts.context import Computation
 from services.alerts.recompute import recompute_days
 from services.alerts.registry import load_registry
-from services.devstack.postgres import PostgresCluster
+from services.devstack.postgres import start_platform_database
 from services.devstack.processes import free_port, private_directory, wait_until
-from services.storage.engine import make_engine, upgrade
-from services.storage.seed import seed
+from services.storage.engine import make_engine
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CITY = "绍兴市"
@@ -135,13 +134,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365, help="days of hourly data (default 365)")
     args = parser.parse_args()
-    cluster = PostgresCluster(private_directory("bench-alerts"))
-    cluster.start()
+    cluster = start_platform_database(private_directory("bench-alerts"))
     try:
-        upgrade(cluster.url)
         engine = make_engine(cluster.url, pool_size=4)
-        with engine.begin() as connection:
-            seed(connection)
         air, water = add_stations(engine)
         generation = time.perf_counter()
         readings = generate(engine, air, water, args.days)

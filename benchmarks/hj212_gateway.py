@@ -25,15 +25,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select
 
 from services.devstack.hj212_fleet import FLEET_PREFIX, FleetLogger, seed_fleet
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
+from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
+from services.devstack.postgres import start_platform_database
 from services.devstack.processes import free_port, port_accepts, private_directory, wait_until
-from services.ingest.broker_config import acl_file, load_accounts, password_file
 from services.standards import hj212
 from services.standards.hj212 import Command
-from services.storage.engine import make_engine, upgrade
+from services.storage.engine import make_engine
 from services.storage.schema import readings
-from services.storage.seed import load_registry, seed
+from services.storage.seed import load_registry
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GATEWAY_ACCOUNT, gateway_environment, running_gateway
 from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
@@ -135,19 +134,13 @@ def main() -> None:
     args = parser.parse_args()
     total = args.connections * args.frames
 
-    cluster = PostgresCluster(private_directory("bench-hj212-pg"))
-    cluster.start()
+    cluster = start_platform_database(private_directory("bench-hj212-pg"))
     broker: MosquittoBroker | None = None
     try:
-        upgrade(cluster.url)
         engine = make_engine(cluster.url)
         with engine.begin() as connection:
-            seed(connection)
             fleet = seed_fleet(connection, args.connections)
-        with engine.connect() as connection:
-            accounts = load_accounts(connection)
-        broker = MosquittoBroker(private_directory("bench-hj212-mqtt"), password_file(accounts), acl_file(accounts))
-        broker.start()
+        broker = start_registry_broker(private_directory("bench-hj212-mqtt"), engine)
         _, registry = load_registry()
         passwords = {e.id: e.dev_password or "" for e in [*registry.gateways, *registry.services]}
 

@@ -7,17 +7,15 @@ these fixtures are marked ``integration`` automatically; the rest are fast unit 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
+from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
+from services.devstack.postgres import PostgresCluster, start_platform_database
 from services.devstack.processes import private_directory
-from services.ingest.broker_config import acl_file, load_accounts, password_file
-from services.storage.engine import make_engine, upgrade
-from services.storage.seed import load_registry, seed
+from services.storage.engine import make_engine
+from services.storage.seed import load_registry
 
 INTEGRATION_FIXTURES = {"postgres", "engine", "broker", "db", "mqtt_accounts"}
 
@@ -41,13 +39,7 @@ def mqtt_accounts() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(private_directory("postgres"))
-    cluster.start()
-    upgrade(cluster.url)
-    engine = make_engine(cluster.url)
-    with engine.begin() as connection:
-        seed(connection)
-    engine.dispose()
+    cluster = start_platform_database(private_directory("postgres"))
     yield cluster
     cluster.destroy()
 
@@ -67,16 +59,8 @@ def db(engine: Engine) -> Engine:
     return engine
 
 
-def start_broker(directory: Path, engine: Engine, *, persistence: bool = True) -> MosquittoBroker:
-    with engine.connect() as connection:
-        accounts = load_accounts(connection)
-    broker = MosquittoBroker(directory, password_file(accounts), acl_file(accounts), persistence=persistence)
-    broker.start()
-    return broker
-
-
 @pytest.fixture(scope="session")
 def broker(engine: Engine) -> Iterator[MosquittoBroker]:
-    broker = start_broker(private_directory("mosquitto"), engine)
+    broker = start_registry_broker(private_directory("mosquitto"), engine)
     yield broker
     broker.destroy()

@@ -7,6 +7,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from services.devstack.processes import (
     ServerLifecycle,
     free_port,
@@ -15,7 +17,7 @@ from services.devstack.processes import (
     unprivileged,
     wait_until,
 )
-from services.ingest.broker_config import mosquitto_conf
+from services.ingest.broker_config import acl_file, load_accounts, mosquitto_conf, password_file
 
 MOSQUITTO = "mosquitto"
 
@@ -64,3 +66,12 @@ class MosquittoBroker(ServerLifecycle):
         self.process = subprocess.Popen([shutil.which(MOSQUITTO) or "/usr/sbin/mosquitto", "-c", str(conf)],
                                         stdout=log, stderr=subprocess.STDOUT, **unprivileged())
         wait_until(lambda: port_accepts(self.port), f"Mosquitto on port {self.port}", process=self.process)
+
+
+def start_registry_broker(directory: Path, engine: Engine, *, persistence: bool = True) -> MosquittoBroker:
+    """A started private broker whose password file and ACL come from the database's gateways registry."""
+    with engine.connect() as connection:
+        accounts = load_accounts(connection)
+    broker = MosquittoBroker(directory, password_file(accounts), acl_file(accounts), persistence=persistence)
+    broker.start()
+    return broker

@@ -14,6 +14,8 @@ from services.devstack.processes import (
     unprivileged,
     wait_until,
 )
+from services.storage.engine import make_engine, upgrade
+from services.storage.seed import seed
 
 PG_CONFIG = "pg_config"
 DATABASE = "envmon"
@@ -97,3 +99,17 @@ class PostgresCluster(ServerLifecycle):
         exists = self._psql(f"select 1 from pg_database where datname = '{DATABASE}'").stdout.strip()
         if not exists:
             self._psql(f"create database {DATABASE}").check_returncode()
+
+
+def start_platform_database(directory: Path, *, port: int | None = None) -> PostgresCluster:
+    """A started private cluster, migrated to head, with the seed registry loaded."""
+    cluster = PostgresCluster(directory) if port is None else PostgresCluster(directory, port=port)
+    cluster.start()
+    upgrade(cluster.url)
+    engine = make_engine(cluster.url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            seed(connection)
+    finally:
+        engine.dispose()
+    return cluster

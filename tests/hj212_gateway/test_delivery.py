@@ -10,13 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from services.devstack.mosquitto import MosquittoBroker
+from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
 from services.devstack.postgres import PostgresCluster
 from services.devstack.processes import private_directory
 from services.standards import hj212
 from services.standards.hj212 import Command, Frame
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger
-from tests.conftest import start_broker
 from tests.hj212_gateway.support import (
     GATEWAY_ACCOUNT,
     TAP_ACCOUNT,
@@ -36,7 +35,7 @@ OUTAGE_PROBE_SECONDS = 2.0
 
 @pytest.fixture
 def private_broker(engine: Engine) -> Iterator[MosquittoBroker]:
-    broker = start_broker(private_directory("hj212-outage"), engine, persistence=True)
+    broker = start_registry_broker(private_directory("hj212-outage"), engine, persistence=True)
     yield broker
     broker.destroy()
 

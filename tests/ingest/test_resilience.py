@@ -13,13 +13,11 @@ import pytest
 from sqlalchemy import Engine
 
 from services.devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
+from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
+from services.devstack.postgres import PostgresCluster, start_platform_database
 from services.devstack.processes import port_accepts, private_directory
 from services.ingest.settings import SINGLE_REPLICA_SUBSCRIPTION, IngestSettings
-from services.storage.engine import make_engine, upgrade
-from services.storage.seed import seed
-from tests.conftest import start_broker
+from services.storage.engine import make_engine
 from tests.ingest.conftest import SettingsFactory
 from tests.ingest.support import (
     INGEST_ACCOUNT,
@@ -39,12 +37,8 @@ DATABASE_OUTAGE_SECONDS = 30
 
 @pytest.fixture
 def private_db() -> Iterator[tuple[PostgresCluster, Engine]]:
-    cluster = PostgresCluster(private_directory("ingest-pg"))
-    cluster.start()
-    upgrade(cluster.url)
+    cluster = start_platform_database(private_directory("ingest-pg"))
     engine = make_engine(cluster.url)
-    with engine.begin() as connection:
-        seed(connection)
     yield cluster, engine
     engine.dispose()
     cluster.destroy()
@@ -100,7 +94,7 @@ class RestartableStack:
 @pytest.fixture
 def restartable(db: Engine, ingest_settings: SettingsFactory,
                 mqtt_accounts: dict[str, str]) -> Iterator[RestartableStack]:
-    private = start_broker(private_directory("ingest-mqtt"), db, persistence=True)
+    private = start_registry_broker(private_directory("ingest-mqtt"), db, persistence=True)
     yield RestartableStack(
         private,
         ingest_settings(mqtt_url=private.url(INGEST_ACCOUNT, mqtt_accounts[INGEST_ACCOUNT]),
