@@ -19,11 +19,10 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from services.devstack.postgres import PostgresCluster, pg_bindir
+from services.devstack.postgres import pg_bindir, start_platform_database
 from services.devstack.processes import UNPRIVILEGED_USER, hand_over, running_as_root
 from services.ingest.broker_config import mosquitto_conf, write_broker_files
-from services.storage.engine import make_engine, upgrade
-from services.storage.seed import seed
+from services.storage.engine import make_engine
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_TARGETS = {"ingest:8001": "ingest", "alerts:8002": "alerts", "compensation:8003": "compensation",
@@ -60,13 +59,10 @@ class Ports:
 
 
 def prepare_database(run_dir: Path, ports: Ports) -> None:
-    cluster = PostgresCluster(run_dir / "pg", port=ports.postgres)
-    cluster.start()
+    cluster = start_platform_database(run_dir / "pg", port=ports.postgres)
     try:
-        upgrade(cluster.url)
         engine = make_engine(cluster.url, pool_size=1)
-        with engine.begin() as connection:
-            seed(connection)
+        with engine.connect() as connection:
             write_broker_files(connection, run_dir / "mosquitto")
         engine.dispose()
     finally:
