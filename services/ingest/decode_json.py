@@ -27,6 +27,8 @@ from services.standards.hj212 import DATA_FLAGS
 from services.standards.parameters import PARAMETERS, Kind
 from services.storage.schema import Source
 
+MQTT_JSON = Source.MQTT_JSON
+
 
 @dataclass(frozen=True, slots=True)
 class JsonContext:
@@ -42,10 +44,14 @@ def _nan_or_infinity(name: str) -> Decimal:
     return Decimal(name.replace("Infinity", "Inf"))  # kept so the check can name it "not_finite"
 
 
+# Built once: json.loads with options would build a decoder per message.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_nan_or_infinity)
+
+
 def load(payload: bytes) -> Any:
-    """Parse with exact decimals; raises Invalid(malformed_json)."""
+    """Parse with exact decimals; raises Invalid(malformed_json). Accepts UTF-8, -16 and -32, as json.loads does."""
     try:
-        return json.loads(payload, parse_float=Decimal, parse_int=Decimal, parse_constant=_nan_or_infinity)
+        return _DECODER.decode(payload.decode(json.detect_encoding(payload), "surrogatepass"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise Invalid(RejectReason.MALFORMED_JSON, f"not valid UTF-8 JSON: {error}") from None
 
@@ -88,16 +94,11 @@ def _reading_set(item: Any, context: JsonContext) -> tuple[datetime, dict[str, A
     return moment, values, flags
 
 
-def _value(code: str, raw: object, flag: object, context: JsonContext, moment: datetime) -> Reading:
-    parameter = PARAMETERS.get(code)
-    # The common case in one expression (this runs for every reading) ...
-    if (parameter is not None and parameter.kind is context.kind and type(raw) is Decimal and raw.is_finite()
-            and parameter.physical_min <= raw <= parameter.physical_max and type(flag) is str and flag in DATA_FLAGS):
-        value, checked_flag = raw, flag
-    else:  # ... anything else goes through the checks that name the precise reason
-        parameter = parameter_for(code, context.kind)
-        value, checked_flag = in_range(parameter, finite_number(raw, code), code), data_flag(flag, code)
-    return Reading(context.station, parameter.code, moment, value, checked_flag, Source.MQTT_JSON, context.gateway)
+def _checked(code: str, raw: object, flag: object, context: JsonContext, moment: datetime) -> Reading:
+    """A reading that failed the common-case test in decode_document: the checks that name the precise reason."""
+    parameter = parameter_for(code, context.kind)
+    value, checked_flag = in_range(parameter, finite_number(raw, code), code), data_flag(flag, code)
+    return Reading(context.station, parameter.code, moment, value, checked_flag, MQTT_JSON, context.gateway)
 
 
 def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading], list[Reject]]:
@@ -106,6 +107,7 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
     batch = "readings" in document
     readings: list[Reading] = []
     rejects: list[Reject] = []
+    kind, station, gateway = context.kind, context.station, context.gateway
     for index, item in enumerate(sets):
         where = index if batch else None
         try:
@@ -115,8 +117,16 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
                                   _part(item, batch)))
             continue
         for code, raw in values.items():
-            try:
-                readings.append(_value(code, raw, flags.get(code, DEFAULT_FLAG), context, moment))
+            flag = flags.get(code, DEFAULT_FLAG)
+            parameter = PARAMETERS.get(code)
+            # The common case in one expression, inline (this runs for every reading) ...
+            if (parameter is not None and parameter.kind is kind and type(raw) is Decimal and raw.is_finite()
+                    and parameter.physical_min <= raw <= parameter.physical_max
+                    and type(flag) is str and flag in DATA_FLAGS):
+                readings.append(Reading(station, parameter.code, moment, raw, flag, MQTT_JSON, gateway))
+                continue
+            try:  # ... anything else is checked step by step
+                readings.append(_checked(code, raw, flag, context, moment))
             except Invalid as invalid:
                 rejects.append(Reject(invalid.reason, invalid.detail, context.station, context.gateway, code, where,
                                       _part(item, batch)))

@@ -12,8 +12,11 @@ message is either fully recorded (and may be acked) or not at all (and will be r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -49,6 +52,7 @@ QUEUE_LATE_DAYS = """
 """
 COPY_REJECTS = "copy rejected_messages (received_at, topic, gateway, station, reason, detail, payload) from stdin"
 NULL = "\\N"
+STATION_AND_TIME = itemgetter(0, 2)  # of a Reading
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -74,28 +78,27 @@ def copy_text(batch: Batch) -> str:
             if r.source is not source or r.gateway != gateway:
                 source, gateway = r.source, r.gateway
                 suffix = f"\t{r.source.value}\t{r.gateway or NULL}\t{received}\n"
-            lines.append(f"{prefix}{r.parameter}\t{r.value}\t{r.flag}{suffix}")
+            lines.append(f"{prefix}{r.parameter}\t{r.value!s}\t{r.flag}{suffix}")  # !s: str() is faster than format()
     return "".join(lines)
 
 
-def late_days(stored: Iterable[tuple[str, datetime, datetime]], zone: ZoneInfo,
+def late_days(stored: Iterable[tuple[str, datetime, datetime, int]], zone: ZoneInfo,
               late_after: timedelta) -> Counter[tuple[str, date]]:
-    """Stored readings (station, time, received_at) more than ``late_after`` before their receipt,
-    counted by station and local day. Consecutive readings mostly share their times: decided once."""
+    """Stored readings, as (station, time, received_at, how many) groups, that are more than
+    ``late_after`` before their receipt, counted by station and local day."""
     counts: Counter[tuple[str, date]] = Counter()
-    last: tuple[datetime, datetime] | None = None
-    day: date | None = None
-    for station, moment, received in stored:
-        if last is None or moment is not last[0] or received is not last[1]:
-            last = moment, received
-            day = moment.astimezone(zone).date() if moment < received - late_after else None
-        if day is not None:
-            counts[station, day] += 1
+    for station, moment, received, readings in stored:
+        if moment < received - late_after:
+            counts[station, moment.astimezone(zone).date()] += readings
     return counts
 
 
-def _batch_readings(batch: Batch) -> Iterable[tuple[str, datetime, datetime]]:
-    return ((r.station, r.time, message.received_at) for message, decoded in batch.entries for r in decoded.readings)
+def _batch_readings(batch: Batch) -> Iterator[tuple[str, datetime, datetime, int]]:
+    """The readings of a batch grouped by station and time (one group per reading set, in practice)."""
+    for message, decoded in batch.entries:
+        received = message.received_at
+        for (station, moment), group in groupby(decoded.readings, STATION_AND_TIME):
+            yield station, moment, received, len(tuple(group))
 
 
 class Writer:
@@ -139,8 +142,11 @@ class Writer:
                 except errors.UniqueViolation:  # some were stored before: only the new ones go in
                     with cursor.copy(COPY_STAGING) as copy:
                         copy.write(text)
-                    inserted = cursor.execute(INSERT_STAGED).fetchall()
-                    stored, late = len(inserted), late_days(inserted, self._zone, self._late_after)  # type: ignore[arg-type]
+                    # the columns INSERT_STAGED returns
+                    inserted = cast("list[tuple[str, datetime, datetime]]", cursor.execute(INSERT_STAGED).fetchall())
+                    stored = len(inserted)
+                    late = late_days(((station, moment, received, 1) for station, moment, received in inserted),
+                                     self._zone, self._late_after)
             if late:
                 (stations, days), counts = zip(*late, strict=True), list(late.values())
                 cursor.execute(QUEUE_LATE_DAYS, {"stations": list(stations), "days": list(days), "counts": counts})
