@@ -1,7 +1,7 @@
 # One image for every envmon service and the simulator: `docker run envmon <command>` runs `envmon <command>`
 # (ingest, alerts, compensation, hj212-gateway, simulate …, db upgrade, db seed, mosquitto-config).
 FROM python:3.11-slim-bookworm AS build
-COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /usr/local/bin/uv
+COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
@@ -11,9 +11,9 @@ COPY simulators ./simulators
 RUN uv sync --frozen --no-dev
 
 FROM python:3.11-slim-bookworm
-# CJK fonts: the compensation service renders Chinese PDF statements.
+# CJK font: the compensation service embeds WenQuanYi Zen Hei (TrueType outlines) in its Chinese PDF statements.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk tzdata \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app envmon
 COPY --from=build --chown=envmon:envmon /app /app
