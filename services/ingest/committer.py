@@ -1,25 +1,24 @@
-"""Commits closed batches on a thread of its own, then publishes their replies and acks them in order.
+"""Commits closed batches on a thread of the worker process and reports each outcome to the main process.
 
 Decoding the next batch overlaps the current commit: the database works in its own process and
-psycopg releases the GIL while it waits, so the pipeline thread keeps decoding meanwhile. One
-committer per replica keeps acks in receive order. A failed commit is retried with backoff forever
-(nothing acked, nothing dropped); while it retries, at most ``BATCHES_WAITING`` closed batches
-queue up behind it and the pipeline thread blocks, which bounds the memory held.
+psycopg releases the GIL while it waits, so the worker's decode thread keeps going meanwhile. One
+committer per replica keeps outcomes in receive order (the main process acks in that order). A
+failed commit is retried with backoff forever (nothing reported, so nothing acked, nothing
+dropped); while it retries, at most ``BATCHES_WAITING`` closed batches queue up behind it and the
+decode thread blocks, which bounds the memory held.
 """
 
 from __future__ import annotations
 
 import queue
-import threading
 import time
-from collections import deque
+from collections.abc import Callable
+from typing import Protocol
 
 import psycopg
 import structlog
 
-from services.ingest.consumer import BrokerConsumer
-from services.ingest.messages import Batch, InboundMessage, WriteResult
-from services.ingest.metrics import IngestMetrics
+from services.ingest.messages import Batch, BatchOutcome, DatabaseState, WriteResult
 from services.ingest.writer import Writer
 
 RETRY_MIN_SECONDS = 0.5
@@ -31,19 +30,26 @@ NOTHING = WriteResult(stored=0, duplicates=0, rejects=0)
 
 log = structlog.get_logger(__name__)
 
+Report = Callable[[BatchOutcome | DatabaseState], None]
+
+
+class Abandon(Protocol):
+    """A threading or multiprocessing Event: set when the service gives up on what is not committed."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
 
 class Committer:
-    def __init__(self, writer: Writer, consumer: BrokerConsumer, metrics: IngestMetrics,
-                 unacked: deque[InboundMessage], abandon: threading.Event) -> None:
+    def __init__(self, writer: Writer, report: Report, abandon: Abandon) -> None:
         self._writer = writer
-        self._consumer = consumer
-        self._metrics = metrics
-        self._unacked = unacked
+        self._report = report
         self._abandon = abandon
         self._batches: queue.Queue[Batch | None] = queue.Queue(maxsize=BATCHES_WAITING)
-        self.database_ok = False
+        self._database_ok: bool | None = None
 
-    # --- pipeline thread ---------------------------------------------------------------------------------
+    # --- decode thread ------------------------------------------------------------------------------------
     def submit(self, batch: Batch | None) -> None:
         """Queue a closed batch (None: no more batches); blocks while the queue is full, unless abandoned."""
         while not self._abandon.is_set():
@@ -53,13 +59,15 @@ class Committer:
             except queue.Full:
                 continue
 
-    def database_state(self, *, ok: bool) -> None:
-        self.database_ok = ok
-        self._metrics.database_connected.set(1 if ok else 0)
+    def database_state(self, *, ok: bool, commit_failed: bool = False) -> None:
+        """Reported on every change and every failed commit, not on every success (one message per batch is enough)."""
+        if ok != self._database_ok or commit_failed:
+            self._database_ok = ok
+            self._report(DatabaseState(ok, commit_failed))
 
     # --- committer thread --------------------------------------------------------------------------------
     def run(self) -> None:
-        """Until the None batch (everything before it committed and acked) or abandonment."""
+        """Until the None batch (everything before it committed and reported) or abandonment."""
         last_activity = float("-inf")  # ping at once so /readyz knows the database from the start
         while not self._abandon.is_set():
             try:
@@ -81,34 +89,19 @@ class Committer:
                 result = self._writer.write(batch) if batch.rows else NOTHING
                 break
             except psycopg.Error as error:
-                self._metrics.commit_failures.inc()
-                self.database_state(ok=False)
+                self.database_state(ok=False, commit_failed=True)
                 log.warning("batch commit failed; retrying, nothing acked", error=str(error).splitlines()[0],
                             messages=len(batch.entries), retry_in=delay)
                 if self._abandon.wait(delay):
                     return
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
-        self._account(batch, result, time.perf_counter() - started)
-        acked = 0
-        for message, decoded in batch.entries:
-            for reply in decoded.replies:
-                self._consumer.publish(reply)
-            acked += self._consumer.ack(message)
-            self._unacked.popleft()
-        self._metrics.acked.inc(acked)
-
-    def _account(self, batch: Batch, result: WriteResult, seconds: float) -> None:
-        metrics = self._metrics
         self.database_state(ok=True)
-        if batch.rows:
-            metrics.commit_seconds.observe(seconds)
-            metrics.batch_rows.observe(batch.rows)
-        metrics.stored.inc(result.stored)
-        metrics.duplicates.inc(result.duplicates)
-        metrics.late_days.inc(result.late_days)
-        for _, decoded in batch.entries:
-            for reject in decoded.rejects:
-                metrics.rejected.labels(reject.reason).inc()
+        entries = batch.entries
+        self._report(BatchOutcome(
+            messages=len(entries), rows=batch.rows, seconds=time.perf_counter() - started, result=result,
+            reject_reasons=tuple(reject.reason for _, decoded in entries for reject in decoded.rejects),
+            replies=tuple((index, reply) for index, (_, decoded) in enumerate(entries) for reply in decoded.replies),
+        ))
 
     def _ping(self) -> None:
         try:

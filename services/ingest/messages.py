@@ -1,6 +1,8 @@
 """The values that flow through the ingest pipeline: frozen, slotted, no behaviour.
 
 Inbound message → (decode) → :class:`Decoded` (readings, rejects, replies) → (writer) → acked.
+The worker process reports each commit as a :class:`BatchOutcome` and its database state as a
+:class:`DatabaseState` (services.ingest.worker).
 """
 
 from __future__ import annotations
@@ -121,6 +123,27 @@ class Batch:
     def add(self, message: InboundMessage, decoded: Decoded) -> None:
         self.entries.append((message, decoded))
         self.rows += len(decoded.readings) + len(decoded.rejects)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What the worker process reports of one committed batch, for the first ``messages`` unacked
+    messages in receive order: the main process publishes the replies, acks and counts."""
+
+    messages: int
+    rows: int  # readings + rejects, as Batch.rows
+    seconds: float  # the commit's duration
+    result: WriteResult
+    reject_reasons: tuple[str, ...]
+    replies: tuple[tuple[int, Publication], ...]  # (position of the answered message in the batch, reply)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseState:
+    """The worker's latest database operation succeeded (or not); ``commit_failed``: a batch commit failed."""
+
+    ok: bool
+    commit_failed: bool = False
 
 
 HJ212_FRAME_PREFIX = "hj212_"

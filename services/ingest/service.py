@@ -1,4 +1,5 @@
-"""One ingest replica: the broker consumer, the pipeline thread and the writer, started and stopped together."""
+"""One ingest replica: the broker consumer, the pipeline threads and the worker process (decode,
+registry, writer), started and stopped together."""
 
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ from dataclasses import dataclass
 import structlog
 
 from services.ingest.pipeline import Pipeline
-from services.ingest.registry import RegistryCache
 from services.ingest.settings import IngestSettings
-from services.ingest.writer import Writer
-from services.storage.engine import make_engine
 
 # SIGTERM: give the last batch this long to commit before leaving it unacked for the next run.
 SHUTDOWN_FLUSH_SECONDS = 30.0
 # The MQTT network thread makes several recv calls per message and must win the GIL back after
-# each; with the default 5 ms switch interval the decoding thread starves it (a GIL convoy).
+# each; with the default 5 ms switch interval the other threads starve it (a GIL convoy).
 GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 # A backlog drain allocates millions of short-lived objects (decimals, readings, tuples), so the
 # default first-generation threshold (700) runs a collection every few messages, and each
@@ -41,15 +39,14 @@ class Health:
 
 class IngestService:
     def __init__(self, settings: IngestSettings) -> None:
-        self._engine = make_engine(settings.database_url, pool_size=1)
-        self._writer = Writer(settings.database_url, zone=settings.timezone, late_after=settings.ingest_late_after)
-        self.pipeline = Pipeline(settings, RegistryCache(self._engine, settings.ingest_registry_refresh), self._writer)
+        self.pipeline = Pipeline(settings)
         self._thread = threading.Thread(target=self.pipeline.run, name="ingest-pipeline", daemon=True)
 
     def start(self) -> None:
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         gc.freeze()
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        self.pipeline.start_worker()
         self._thread.start()
         self.pipeline.consumer.start()
         log.info("ingest started")
@@ -66,6 +63,4 @@ class IngestService:
             self.pipeline.abandon()
             self._thread.join()
         self.pipeline.consumer.stop()
-        self._writer.close()
-        self._engine.dispose()
         log.info("ingest stopped")
