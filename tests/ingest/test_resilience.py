@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -44,6 +45,11 @@ def private_db() -> Iterator[tuple[PostgresCluster, Engine]]:
     cluster.destroy()
 
 
+def child_pids(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
 def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
         postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
     env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-kill9",
@@ -53,8 +59,12 @@ def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
         wait_for(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "the subprocess to start", 30)
         publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), water_messages(3000, start=START))
         wait_for(lambda: reading_count(db) > 0, "the first rows")
+        workers = child_pids(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
+    assert workers, "the replica runs its decode-and-commit worker as a child process"
+    # The worker must not outlive a killed replica, or it would go on committing unacked messages.
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), "the worker to die with it", 10)
     assert reading_count(db) < expected  # killed mid-drain
     with subprocess_ingest(env):
         wait_for_rows(db, expected)
