@@ -8,6 +8,9 @@ from services.ingest.api import create_app
 from services.ingest.service import IngestService
 from services.ingest.settings import IngestSettings
 
+# How often the main thread checks that the decode-and-commit worker process is still there.
+WORKER_WATCH_SECONDS = 1.0
+
 
 def main() -> None:
     settings = IngestSettings()
@@ -19,7 +22,12 @@ def main() -> None:
     stop = stop_on_signals()
     service.start()
     http.start()
-    stop.wait()
+    while not stop.wait(WORKER_WATCH_SECONDS):
+        if service.pipeline.worker_lost.is_set():
+            break
     service.stop()
     server.should_exit = True
     http.join()
+    if service.pipeline.worker_lost.is_set():
+        # Crash-only: whatever the worker held was never acked, so the broker redelivers it to the restart.
+        raise SystemExit(1)

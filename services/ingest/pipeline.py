@@ -64,6 +64,8 @@ class Pipeline:
         self._received_by_kind: dict[str, Counter] = {}
         self.consumer = BrokerConsumer(settings, self.receive)
         self.database_ok = False
+        # Set when the worker ends on its own: the replica then exits non-zero so its supervisor restarts it.
+        self.worker_lost = threading.Event()
 
     # --- MQTT network thread ---------------------------------------------------------------------------
     def receive(self, message: InboundMessage) -> None:
@@ -140,8 +142,9 @@ class Pipeline:
                 outcome = self._outcome_reader.recv()
             except EOFError:
                 if not self._abandon.is_set():
-                    log.error("the ingest worker process ended; nothing more is stored or acked",
+                    log.error("the ingest worker process ended; the replica stops so it can be restarted",
                               exitcode=self._worker.exitcode)
+                    self.worker_lost.set()
                 self._database_state(DatabaseState(ok=False))
                 return
             if outcome is None:
