@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,15 +53,30 @@ def child_pids(pid: int) -> list[int]:
             for child in (task / "children").read_text().split()]
 
 
+@contextmanager
+def replica_mid_drain(env: dict[str, str], broker: MosquittoBroker, db: Engine, gateway_password: str,
+                      messages: int) -> Iterator[subprocess.Popen[bytes]]:
+    """An ``envmon ingest`` subprocess that has begun storing a backlog of ``messages`` water messages."""
+    with subprocess_ingest(env) as process:
+        wait_for(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "the subprocess to start", 30)
+        publish_all(broker.url(GATEWAY, gateway_password), water_messages(messages, start=START))
+        wait_for(lambda: reading_count(db) > 0, "the first rows")
+        yield process
+
+
+def assert_a_restart_stores_every_reading_once(env: dict[str, str], db: Engine, expected: int) -> None:
+    with subprocess_ingest(env):
+        wait_for_rows(db, expected)
+        time.sleep(1)
+    assert reading_count(db) == expected
+
+
 def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
         postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
     env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-kill9",
                              subscription="$share/kill9/envmon/v1/#")
     expected = 3000 * len(WATER_VALUES)
-    with subprocess_ingest(env) as process:
-        wait_for(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "the subprocess to start", 30)
-        publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), water_messages(3000, start=START))
-        wait_for(lambda: reading_count(db) > 0, "the first rows")
+    with replica_mid_drain(env, broker, db, mqtt_accounts[GATEWAY], 3000) as process:
         workers = child_pids(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -67,29 +84,19 @@ def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
     # The worker must not outlive a killed replica, or it would go on committing unacked messages.
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), "the worker to die with it", 10)
     assert reading_count(db) < expected  # killed mid-drain
-    with subprocess_ingest(env):
-        wait_for_rows(db, expected)
-        time.sleep(1)
-    assert reading_count(db) == expected
+    assert_a_restart_stores_every_reading_once(env, db, expected)
 
 
 def test_a_killed_worker_stops_the_replica_and_a_restart_stores_every_reading_once(
         postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
     env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-worker-kill",
                              subscription="$share/workerkill/envmon/v1/#")
-    expected = 2000 * len(WATER_VALUES)
-    with subprocess_ingest(env) as process:
-        wait_for(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "the subprocess to start", 30)
-        publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), water_messages(2000, start=START))
-        wait_for(lambda: reading_count(db) > 0, "the first rows")
+    with replica_mid_drain(env, broker, db, mqtt_accounts[GATEWAY], 2000) as process:
         [worker] = child_pids(process.pid)
         os.kill(worker, signal.SIGKILL)
         # Crash-only: a replica without its worker exits non-zero so its supervisor restarts it.
         assert process.wait(timeout=60) == 1
-    with subprocess_ingest(env):
-        wait_for_rows(db, expected)
-        time.sleep(1)
-    assert reading_count(db) == expected
+    assert_a_restart_stores_every_reading_once(env, db, 2000 * len(WATER_VALUES))
 
 
 def test_database_outage_mid_stream_loses_nothing(
