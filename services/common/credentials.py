@@ -33,3 +33,28 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(expected, actual)
+
+
+class VerifiedPasswords:
+    """Remembers the (who, password, stored hash) combinations that verified.
+
+    PBKDF2 is slow on purpose, and an HJ 212 logger repeats its PW in every frame. The stored hash is
+    part of the key, so a password changed in the registry is checked afresh; failures are never
+    remembered.
+    """
+
+    def __init__(self) -> None:
+        self._verified: set[tuple[str, str, str]] = set()
+
+    @property
+    def remembered(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset(self._verified)
+
+    def matches(self, who: str, password: str, stored: str) -> bool:
+        key = (who, password, stored)
+        if key in self._verified:
+            return True
+        if verify_password(password, stored):
+            self._verified.add(key)
+            return True
+        return False

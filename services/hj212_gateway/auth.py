@@ -1,7 +1,7 @@
 """Who a logger is: MN → (gateway, station, PW hash, MODBUS-CRC allowance), from the registry tables.
 
 PW hashes use Mosquitto's PBKDF2 format, deliberately slow, so a session verifies each (MN, PW) pair
-once, off the event loop, and remembers the outcome for the life of the connection.
+off the event loop and remembers a success for the life of the connection.
 """
 
 from __future__ import annotations
@@ -9,43 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine
 
-from services.common.credentials import verify_password
-from services.storage.schema import gateway_stations, gateways, stations
+from services.common.credentials import VerifiedPasswords
+from services.storage.hj212_devices import Hj212Device, load_hj212_devices
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    mn: str
-    gateway: str
-    station: str
-    station_kind: str
-    hj212_password_hash: str | None
-    accept_modbus_crc: bool
-
-
-def load_devices(connection: Connection) -> dict[str, Device]:
-    rows = connection.execute(
-        select(
-            gateway_stations.c.hj212_mn,
-            gateways.c.id,
-            stations.c.code,
-            stations.c.kind,
-            gateways.c.hj212_password_hash,
-            gateways.c.accept_modbus_crc,
-        )
-        .join(gateways, gateways.c.id == gateway_stations.c.gateway_id)
-        .join(stations, stations.c.code == gateway_stations.c.station_code)
-        .where(gateways.c.enabled, gateway_stations.c.hj212_mn.is_not(None))
-    )
-    return {mn: Device(mn, gw, code, kind, pw_hash, modbus) for mn, gw, code, kind, pw_hash, modbus in rows}
 
 
 class DeviceRegistry:
@@ -54,17 +26,17 @@ class DeviceRegistry:
     def __init__(self, engine: Engine, *, unknown_reload_seconds: float) -> None:
         self._engine = engine
         self._unknown_reload_seconds = unknown_reload_seconds
-        self._devices: Mapping[str, Device] = {}
+        self._devices: Mapping[str, Hj212Device] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
 
     @property
-    def devices(self) -> Mapping[str, Device]:
+    def devices(self) -> Mapping[str, Hj212Device]:
         return self._devices
 
-    def _load(self) -> dict[str, Device]:
+    def _load(self) -> dict[str, Hj212Device]:
         with self._engine.connect() as connection:
-            return load_devices(connection)
+            return load_hj212_devices(connection)
 
     async def reload(self) -> None:
         async with self._lock:
@@ -72,7 +44,7 @@ class DeviceRegistry:
             self._loaded_at = time.monotonic()
         log.info("hj212 device registry loaded", devices=len(self._devices))
 
-    async def lookup(self, mn: str) -> Device | None:
+    async def lookup(self, mn: str) -> Hj212Device | None:
         device = self._devices.get(mn)
         if device is None and time.monotonic() - self._loaded_at >= self._unknown_reload_seconds:
             await self.reload()
@@ -87,23 +59,18 @@ class AuthFailure(StrEnum):
 
 
 class SessionAuthenticator:
-    """Per-connection PW check with a cache of (MN, PW) → verdict."""
+    """Per-connection PW check that remembers the (MN, PW) pairs that verified."""
 
     def __init__(self, registry: DeviceRegistry) -> None:
         self._registry = registry
-        self._verdicts: dict[tuple[str, str, str], bool] = {}
+        self._verified = VerifiedPasswords()
 
-    async def authenticate(self, mn: str, pw: str) -> tuple[Device | None, AuthFailure | None]:
+    async def authenticate(self, mn: str, pw: str) -> tuple[Hj212Device | None, AuthFailure | None]:
         """The MN's device (when registered) and why it may not log in (None when it may)."""
         device = await self._registry.lookup(mn)
         if device is None:
             return None, AuthFailure.UNKNOWN_MN
-        if device.hj212_password_hash is None:
+        if device.password_hash is None:
             return device, AuthFailure.NO_PASSWORD
-        # The hash is part of the key, so a password changed in the registry is checked afresh.
-        key = (mn, pw, device.hj212_password_hash)
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            verdict = await asyncio.to_thread(verify_password, pw, device.hj212_password_hash)
-            self._verdicts[key] = verdict
+        verdict = await asyncio.to_thread(self._verified.matches, mn, pw, device.password_hash)
         return device, None if verdict else AuthFailure.BAD_PASSWORD

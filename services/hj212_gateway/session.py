@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import structlog
 
 from services.common.topics import hj212_topic
-from services.hj212_gateway.auth import AuthFailure, Device, DeviceRegistry, SessionAuthenticator
+from services.hj212_gateway.auth import AuthFailure, DeviceRegistry, SessionAuthenticator
 from services.hj212_gateway.commands import CommandResult, CommandTracker, Outcome
 from services.hj212_gateway.forwarder import BrokerRefused, Forwarder
 from services.hj212_gateway.metrics import GatewayMetrics
@@ -40,6 +40,7 @@ from services.standards.hj212 import (
     parse,
     request_reply,
 )
+from services.storage.hj212_devices import Hj212Device
 
 log = structlog.get_logger(__name__)
 
@@ -176,7 +177,7 @@ class Session:
         self._bind(frame, device)
         await self._dispatch(frame, raw, device, received)
 
-    async def _dispatch(self, frame: Frame, raw: bytes, device: Device, received: float) -> None:
+    async def _dispatch(self, frame: Frame, raw: bytes, device: Hj212Device, received: float) -> None:
         metrics = self._context.metrics
         metrics.frames.labels(str(frame.cn)).inc()
         if frame.crc_variant is CrcVariant.MODBUS:
@@ -195,7 +196,7 @@ class Session:
             self._record(GatewayRejectReason.UNSUPPORTED_COMMAND, f"CN {frame.cn} is not forwarded", raw, device)
             self._answer(frame, request_reply(frame, QnRtn.CN_ERROR))
 
-    async def _forward(self, frame: Frame, raw: bytes, device: Device, received: float) -> None:
+    async def _forward(self, frame: Frame, raw: bytes, device: Hj212Device, received: float) -> None:
         collected = self._collect_packet(frame, raw, device)
         if collected is None:
             return
@@ -220,7 +221,9 @@ class Session:
             self._answer(packet, data_reply(packet))
         self._context.metrics.reply_latency.observe(time.monotonic() - received)
 
-    def _collect_packet(self, frame: Frame, raw: bytes, device: Device) -> tuple[list[Frame], tuple[Frame, ...]] | None:
+    def _collect_packet(
+        self, frame: Frame, raw: bytes, device: Hj212Device
+    ) -> tuple[list[Frame], tuple[Frame, ...]] | None:
         """(frames to acknowledge, complete frames to forward), or None while a packet group is incomplete."""
         if not frame.has_packets:
             return [frame], (frame,)
@@ -236,7 +239,7 @@ class Session:
             return None
         return waiting, complete
 
-    def _drop_packet_group(self, frame: Frame, waiting: list[Frame], raw: bytes, device: Device) -> list[Frame]:
+    def _drop_packet_group(self, frame: Frame, waiting: list[Frame], raw: bytes, device: Hj212Device) -> list[Frame]:
         # The assembler drops either this key's group (its PNUM changed) or the stalest other one.
         if waiting and waiting[0].pnum != frame.pnum:
             dropped, waiting = waiting, []
@@ -247,7 +250,7 @@ class Session:
         self._record(GatewayRejectReason.PACKET_GROUP_DROPPED, detail, raw, device)
         return waiting
 
-    def _payloads(self, frame: Frame, complete: tuple[Frame, ...], raw: bytes, device: Device) -> list[bytes]:
+    def _payloads(self, frame: Frame, complete: tuple[Frame, ...], raw: bytes, device: Hj212Device) -> list[bytes]:
         if not frame.has_packets and frame.crc_variant is CrcVariant.STANDARD:
             return [raw]
         try:
@@ -258,7 +261,7 @@ class Session:
 
     # --- Identity and commands ------------------------------------------------------------------
 
-    def _bind(self, frame: Frame, device: Device) -> None:
+    def _bind(self, frame: Frame, device: Hj212Device) -> None:
         self._identities[frame.mn] = _Identity(frame.st, frame.pw, frame.version)
         channels = self._context.channels
         if channels.get(frame.mn) is not self:
@@ -300,11 +303,11 @@ class Session:
         self._bad_frames += 1
         self._record(f"{GatewayRejectReason.FRAME}:{reason}", detail, payload, None)
 
-    def _refuse_frame(self, raw: bytes, reason: str, detail: str, device: Device | None) -> None:
+    def _refuse_frame(self, raw: bytes, reason: str, detail: str, device: Hj212Device | None) -> None:
         self._bad_frames += 1
         self._record(reason, detail, raw, device)
 
-    def _record(self, reason: str, detail: str, payload: bytes, device: Device | None) -> None:
+    def _record(self, reason: str, detail: str, payload: bytes, device: Hj212Device | None) -> None:
         self._context.recorder.record(RejectRecord(
             topic=self._topic, reason=reason, detail=detail, payload=payload,
             gateway=device.gateway if device else None, station=device.station if device else None,

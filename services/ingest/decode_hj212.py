@@ -42,17 +42,17 @@ class FrameContext:
 
 def frame_gateway(frame: Frame, station: str, registry: RegistrySnapshot) -> str:
     """The gateway the frame's MN belongs to; raises Invalid unless that MN reports for ``station``."""
-    binding = registry.mns.get(frame.mn)
-    if binding is None:
+    device = registry.mns.get(frame.mn)
+    if device is None:
         raise Invalid(RejectReason.HJ212_UNKNOWN_MN, f"MN {frame.mn} is not registered")
-    if binding.station != station:
+    if device.station != station:
         raise Invalid(RejectReason.HJ212_MN_STATION_MISMATCH,
-                      f"MN {frame.mn} belongs to {binding.station}, not to {station}")
-    if binding.password_hash is None:
-        raise Invalid(RejectReason.HJ212_NO_PASSWORD, f"gateway {binding.gateway} has no HJ 212 password registered")
+                      f"MN {frame.mn} belongs to {device.station}, not to {station}")
+    if device.password_hash is None:
+        raise Invalid(RejectReason.HJ212_NO_PASSWORD, f"gateway {device.gateway} has no HJ 212 password registered")
     if not registry.password_matches(frame.mn, frame.pw):
         raise Invalid(RejectReason.HJ212_BAD_PASSWORD, f"PW of MN {frame.mn} does not match the registered password")
-    return binding.gateway
+    return device.gateway
 
 
 def frame_time(frame: Frame, context: FrameContext) -> tuple[str, datetime]:

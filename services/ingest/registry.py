@@ -19,8 +19,9 @@ import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.common.credentials import verify_password
+from services.common.credentials import VerifiedPasswords
 from services.standards.parameters import Kind
+from services.storage.hj212_devices import Hj212Device, load_hj212_devices
 from services.storage.schema import gateway_stations, gateways, stations
 
 # A flood of messages for an unknown station must not turn into a flood of registry queries.
@@ -30,59 +31,40 @@ log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class MnBinding:
-    station: str
-    gateway: str
-    accept_modbus_crc: bool
-    password_hash: str | None = None  # gateways.hj212_password_hash
-
-
-@dataclass(frozen=True, slots=True)
 class RegistrySnapshot:
     station_kinds: dict[str, Kind]
     bindings: frozenset[tuple[str, str]]  # (gateway id, station code) of enabled gateways
-    mns: dict[str, MnBinding]
-    # (MN, PW, hash) triples that verified; shared by the snapshots of one cache
-    verified_passwords: set[tuple[str, str, str]] = field(default_factory=set, compare=False)
+    mns: dict[str, Hj212Device]
+    # shared by the snapshots of one cache, so a verified password survives reloads
+    verified_passwords: VerifiedPasswords = field(default_factory=VerifiedPasswords, compare=False)
 
     def password_matches(self, mn: str, password: str) -> bool:
-        binding = self.mns.get(mn)
-        if binding is None or binding.password_hash is None:
+        device = self.mns.get(mn)
+        if device is None or device.password_hash is None:
             return False
-        key = (mn, password, binding.password_hash)
-        if key in self.verified_passwords:
-            return True
-        if verify_password(password, binding.password_hash):
-            self.verified_passwords.add(key)
-            return True
-        return False
+        return self.verified_passwords.matches(mn, password, device.password_hash)
 
     def may_report(self, gateway: str, station: str) -> bool:
         return (gateway, station) in self.bindings
 
     def accepts_modbus_crc(self, station: str) -> bool:
-        return any(binding.accept_modbus_crc for binding in self.mns.values() if binding.station == station)
+        return any(device.accept_modbus_crc for device in self.mns.values() if device.station == station)
 
 
 EMPTY = RegistrySnapshot({}, frozenset(), {})
 
 
-def load_snapshot(engine: Engine, verified_passwords: set[tuple[str, str, str]] | None = None) -> RegistrySnapshot:
+def load_snapshot(engine: Engine, verified_passwords: VerifiedPasswords | None = None) -> RegistrySnapshot:
     with engine.connect() as connection:
         kinds = {code: Kind(kind) for code, kind in connection.execute(select(stations.c.code, stations.c.kind))}
-        rows = connection.execute(
-            select(gateway_stations.c.gateway_id, gateway_stations.c.station_code, gateway_stations.c.hj212_mn,
-                   gateways.c.accept_modbus_crc, gateways.c.hj212_password_hash)
+        bindings = frozenset(connection.execute(
+            select(gateway_stations.c.gateway_id, gateway_stations.c.station_code)
             .join(gateways, gateways.c.id == gateway_stations.c.gateway_id)
             .where(gateways.c.enabled)
-        ).all()
-    return RegistrySnapshot(
-        station_kinds=kinds,
-        bindings=frozenset((gateway, station) for gateway, station, _, _, _ in rows),
-        mns={mn: MnBinding(station, gateway, modbus, password_hash)
-             for gateway, station, mn, modbus, password_hash in rows if mn},
-        verified_passwords=verified_passwords if verified_passwords is not None else set(),
-    )
+        ).tuples())
+        devices = load_hj212_devices(connection)
+    return RegistrySnapshot(kinds, bindings, devices,
+                            verified_passwords if verified_passwords is not None else VerifiedPasswords())
 
 
 class RegistryCache:
@@ -93,7 +75,7 @@ class RegistryCache:
         self._refresh_seconds = refresh.total_seconds()
         self._snapshot = EMPTY
         self._loaded_at = float("-inf")
-        self._verified_passwords: set[tuple[str, str, str]] = set()
+        self._verified_passwords = VerifiedPasswords()
 
     @property
     def loaded(self) -> bool:

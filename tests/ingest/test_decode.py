@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from services.common.credentials import hash_password
 from services.ingest.decode import DecodeLimits, decode
 from services.ingest.messages import InboundMessage, Reading, RejectReason
-from services.ingest.registry import MnBinding, RegistrySnapshot
+from services.ingest.registry import RegistrySnapshot
 from services.standards import hj212
 from services.standards.parameters import Kind
+from services.storage.hj212_devices import Hj212Device
 from tests.ingest.strategies import any_documents, as_json, bad_documents
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
@@ -23,9 +24,11 @@ PW_HASH = hash_password(PW, iterations=1000)  # fewer iterations than production
 REGISTRY = RegistrySnapshot(
     station_kinds={"PYJ-JINHUA": Kind.WATER, "AIR-KEQIAO": Kind.AIR, "PYJ-ANHUA": Kind.WATER},
     bindings=frozenset({("gw-pyj-jinhua", "PYJ-JINHUA"), ("gw-air-keqiao", "AIR-KEQIAO")}),
-    mns={"330681000000000000000001": MnBinding("PYJ-JINHUA", "gw-pyj-jinhua", False, PW_HASH),
-         "330681000000000000000002": MnBinding("AIR-KEQIAO", "gw-air-keqiao", False, PW_HASH),
-         "330681000000000000000003": MnBinding("PYJ-ANHUA", "gw-pyj-anhua", False, None)},
+    mns={mn: Hj212Device(mn, gateway, station, kind, password_hash, accept_modbus_crc=False)
+         for mn, gateway, station, kind, password_hash in (
+             ("330681000000000000000001", "gw-pyj-jinhua", "PYJ-JINHUA", "water", PW_HASH),
+             ("330681000000000000000002", "gw-air-keqiao", "AIR-KEQIAO", "air", PW_HASH),
+             ("330681000000000000000003", "gw-pyj-anhua", "PYJ-ANHUA", "water", None))},
 )
 WATER = "envmon/v1/PYJ-JINHUA/water"
 FRAME_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
@@ -116,8 +119,9 @@ def test_a_verified_password_is_remembered_and_a_changed_hash_checked_afresh() -
     registry = RegistrySnapshot(REGISTRY.station_kinds, REGISTRY.bindings, dict(REGISTRY.mns))
     mn = "330681000000000000000001"
     assert registry.password_matches(mn, PW) and not registry.password_matches(mn, "654321")
-    assert registry.verified_passwords == {(mn, PW, PW_HASH)}
-    registry.mns[mn] = MnBinding("PYJ-JINHUA", "gw-pyj-jinhua", False, hash_password("new-pw", iterations=1000))
+    assert registry.verified_passwords.remembered == {(mn, PW, PW_HASH)}
+    registry.mns[mn] = Hj212Device(mn, "gw-pyj-jinhua", "PYJ-JINHUA", "water", hash_password("new-pw", iterations=1000),
+                                   accept_modbus_crc=False)
     assert not registry.password_matches(mn, PW)
 
 
