@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+from services.standards.numbers import fraction_to_decimal
+
 # Significant digits of a mean or share that does not terminate: far more than any reported figure needs.
 STORED_PRECISION = 40
 
@@ -19,8 +21,4 @@ def exact_mean(values: Sequence[Decimal]) -> Decimal:
 
 def as_decimal(value: Fraction | None) -> Decimal | None:
     """A share as a Decimal to 40 significant digits (None stays None)."""
-    if value is None:
-        return None
-    with localcontext() as context:
-        context.prec = STORED_PRECISION
-        return Decimal(value.numerator) / Decimal(value.denominator)
+    return None if value is None else fraction_to_decimal(value, significant_digits=STORED_PRECISION)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
 Number = Decimal | str | int | float
@@ -38,6 +38,12 @@ def to_decimal(value: Number) -> Decimal:
 def round_half_even(value: Decimal, places: int) -> Decimal:
     """GB/T 8170 rounding (四舍六入五成双) to ``places`` decimals."""
     return value.quantize(_DECIMAL_PLACES.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+
+
+def fraction_to_decimal(value: Fraction, *, significant_digits: int) -> Decimal:
+    """A rational as a Decimal: exact when it terminates within ``significant_digits``, else half-even."""
+    context = Context(prec=significant_digits, rounding=ROUND_HALF_EVEN)
+    return context.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 def ceil_to_int(value: Decimal | Fraction) -> int:

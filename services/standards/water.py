@@ -35,12 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Literal
 
-from services.standards.numbers import Number, to_decimal
+from services.standards.numbers import Number, fraction_to_decimal, to_decimal
 
 Waterbody = Literal["river", "lake"]
 Exact = Decimal | Fraction
@@ -63,7 +63,8 @@ NOT_CLASS_ITEMS = frozenset({"temp"})
 
 PROPORTION_METHOD_MIN_SECTIONS = 5
 
-_SHARE_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+# Significant digits of a mean or share that does not terminate.
+SHARE_DIGITS = 28
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def _multiple(code: str, value: Exact, waterbody: Waterbody, standard: Standard)
 
 
 def _fraction_to_decimal(value: Fraction) -> Decimal:
-    return _SHARE_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return fraction_to_decimal(value, significant_digits=SHARE_DIGITS)
 
 
 def _classify(values: Mapping[str, Number | Fraction], waterbody: Waterbody, standard: Standard) -> SectionResult:

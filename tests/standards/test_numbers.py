@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from services.standards.numbers import ceil_to_int, round_half_even, to_decimal
+from services.standards.numbers import ceil_to_int, fraction_to_decimal, round_half_even, to_decimal
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,13 @@ def test_round_half_even_follows_gb_t_8170(value: str, places: int, expected: st
 )
 def test_ceil_to_int_rounds_up_exactly(value: Decimal | Fraction, expected: int) -> None:
     assert ceil_to_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [(Fraction(9, 10), 28, "0.9"), (Fraction(2, 3), 5, "0.66667"), (Fraction(1, 8), 2, "0.12"),
+     (Fraction(3, 8), 2, "0.38"), (Fraction(-1, 3), 3, "-0.333")],
+)
+def test_fraction_to_decimal_is_exact_when_it_terminates_else_half_even(value: Fraction, digits: int,
+                                                                        expected: str) -> None:
+    assert fraction_to_decimal(value, significant_digits=digits) == Decimal(expected)
