@@ -89,16 +89,29 @@ def load_registry(directory: Path = REGISTRY_DIR) -> tuple[StationRegistry, Gate
     )
 
 
+def _development_hash(account: str, field: str, password: str, current: str | None, *, production: bool) -> str:
+    """The hash of a development password; the stored one is kept while it still matches, so re-seeding
+    changes nothing (and does not invalidate the services' verified-password caches)."""
+    if production:
+        raise SeedError(f"account {account}: {field} is refused in production; give password_hash")
+    if current is not None and verify_password(password, current):
+        return current
+    return hash_password(password)
+
+
 def _password_hash(entry: AccountEntry, current: str | None, *, production: bool) -> str:
     if entry.password_hash:
         return entry.password_hash
     if entry.dev_password is None:
         raise SeedError(f"account {entry.id} has neither password_hash nor dev_password")
-    if production:
-        raise SeedError(f"account {entry.id}: dev_password is refused in production; give password_hash")
-    if current is not None and verify_password(entry.dev_password, current):
-        return current
-    return hash_password(entry.dev_password)
+    return _development_hash(entry.id, "dev_password", entry.dev_password, current, production=production)
+
+
+def _hj212_password_hash(entry: AccountEntry, current: str | None, *, production: bool) -> str | None:
+    if entry.hj212_dev_password is None:
+        return None
+    return _development_hash(entry.id, "hj212_dev_password", entry.hj212_dev_password, current,
+                             production=production)
 
 
 def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: bool = False) -> dict[str, int]:
@@ -117,19 +130,22 @@ def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: 
     known_stations = {row["code"] for row in station_rows} | set(
         connection.execute(select(stations.c.code)).scalars()
     )
-    existing: dict[str, str] = {row.id: row.password_hash for row in connection.execute(
-        select(gateways.c.id, gateways.c.password_hash))}
+    existing = {row.id: row for row in connection.execute(
+        select(gateways.c.id, gateways.c.password_hash, gateways.c.hj212_password_hash))}
     accounts = [*gateway_registry.gateways, *gateway_registry.services]
     for entry in accounts:
         unknown = [s.code for s in entry.stations if s.code not in known_stations]
         if unknown:
             raise SeedError(f"gateway {entry.id} names unknown stations: {', '.join(unknown)}")
+        current = existing.get(entry.id)
         row = {
             "id": entry.id,
             "name": entry.name,
             "role": entry.role.value,
-            "password_hash": _password_hash(entry, existing.get(entry.id), production=production),
-            "hj212_password_hash": hash_password(entry.hj212_dev_password) if entry.hj212_dev_password else None,
+            "password_hash": _password_hash(entry, current.password_hash if current else None,
+                                            production=production),
+            "hj212_password_hash": _hj212_password_hash(entry, current.hj212_password_hash if current else None,
+                                                        production=production),
             "accept_modbus_crc": entry.accept_modbus_crc,
         }
         statement = insert(gateways).values(row)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, func, select
 
-from services.common.credentials import verify_password
+from services.common.credentials import hash_password, verify_password
 from services.storage.schema import gateway_stations, gateways, stations
-from services.storage.seed import SeedError, load_registry, seed
+from services.storage.seed import REGISTRY_DIR, SeedError, load_registry, seed
 
 
 def test_registry_covers_the_plan_sections_and_stations() -> None:
@@ -24,13 +27,16 @@ def test_seed_is_idempotent_and_stores_hashes_only(engine: Engine, mqtt_accounts
     with engine.begin() as connection:
         seed(connection)
         before = connection.execute(select(gateways.c.id, gateways.c.password_hash)).all()
+        hj212_before = connection.execute(select(gateways.c.id, gateways.c.hj212_password_hash)).all()
         seed(connection)
         after = connection.execute(select(gateways.c.id, gateways.c.password_hash)).all()
+        hj212_after = connection.execute(select(gateways.c.id, gateways.c.hj212_password_hash)).all()
         station_count = connection.execute(select(func.count()).select_from(stations)).scalar_one()
         jinhua_mn = connection.execute(
             select(gateway_stations.c.hj212_mn).where(gateway_stations.c.station_code == "PYJ-JINHUA")
         ).scalar_one()
     assert sorted(before) == sorted(after)
+    assert sorted(hj212_before) == sorted(hj212_after)
     assert station_count == 19
     assert jinhua_mn == "330681000000000000000001"
     for account_id, stored in after:
@@ -41,3 +47,15 @@ def test_seed_is_idempotent_and_stores_hashes_only(engine: Engine, mqtt_accounts
 def test_production_refuses_development_passwords(engine: Engine) -> None:
     with pytest.raises(SeedError, match="dev_password is refused in production"), engine.begin() as connection:
         seed(connection, production=True)
+
+
+def test_production_refuses_a_development_hj212_password(engine: Engine, tmp_path: Path) -> None:
+    shutil.copy(REGISTRY_DIR / "stations.yaml", tmp_path / "stations.yaml")
+    (tmp_path / "gateways.yaml").write_text(
+        "gateways:\n"
+        f"  - {{id: gw-prod, name: prod, password_hash: '{hash_password('s3cret', iterations=1_000)}',\n"
+        "     hj212_dev_password: '123456', stations: [{code: PYJ-JINHUA}]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SeedError, match="hj212_dev_password is refused in production"), engine.begin() as connection:
+        seed(connection, tmp_path, production=True)
