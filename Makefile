@@ -14,6 +14,7 @@ deps:
 
 lint: deps
 	uv run ruff check .
+	uv run ruff format --check .
 	uv run mypy
 
 test: lint

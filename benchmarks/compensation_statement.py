@@ -100,9 +100,7 @@ def main() -> None:
                 timings.append(time.perf_counter() - began)
             return statistics.median(timings)
 
-        window = repository.ReadingsWindow(
-            (STATION,), tuple(LEVELS), tuple(Month(2025, m) for m in range(1, 13)), ZONE
-        )
+        window = repository.ReadingsWindow((STATION,), tuple(LEVELS), tuple(Month(2025, m) for m in range(1, 13)), ZONE)
 
         def inputs() -> str:
             return repository.readings_input(engine, window, ()).sha256

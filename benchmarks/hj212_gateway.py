@@ -46,8 +46,10 @@ READINGS_PER_FRAME = len(station_values(FIRST_HOUR))
 
 async def drive(port: int, fleet: list[FleetLogger], frames: int) -> float:
     """Seconds for every logger to get all its frames acknowledged (connections opened beforehand)."""
-    loggers = [TcpDataLogger("127.0.0.1", port, LoggerIdentity(mn=f.mn, pw=f.pw), reply_timeout=REPLY_TIMEOUT_SECONDS)
-               for f in fleet]
+    loggers = [
+        TcpDataLogger("127.0.0.1", port, LoggerIdentity(mn=f.mn, pw=f.pw), reply_timeout=REPLY_TIMEOUT_SECONDS)
+        for f in fleet
+    ]
     await asyncio.gather(*(logger.connect() for logger in loggers))
 
     async def upload(logger: TcpDataLogger, hours: range) -> None:
@@ -101,9 +103,19 @@ def echo_baseline(fleet: list[FleetLogger], frames: int) -> float:
 
 def parse_baseline(fleet: list[FleetLogger], frames: int) -> float:
     raw = [
-        hj212.build(hj212.data_frame(st=21, cn=Command.HOURLY_DATA, mn=f.mn, pw=f.pw, data_time=hour,
-                                     values=station_values(hour), qn="20261101000000000"))
-        for f in fleet for hour in (FIRST_HOUR + timedelta(hours=n) for n in range(frames))
+        hj212.build(
+            hj212.data_frame(
+                st=21,
+                cn=Command.HOURLY_DATA,
+                mn=f.mn,
+                pw=f.pw,
+                data_time=hour,
+                values=station_values(hour),
+                qn="20261101000000000",
+            )
+        )
+        for f in fleet
+        for hour in (FIRST_HOUR + timedelta(hours=n) for n in range(frames))
     ]
     best = float("inf")
     for _ in range(PARSE_REPEAT):
@@ -116,9 +128,11 @@ def parse_baseline(fleet: list[FleetLogger], frames: int) -> float:
 
 def stored_readings(engine: Engine) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(
-            select(func.count()).select_from(readings).where(readings.c.station.like(f"{FLEET_PREFIX}-%"))
-        ).scalar_one())
+        return int(
+            connection.execute(
+                select(func.count()).select_from(readings).where(readings.c.station.like(f"{FLEET_PREFIX}-%"))
+            ).scalar_one()
+        )
 
 
 def timed_until(check: Callable[[], bool], timeout: float) -> float:
@@ -148,14 +162,19 @@ def main() -> None:
         echo_seconds = echo_baseline(fleet, args.frames)
 
         ingest_env = ingest_environment(cluster.url, broker, passwords[INGEST_ACCOUNT], client_id="bench-ingest")
-        env = gateway_environment(cluster.url, broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
-                                  ENVMON_HJ212_REPLY_TIMEOUT="PT60S", ENVMON_LOG_LEVEL="ERROR")
+        env = gateway_environment(
+            cluster.url,
+            broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
+            ENVMON_HJ212_REPLY_TIMEOUT="PT60S",
+            ENVMON_LOG_LEVEL="ERROR",
+        )
         with subprocess_ingest(ingest_env) as ingest, running_gateway(env) as gateway:
             wait_until(lambda: port_accepts(int(ingest_env["ENVMON_INGEST_HTTP_PORT"])), "ingest", process=ingest)
             accept_seconds = asyncio.run(drive(gateway.tcp_port, fleet, args.frames))
             expected = (total + args.connections) * READINGS_PER_FRAME  # with the untimed first frames
-            store_seconds = accept_seconds + timed_until(lambda: stored_readings(engine) >= expected,
-                                                         STORE_TIMEOUT_SECONDS)
+            store_seconds = accept_seconds + timed_until(
+                lambda: stored_readings(engine) >= expected, STORE_TIMEOUT_SECONDS
+            )
         engine.dispose()
     finally:
         if broker is not None:
@@ -168,13 +187,17 @@ def main() -> None:
         "gateway: accepted (reply after PUBACK)": total / accept_seconds,
         "gateway + ingest: stored end to end": total / store_seconds,
     }
-    print(f"{args.connections} connections x {args.frames} frames = {total} frames "
-          f"({READINGS_PER_FRAME} readings each); {os.cpu_count()} CPUs")
+    print(
+        f"{args.connections} connections x {args.frames} frames = {total} frames "
+        f"({READINGS_PER_FRAME} readings each); {os.cpu_count()} CPUs"
+    )
     for name, rate in rates.items():
         print(f"  {name:<42} {rate:>10,.0f} frames/s")
     echo = rates["bare asyncio echo server (baseline)"]
-    print(f"  accepted / echo baseline: {total / accept_seconds / echo:.2f}; "
-          f"stored / echo baseline: {total / store_seconds / echo:.2f}")
+    print(
+        f"  accepted / echo baseline: {total / accept_seconds / echo:.2f}; "
+        f"stored / echo baseline: {total / store_seconds / echo:.2f}"
+    )
 
 
 if __name__ == "__main__":

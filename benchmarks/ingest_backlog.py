@@ -86,8 +86,13 @@ def run(messages: int) -> None:
         broker = MosquittoBroker(private_directory("bench-mqtt"), password_file(accounts), acl_file(accounts))
         broker.start()
         service_url = broker.url("envmon-ingest", passwords["envmon-ingest"])
-        settings = IngestSettings(database_url=cluster.url, mqtt_url=service_url,
-                                  ingest_client_id=SERVICE_CLIENT, ingest_http_port=free_port(), log_level="ERROR")
+        settings = IngestSettings(
+            database_url=cluster.url,
+            mqtt_url=service_url,
+            ingest_client_id=SERVICE_CLIENT,
+            ingest_http_port=free_port(),
+            log_level="ERROR",
+        )
         # Create both persistent sessions, then go offline so the broker queues the backlog for them.
         service = IngestService(settings)
         service.start()
@@ -125,11 +130,18 @@ def run(messages: int) -> None:
             lines = "".join(
                 f"{(START + i * STEP).isoformat()}\tPYJ-JINHUA\t{code}\t{value}\tN\tmqtt-json\t\\N\t"
                 f"{START.isoformat()}\n"
-                for i in range(messages) for code, value in WATER_VALUES.items())
+                for i in range(messages)
+                for code, value in WATER_VALUES.items()
+            )
             started = time.perf_counter()
-            with connection.transaction(), connection.cursor() as cursor, cursor.copy(
+            with (
+                connection.transaction(),
+                connection.cursor() as cursor,
+                cursor.copy(
                     "copy readings_copy (time, station, parameter, value, flag, source, gateway, received_at) "
-                    "from stdin") as copy:
+                    "from stdin"
+                ) as copy,
+            ):
                 copy.write(lines)
             copy_seconds = time.perf_counter() - started
             counted = connection.execute("select count(*) from readings").fetchone()

@@ -20,8 +20,9 @@ from simulators.settings import SimulatorSettings
 from simulators.stations import GatewaySpec, load_gateways, select_gateways
 from simulators.transports import MqttTransport, TcpTransport, Transport, wait_for_ready
 
-simulate_app = typer.Typer(help="Gateway simulators: realistic readings over MQTT (or HJ 212 over TCP).",
-                           no_args_is_help=True)
+simulate_app = typer.Typer(
+    help="Gateway simulators: realistic readings over MQTT (or HJ 212 over TCP).", no_args_is_help=True
+)
 
 
 class TransportKind(StrEnum):
@@ -38,8 +39,13 @@ class _Run:
 
     def transport(self) -> Transport:
         if self.transport_kind is TransportKind.TCP:
-            return TcpTransport(self.settings.hj212_host, self.settings.hj212_tcp_port, self.gateways,
-                                crc=self.config.crc, seed=self.config.seed)
+            return TcpTransport(
+                self.settings.hj212_host,
+                self.settings.hj212_tcp_port,
+                self.gateways,
+                crc=self.config.crc,
+                seed=self.config.seed,
+            )
         return MqttTransport(self.settings.mqtt, self.gateways)
 
 
@@ -47,8 +53,9 @@ def _data_loggers(gateways: tuple[GatewaySpec, ...]) -> tuple[GatewaySpec, ...]:
     """Over TCP only stations with an HJ 212 identity (MN, gateway PW) can be played as data loggers."""
     loggers = hj212_only(gateways)
     if not loggers:
-        raise typer.BadParameter("--transport tcp needs stations with an HJ 212 MN in the registry "
-                                 "(e.g. --station gw-pyj-jinhua)")
+        raise typer.BadParameter(
+            "--transport tcp needs stations with an HJ 212 MN in the registry (e.g. --station gw-pyj-jinhua)"
+        )
     return loggers
 
 
@@ -68,8 +75,10 @@ def options(
     station: Annotated[list[str] | None, typer.Option(help="Gateway id or station code (repeatable).")] = None,
     format_: Annotated[Format | None, typer.Option("--format", help="json or hj212 (ENVMON_SIMULATE_FORMAT).")] = None,
     crc: Annotated[CrcChoice | None, typer.Option(help="HJ 212 CRC: standard, modbus, or registry.")] = None,
-    transport: Annotated[TransportKind, typer.Option(
-        help="mqtt, or tcp: play the stations' HJ 212 data loggers against the TCP gateway.")] = TransportKind.MQTT,
+    transport: Annotated[
+        TransportKind,
+        typer.Option(help="mqtt, or tcp: play the stations' HJ 212 data loggers against the TCP gateway."),
+    ] = TransportKind.MQTT,
     tcp_host: Annotated[str | None, typer.Option(help="HJ 212 gateway host (ENVMON_HJ212_HOST).")] = None,
     tcp_port: Annotated[int | None, typer.Option(help="HJ 212 gateway TCP port (ENVMON_HJ212_TCP_PORT).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed; same seed, same values (ENVMON_SIMULATE_SEED).")] = None,
@@ -80,33 +89,47 @@ def options(
     late_hours: Annotated[float, typer.Option(help="How late a late message is.")] = 6.0,
     malformed: Annotated[float, typer.Option(help="Share of messages garbled.")] = 0.0,
     offline: Annotated[list[str] | None, typer.Option(help="GATEWAY:HOURS_AGO:HOURS offline, then catch up.")] = None,
-    wait_for: Annotated[list[str] | None, typer.Option(help="URL that must answer 200 first (e.g. ingest /readyz).")]
-    = None,
+    wait_for: Annotated[
+        list[str] | None, typer.Option(help="URL that must answer 200 first (e.g. ingest /readyz).")
+    ] = None,
 ) -> None:
     settings = SimulatorSettings()
-    settings = settings.model_copy(update={"hj212_host": tcp_host or settings.hj212_host,
-                                           "hj212_tcp_port": tcp_port or settings.hj212_tcp_port})
+    settings = settings.model_copy(
+        update={"hj212_host": tcp_host or settings.hj212_host, "hj212_tcp_port": tcp_port or settings.hj212_tcp_port}
+    )
     configure_logging(settings.log_level)
     for url in wait_for or []:
         wait_for_ready(url)
     now = utc_now()
-    faults = Faults(over_range_rate=over_range, fault_rate=fault, duplicate_rate=duplicates, late_rate=late,
-                    late_by=timedelta(hours=late_hours), malformed_rate=malformed,
-                    offline=tuple(_offline(spec, now) for spec in offline or []))
+    faults = Faults(
+        over_range_rate=over_range,
+        fault_rate=fault,
+        duplicate_rate=duplicates,
+        late_rate=late,
+        late_by=timedelta(hours=late_hours),
+        malformed_rate=malformed,
+        offline=tuple(_offline(spec, now) for spec in offline or []),
+    )
     gateways = select_gateways(load_gateways(), station or [])
     chosen_format = format_ or settings.simulate_format
     if transport is TransportKind.TCP:
         if format_ is Format.JSON:
             raise typer.BadParameter("--transport tcp sends HJ 212 frames; drop --format json")
         chosen_format, gateways = Format.HJ212, _data_loggers(gateways)
-    config = PlanConfig(seed=settings.simulate_seed if seed is None else seed, format=chosen_format,
-                        crc=crc or settings.simulate_crc, faults=faults)
+    config = PlanConfig(
+        seed=settings.simulate_seed if seed is None else seed,
+        format=chosen_format,
+        crc=crc or settings.simulate_crc,
+        faults=faults,
+    )
     context.obj = _Run(settings, config, gateways, transport)
 
 
 def _report(report: SendReport) -> None:
-    typer.echo(f"sent {report.messages} messages ({report.readings} readings) in {report.seconds:.1f} s "
-               f"({report.messages_per_second:.0f} messages/s)")
+    typer.echo(
+        f"sent {report.messages} messages ({report.readings} readings) in {report.seconds:.1f} s "
+        f"({report.messages_per_second:.0f} messages/s)"
+    )
 
 
 def _live(run: _Run, since: datetime) -> None:

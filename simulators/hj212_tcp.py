@@ -40,8 +40,9 @@ log = structlog.get_logger(__name__)
 TYPICAL_WATER_SECTION = StationSpec(code="SIM-WATER", kind=Kind.WATER, gateway="sim", target_class=3)
 
 
-def station_values(moment: datetime, station: StationSpec = TYPICAL_WATER_SECTION,
-                   seed: int = DEFAULT_SEED) -> dict[str, dict[str, Decimal | str]]:
+def station_values(
+    moment: datetime, station: StationSpec = TYPICAL_WATER_SECTION, seed: int = DEFAULT_SEED
+) -> dict[str, dict[str, Decimal | str]]:
     """The station's record at ``moment`` as HJ 212 factors (Avg and Flag), from ``simulators.values``."""
     return hj212_values(sample(seed, station, moment))
 
@@ -77,9 +78,15 @@ class LoggerIdentity:
 
 
 class TcpDataLogger:
-    def __init__(self, host: str, port: int, identity: LoggerIdentity, *,
-                 reply_timeout: float = REPLY_TIMEOUT_SECONDS,
-                 realtime_interval: float = REALTIME_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        identity: LoggerIdentity,
+        *,
+        reply_timeout: float = REPLY_TIMEOUT_SECONDS,
+        realtime_interval: float = REALTIME_INTERVAL_SECONDS,
+    ) -> None:
         self.host, self.port, self.identity = host, port, identity
         self.reply_timeout = reply_timeout
         self.realtime_interval = realtime_interval
@@ -128,11 +135,21 @@ class TcpDataLogger:
 
     # --- Uploads --------------------------------------------------------------------------------
 
-    def data_frame(self, cn: int, data_time: datetime, values: Values, *, qn: str | None = None,
-                   needs_reply: bool = True) -> Frame:
+    def data_frame(
+        self, cn: int, data_time: datetime, values: Values, *, qn: str | None = None, needs_reply: bool = True
+    ) -> Frame:
         ident = self.identity
-        return hj212.data_frame(st=ident.st, cn=cn, mn=ident.mn, pw=ident.pw, data_time=data_time, values=values,
-                                qn=qn or self._qn.next(self.now), needs_reply=needs_reply, version=ident.version)
+        return hj212.data_frame(
+            st=ident.st,
+            cn=cn,
+            mn=ident.mn,
+            pw=ident.pw,
+            data_time=data_time,
+            values=values,
+            qn=qn or self._qn.next(self.now),
+            needs_reply=needs_reply,
+            version=ident.version,
+        )
 
     def encode(self, frame: Frame) -> bytes:
         return hj212.build(frame, crc_variant=self.identity.crc_variant)
@@ -218,10 +235,15 @@ class TcpDataLogger:
 
     async def _execute(self, command: Frame) -> ExeRtn:
         if command.cn == Command.GET_TIME:
-            upload = hj212.Frame(qn=command.qn, st=self.identity.st, cn=Command.GET_TIME, pw=self.identity.pw,
-                                 mn=self.identity.mn, flag=hj212.make_flag(version=self.identity.version,
-                                                                            needs_reply=False),
-                                 extra={"SystemTime": hj212.format_time(self.now)})
+            upload = hj212.Frame(
+                qn=command.qn,
+                st=self.identity.st,
+                cn=Command.GET_TIME,
+                pw=self.identity.pw,
+                mn=self.identity.mn,
+                flag=hj212.make_flag(version=self.identity.version, needs_reply=False),
+                extra={"SystemTime": hj212.format_time(self.now)},
+            )
             self._write(self.encode(upload))
         elif command.cn == Command.SET_TIME:
             self.clock_offset = hj212.parse_time(command.extra["SystemTime"]) - datetime.now(hj212.SHANGHAI)
@@ -250,8 +272,10 @@ class TcpDataLogger:
     async def _send_realtime(self) -> None:
         while True:
             now = self.now.replace(microsecond=0)
-            values = {code: {"Rtd": fields["Avg"], "Flag": fields["Flag"]}
-                      for code, fields in self.identity.values(now).items()}
+            values = {
+                code: {"Rtd": fields["Avg"], "Flag": fields["Flag"]}
+                for code, fields in self.identity.values(now).items()
+            }
             self._write(self.encode(self.data_frame(Command.REALTIME_DATA, now, values, needs_reply=False)))
             await asyncio.sleep(self.realtime_interval)
 
@@ -273,8 +297,9 @@ async def with_retries(logger: TcpDataLogger, attempt: Callable[[], Awaitable[Fr
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-async def play(host: str, port: int, identity: LoggerIdentity, *, hours: int, interval: float = 0.0,
-               start: datetime | None = None) -> int:
+async def play(
+    host: str, port: int, identity: LoggerIdentity, *, hours: int, interval: float = 0.0, start: datetime | None = None
+) -> int:
     """Upload ``hours`` hourly records (oldest first, ending with the last full hour), ``interval`` seconds
     apart; reconnects after a dropped connection. Returns the number of records the platform acknowledged."""
     last_hour = (start or datetime.now(hj212.SHANGHAI)).replace(minute=0, second=0, microsecond=0)

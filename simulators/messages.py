@@ -54,8 +54,9 @@ def json_message(gateway: str, item: Sample, due: datetime) -> Message:
     return Message(gateway, item.station, data_topic(item.station, item.kind.value), payload, due, len(item.values))
 
 
-def json_batches(gateway: str, items: Sequence[Sample], due: datetime,
-                 max_readings: int = MAX_BATCH_READINGS) -> list[Message]:
+def json_batches(
+    gateway: str, items: Sequence[Sample], due: datetime, max_readings: int = MAX_BATCH_READINGS
+) -> list[Message]:
     """``{"readings": [...]}`` messages of one station, each under ``max_readings`` values."""
     messages: list[Message] = []
     chunk: list[Sample] = []
@@ -100,14 +101,20 @@ def hj212_values(item: Sample) -> dict[str, dict[str, Decimal | str]]:
     }
 
 
-def hj212_frame(gateway: GatewaySpec, spec: StationSpec, item: Sample, *,
-                crc_variant: hj212.CrcVariant = hj212.CrcVariant.STANDARD) -> bytes:
+def hj212_frame(
+    gateway: GatewaySpec, spec: StationSpec, item: Sample, *, crc_variant: hj212.CrcVariant = hj212.CrcVariant.STANDARD
+) -> bytes:
     """An hourly-data upload (CN 2061) with each factor's Avg and Flag."""
     if not supports_hj212(spec) or gateway.hj212_password is None or spec.hj212_mn is None:
         raise ValueError(f"station {spec.code} has no HJ 212 identity (MN and password) in the registry")
     frame = hj212.data_frame(
-        st=SYSTEM_CODES[spec.kind], cn=hj212.Command.HOURLY_DATA, mn=spec.hj212_mn, pw=gateway.hj212_password,
-        data_time=item.time.astimezone(SHANGHAI), values=hj212_values(item), qn=qn_for(item.time),
+        st=SYSTEM_CODES[spec.kind],
+        cn=hj212.Command.HOURLY_DATA,
+        mn=spec.hj212_mn,
+        pw=gateway.hj212_password,
+        data_time=item.time.astimezone(SHANGHAI),
+        values=hj212_values(item),
+        qn=qn_for(item.time),
     )
     return hj212.build(frame, crc_variant=crc_variant)
 
@@ -117,7 +124,8 @@ def qn_for(moment: datetime) -> str:
     return local.strftime("%Y%m%d%H%M%S") + f"{local.microsecond // 1000:03d}"
 
 
-def hj212_message(gateway: GatewaySpec, spec: StationSpec, item: Sample, due: datetime,
-                  crc_variant: hj212.CrcVariant) -> Message:
+def hj212_message(
+    gateway: GatewaySpec, spec: StationSpec, item: Sample, due: datetime, crc_variant: hj212.CrcVariant
+) -> Message:
     payload = hj212_frame(gateway, spec, item, crc_variant=crc_variant)
     return Message(gateway.id, spec.code, hj212_topic(spec.code), payload, due, len(item.values))

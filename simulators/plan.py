@@ -48,8 +48,14 @@ def crc_for(gateway: GatewaySpec, choice: CrcChoice) -> CrcVariant:
     return CrcVariant(choice.value)
 
 
-def _encode(config: PlanConfig, gateway: GatewaySpec, spec: StationSpec, items: Sequence[Sample],
-            due: datetime | None, batch: bool) -> list[Message]:
+def _encode(
+    config: PlanConfig,
+    gateway: GatewaySpec,
+    spec: StationSpec,
+    items: Sequence[Sample],
+    due: datetime | None,
+    batch: bool,
+) -> list[Message]:
     """Messages for ``items``; ``due`` None means each is sent at its own time."""
     if config.format is Format.HJ212 and supports_hj212(spec):
         crc = crc_for(gateway, config.crc)
@@ -59,8 +65,9 @@ def _encode(config: PlanConfig, gateway: GatewaySpec, spec: StationSpec, items: 
     return [json_message(gateway.id, item, due or item.time + spec.report_delay) for item in items]
 
 
-def station_messages(config: PlanConfig, gateway: GatewaySpec, spec: StationSpec,
-                     start: datetime, end: datetime) -> list[Message]:
+def station_messages(
+    config: PlanConfig, gateway: GatewaySpec, spec: StationSpec, start: datetime, end: datetime
+) -> list[Message]:
     on_time: list[Sample] = []
     withheld: dict[datetime, list[Sample]] = defaultdict(list)  # catch-up time -> samples held back
     # Slots whose report falls due within [start, end).

@@ -52,8 +52,9 @@ def send_all(messages: Sequence[Message], transport: Transport) -> SendReport:
     return SendReport(len(messages), readings, time.monotonic() - started)
 
 
-def replay(config: PlanConfig, gateways: Sequence[GatewaySpec], start: datetime, end: datetime,
-           transport: Transport) -> SendReport:
+def replay(
+    config: PlanConfig, gateways: Sequence[GatewaySpec], start: datetime, end: datetime, transport: Transport
+) -> SendReport:
     messages = plan(config, gateways, start, end)
     log.info("replay planned", messages=len(messages), start=start.isoformat(), end=end.isoformat())
     report = send_all(messages, transport)
@@ -61,8 +62,16 @@ def replay(config: PlanConfig, gateways: Sequence[GatewaySpec], start: datetime,
     return report
 
 
-def realtime(config: PlanConfig, gateways: Sequence[GatewaySpec], transport: Transport, stop: threading.Event,
-             *, since: datetime | None = None, clock: Clock = utc_now, tick: timedelta = REALTIME_TICK) -> int:
+def realtime(
+    config: PlanConfig,
+    gateways: Sequence[GatewaySpec],
+    transport: Transport,
+    stop: threading.Event,
+    *,
+    since: datetime | None = None,
+    clock: Clock = utc_now,
+    tick: timedelta = REALTIME_TICK,
+) -> int:
     """Send each slot when it comes due until ``stop`` is set; returns the number of messages sent.
 
     Messages due later (late readings, an offline gateway's catch-up) wait in a queue.

@@ -16,4 +16,3 @@ class SimulatorSettings(CommonSettings):
     # The HJ 212 TCP gateway, for --transport tcp (data-logger mode).
     hj212_host: str = "127.0.0.1"
     hj212_tcp_port: int = 9212
-

@@ -57,14 +57,21 @@ def cadence_of(entry: StationEntry, kind: Kind) -> timedelta:
 
 def _station(entry: StationEntry, kind: Kind, gateway: str, mn: str | None) -> StationSpec:
     return StationSpec(
-        code=entry.code, kind=kind, gateway=gateway, target_class=entry.target_class,
-        eco_flow_min_m3s=entry.eco_flow_min_m3s, facility_type=entry.facility_type,
-        capacity_t_per_day=entry.capacity_t_per_day, hj212_mn=mn, cadence=cadence_of(entry, kind),
+        code=entry.code,
+        kind=kind,
+        gateway=gateway,
+        target_class=entry.target_class,
+        eco_flow_min_m3s=entry.eco_flow_min_m3s,
+        facility_type=entry.facility_type,
+        capacity_t_per_day=entry.capacity_t_per_day,
+        hj212_mn=mn,
+        cadence=cadence_of(entry, kind),
     )
 
 
-def _gateway(account: AccountEntry, entries: dict[str, tuple[StationEntry, Kind]],
-             passwords: dict[str, str]) -> GatewaySpec:
+def _gateway(
+    account: AccountEntry, entries: dict[str, tuple[StationEntry, Kind]], passwords: dict[str, str]
+) -> GatewaySpec:
     stations = tuple(_station(*entries[s.code], account.id, s.hj212_mn) for s in account.stations)
     password = passwords.get(account.id, account.dev_password)
     if password is None:

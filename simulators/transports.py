@@ -48,8 +48,9 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-@retry(retry=retry_if_exception_type(OSError), stop=stop_after_delay(BROKER_WAIT_SECONDS), wait=wait_fixed(1),
-       reraise=True)
+@retry(
+    retry=retry_if_exception_type(OSError), stop=stop_after_delay(BROKER_WAIT_SECONDS), wait=wait_fixed(1), reraise=True
+)
 def _connect(client: mqtt.Client, endpoint: MqttEndpoint) -> None:
     """The broker may still be starting (make run starts everything at once)."""
     client.connect(endpoint.host, endpoint.port, keepalive=30)
@@ -69,8 +70,9 @@ class MqttTransport:
         if gateway_id in self._clients:
             return self._clients[gateway_id]
         gateway = self._gateways[gateway_id]
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{self._prefix}-{gateway_id}",
-                             protocol=MQTTProtocolVersion.MQTTv5)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"{self._prefix}-{gateway_id}", protocol=MQTTProtocolVersion.MQTTv5
+        )
         client.username_pw_set(gateway.id, gateway.password)
         client.max_queued_messages_set(0)
         _connect(client, self._endpoint)
@@ -122,16 +124,26 @@ class TcpTransport:
     acknowledged, refused, unanswered and malformed sends.
     """
 
-    def __init__(self, host: str, port: int, gateways: Sequence[GatewaySpec], *,
-                 crc: CrcChoice = CrcChoice.STANDARD, seed: int = DEFAULT_SEED,
-                 reply_timeout: float = REPLY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        gateways: Sequence[GatewaySpec],
+        *,
+        crc: CrcChoice = CrcChoice.STANDARD,
+        seed: int = DEFAULT_SEED,
+        reply_timeout: float = REPLY_TIMEOUT_SECONDS,
+    ) -> None:
         self._address = (host, port)
         self._reply_timeout = reply_timeout
         self._identities = {
-            spec.code: LoggerIdentity(mn=spec.hj212_mn, pw=gateway.hj212_password, crc_variant=crc_for(gateway, crc),
-                                      station=spec, seed=seed)
-            for gateway in gateways if gateway.hj212_password is not None
-            for spec in gateway.stations if spec.hj212_mn is not None and supports_hj212(spec)
+            spec.code: LoggerIdentity(
+                mn=spec.hj212_mn, pw=gateway.hj212_password, crc_variant=crc_for(gateway, crc), station=spec, seed=seed
+            )
+            for gateway in gateways
+            if gateway.hj212_password is not None
+            for spec in gateway.stations
+            if spec.hj212_mn is not None and supports_hj212(spec)
         }
         self.loggers: dict[str, TcpDataLogger] = {}
         self.outcomes: Counter[str] = Counter()
@@ -146,8 +158,10 @@ class TcpTransport:
 
     def send(self, message: Message) -> None:
         if message.station not in self._identities:
-            raise ValueError(f"station {message.station} has no HJ 212 identity (MN and password) in the registry; "
-                             "the TCP transport sends HJ 212 frames only")
+            raise ValueError(
+                f"station {message.station} has no HJ 212 identity (MN and password) in the registry; "
+                "the TCP transport sends HJ 212 frames only"
+            )
         self._run(self._enqueue(message.station, message.payload))
 
     async def _enqueue(self, station: str, payload: bytes) -> None:

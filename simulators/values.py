@@ -40,32 +40,62 @@ DRIFT_PERIOD = timedelta(days=7)
 NOISE = 0.08  # relative spread of hour-to-hour noise
 
 # Decimal places each parameter is reported with (instruments report fixed precision).
-PLACES: Mapping[str, int] = MappingProxyType({
-    "ph": 2, "do": 2, "codmn": 2, "nh3n": 3, "tp": 3, "tn": 2, "temp": 1, "conductivity": 0, "turbidity": 1,
-    "flow": 2, "pm25": 0, "pm10": 0, "so2": 0, "no2": 0, "co": 1, "o3": 0,
-})
+PLACES: Mapping[str, int] = MappingProxyType(
+    {
+        "ph": 2,
+        "do": 2,
+        "codmn": 2,
+        "nh3n": 3,
+        "tp": 3,
+        "tn": 2,
+        "temp": 1,
+        "conductivity": 0,
+        "turbidity": 1,
+        "flow": 2,
+        "pm25": 0,
+        "pm10": 0,
+        "so2": 0,
+        "no2": 0,
+        "co": 1,
+        "o3": 0,
+    }
+)
 WASTE_PLACES = 1
 
 # Typical Class Ⅱ–Ⅲ levels of an automatic water station (mg/L unless the parameter says otherwise).
-WATER_BASE: Mapping[str, float] = MappingProxyType({
-    "ph": 7.4, "codmn": 3.4, "nh3n": 0.32, "tp": 0.11, "tn": 1.6, "conductivity": 320.0, "turbidity": 18.0,
-})
+WATER_BASE: Mapping[str, float] = MappingProxyType(
+    {
+        "ph": 7.4,
+        "codmn": 3.4,
+        "nh3n": 0.32,
+        "tp": 0.11,
+        "tn": 1.6,
+        "conductivity": 320.0,
+        "turbidity": 18.0,
+    }
+)
 # Class Ⅱ target sections (cleaner headwaters) run at this share of the base pollutant levels.
 CLEAN_SECTION_FACTOR = 0.6
 # A Class Ⅳ episode: NH3-N in (1.0, 1.5], CODMn in (6, 10], DO in [3, 5).
-EPISODE_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType({
-    "nh3n": (1.05, 1.45), "codmn": (6.3, 9.5), "do": (3.3, 4.8),
-})
+EPISODE_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "nh3n": (1.05, 1.45),
+        "codmn": (6.3, 9.5),
+        "do": (3.3, 4.8),
+    }
+)
 FLOW_OVER_ECO_MINIMUM = 3.0
 
 # Daily tonnes as a share of capacity, by facility type and route.
-WASTE_LOAD: Mapping[str, Mapping[str, float]] = MappingProxyType({
-    "incineration": {"incinerated": 0.88},
-    "food_waste": {"food_waste": 0.8},
-    "recycling": {"recycled": 0.7},
-    "landfill": {"landfilled": 0.0},
-    "industrial": {"industrial_generated": 0.9},
-})
+WASTE_LOAD: Mapping[str, Mapping[str, float]] = MappingProxyType(
+    {
+        "incineration": {"incinerated": 0.88},
+        "food_waste": {"food_waste": 0.8},
+        "recycling": {"recycled": 0.7},
+        "landfill": {"landfilled": 0.0},
+        "industrial": {"industrial_generated": 0.9},
+    }
+)
 INDUSTRIAL_UTILIZED_SHARE = 0.82
 INDUSTRIAL_DISPOSED_SHARE = 0.16
 
@@ -146,8 +176,9 @@ def water_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, De
         raw[parameter] = _noisy(seed, spec.code, parameter, local, WATER_BASE[parameter] * drift)
     if spec.eco_flow_min_m3s is not None:
         wet = 1 + 0.5 * _season(local + timedelta(days=60))  # the plum-rain season peaks in June
-        raw["flow"] = _noisy(seed, spec.code, "flow", local,
-                             float(spec.eco_flow_min_m3s) * FLOW_OVER_ECO_MINIMUM * wet * drift)
+        raw["flow"] = _noisy(
+            seed, spec.code, "flow", local, float(spec.eco_flow_min_m3s) * FLOW_OVER_ECO_MINIMUM * wet * drift
+        )
     if water_episode(seed, spec.code, local.date()):
         for parameter, (low, high) in EPISODE_RANGES.items():
             raw[parameter] = between(seed, low, high, spec.code, parameter, "episode", local.isoformat())
@@ -172,7 +203,7 @@ def air_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, Deci
     pm25 *= 1 + 0.25 * centred(seed, *key, "pm25")
     sunshine = max(0.0, math.sin(math.pi * (local.hour - 7) / 12))  # 07:00–19:00, peak at 13:00
     o3_amplitude = 135.0 if local.month in O3_SEASON_MONTHS else 70.0
-    o3 = (35 + o3_amplitude * sunshine ** 1.5) * (1 + 0.2 * centred(seed, *key, "o3"))
+    o3 = (35 + o3_amplitude * sunshine**1.5) * (1 + 0.2 * centred(seed, *key, "o3"))
     rush = 1 + 0.35 * (math.exp(-((local.hour - 8) ** 2) / 4) + math.exp(-((local.hour - 18) ** 2) / 4))
     raw = {
         "pm25": pm25,
@@ -195,8 +226,10 @@ def waste_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, De
     if spec.facility_type is None or spec.capacity_t_per_day is None:
         raise ValueError(f"waste station {spec.code} needs facility_type and capacity_t_per_day")
     capacity = float(spec.capacity_t_per_day)
-    raw = {route: capacity * share * (1 + 0.05 * centred(seed, spec.code, route, day.isoformat()))
-           for route, share in WASTE_LOAD[spec.facility_type].items()}
+    raw = {
+        route: capacity * share * (1 + 0.05 * centred(seed, spec.code, route, day.isoformat()))
+        for route, share in WASTE_LOAD[spec.facility_type].items()
+    }
     if spec.facility_type == "landfill" and landfill_emergency(seed, day):
         raw["landfilled"] = between(seed, 0.1, 0.4, spec.code, "emergency", day.isoformat()) * capacity
     if "industrial_generated" in raw:

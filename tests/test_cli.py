@@ -24,8 +24,9 @@ def fresh_cluster() -> Iterator[PostgresCluster]:
 
 def envmon(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ENVMON_DATABASE_URL": database_url, "ENVMON_LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.mark.integration

@@ -51,10 +51,12 @@ _HOURLY_SQL = f"""
         group by 1, 2, 3
     )
     select station, hour,
-        {", ".join(
-            f"max(mean) filter (where parameter = '{code}' and covered >= interval '45 minutes') as {code}"
-            for code in AIR_POLLUTANTS
-        )}
+        {
+    ", ".join(
+        f"max(mean) filter (where parameter = '{code}' and covered >= interval '45 minutes') as {code}"
+        for code in AIR_POLLUTANTS
+    )
+}
     from hours group by station, hour
 """
 
@@ -79,23 +81,33 @@ def city_hours(stations: Mapping[str, Hours], city_stations: Sequence[str], min_
     for hour in hours:
         values: dict[str, Decimal | None] = {}
         for pollutant in AIR_POLLUTANTS:
-            present = [v for code in city_stations if (v := stations.get(code, {}).get(hour, {}).get(pollutant))
-                       is not None]
+            present = [
+                v for code in city_stations if (v := stations.get(code, {}).get(hour, {}).get(pollutant)) is not None
+            ]
             values[pollutant] = exact_mean(present) if present and len(present) >= min_stations else None
         result[hour] = values
     return result
 
 
 def _aqi_columns(result: aqi.AQIResult) -> dict[str, Any]:
-    return {"aqi": result.aqi, "category": result.category, "primary_pollutants": list(result.primary),
-            "standard": result.standard.value}
+    return {
+        "aqi": result.aqi,
+        "category": result.category,
+        "primary_pollutants": list(result.primary),
+        "standard": result.standard.value,
+    }
 
 
 def hourly_rows(subject: str, hours: Hours, now: datetime) -> Iterator[dict[str, Any]]:
     for hour, values in hours.items():
         result = aqi.hourly_aqi(values, hour)
-        yield {"subject": subject, "hour": hour, **values, **_aqi_columns(result),
-               "published_at": published_at(hour + HOUR, now)}
+        yield {
+            "subject": subject,
+            "hour": hour,
+            **values,
+            **_aqi_columns(result),
+            "published_at": published_at(hour + HOUR, now),
+        }
 
 
 def _day_series(hours: Hours, day: date, job: Computation) -> dict[str, list[Decimal | None]]:
@@ -121,8 +133,15 @@ def daily_row(subject: str, day: date, hours: Hours, job: Computation) -> dict[s
     inputs = {code: values[code] for code in aqi.items_for(standard, hourly=False)}
     result = aqi.daily_aqi(inputs, day)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=job.zone)
-    return {"subject": subject, "day": day, **values, **_aqi_columns(result), "level": result.level,
-            "missing": list(result.missing), "published_at": published_at(end, job.now)}
+    return {
+        "subject": subject,
+        "day": day,
+        **values,
+        **_aqi_columns(result),
+        "level": result.level,
+        "missing": list(result.missing),
+        "published_at": published_at(end, job.now),
+    }
 
 
 def compute_air(job: Computation, first: date, last: date) -> int:

@@ -56,30 +56,42 @@ def _o3_p90(values: Sequence[Decimal]) -> Decimal:
     return validity.percentile(values, O3_PERCENTILE)
 
 
-def annual_figure(daily: Mapping[date, DayFigures], first: date, last: date,
-                  item: Callable[[DayFigures], Decimal | None], statistic: Callable[[Sequence[Decimal]], Decimal],
-                  rule: validity.CompletenessRule) -> AnnualFigure:
+def annual_figure(
+    daily: Mapping[date, DayFigures],
+    first: date,
+    last: date,
+    item: Callable[[DayFigures], Decimal | None],
+    statistic: Callable[[Sequence[Decimal]], Decimal],
+    rule: validity.CompletenessRule,
+) -> AnnualFigure:
     values = {d: v for d in _days(first, last) if d in daily and (v := item(daily[d])) is not None}
-    return AnnualFigure(statistic(list(values.values())) if values else None,
-                        period_completeness(values, first, last, rule=rule))
+    return AnnualFigure(
+        statistic(list(values.values())) if values else None, period_completeness(values, first, last, rule=rule)
+    )
 
 
 def figure_columns(value_column: str, prefix: str, suffix: str, figure: AnnualFigure) -> dict[str, Any]:
     """A figure's value and coverage columns in ``air_year`` (suffix "" or "_last_year")."""
     completeness = figure.completeness
-    return {f"{value_column}{suffix}": figure.value, f"{prefix}_days{suffix}": completeness.observed,
-            f"{prefix}_valid{suffix}": completeness.valid,
-            f"{prefix}_short_months{suffix}": list(completeness.short_months)}
+    return {
+        f"{value_column}{suffix}": figure.value,
+        f"{prefix}_days{suffix}": completeness.observed,
+        f"{prefix}_valid{suffix}": completeness.valid,
+        f"{prefix}_short_months{suffix}": list(completeness.short_months),
+    }
 
 
-def comparison_columns(daily: Mapping[date, DayFigures], first: date, last: date, suffix: str,
-                       rule: validity.CompletenessRule) -> dict[str, Any]:
+def comparison_columns(
+    daily: Mapping[date, DayFigures], first: date, last: date, suffix: str, rule: validity.CompletenessRule
+) -> dict[str, Any]:
     """PM2.5 mean and O3 MDA8 90th percentile over first..last, with their coverage."""
     pm25 = annual_figure(daily, first, last, lambda day: day.pm25, exact_mean, rule)
     o3 = annual_figure(daily, first, last, lambda day: day.o3_8h, _o3_p90, rule)
-    return {f"days_required{suffix}": pm25.completeness.required,
-            **figure_columns("pm25_mean", "pm25", suffix, pm25),
-            **figure_columns("o3_mda8_p90", "o3", suffix, o3)}
+    return {
+        f"days_required{suffix}": pm25.completeness.required,
+        **figure_columns("pm25_mean", "pm25", suffix, pm25),
+        **figure_columns("o3_mda8_p90", "o3", suffix, o3),
+    }
 
 
 def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Computation) -> dict[str, Any] | None:
@@ -90,14 +102,26 @@ def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Com
     share = good_days(daily, first, as_of)
     days_in_year = 366 if calendar.isleap(year) else 365
     elapsed = (as_of - first).days + 1
-    budget = validity.bad_day_budget(days_in_year=days_in_year, days_elapsed=elapsed, good_days=share.good_days,
-                                     valid_days=share.valid_days, target=job.good_day_target)
+    budget = validity.bad_day_budget(
+        days_in_year=days_in_year,
+        days_elapsed=elapsed,
+        good_days=share.good_days,
+        valid_days=share.valid_days,
+        target=job.good_day_target,
+    )
     last_year_first, last_year_as_of = date(year - 1, 1, 1), same_day_last_year(as_of)
     return {
-        "subject": subject, "year": year, "as_of": as_of, "days_elapsed": elapsed,
-        "good_days": share.good_days, "valid_days": share.valid_days, "share": as_decimal(share.share),
-        "remaining_days": budget.remaining_days, "remaining_bad_days": budget.remaining_bad_days,
-        "reachable": budget.reachable, "best_case_share": as_decimal(budget.best_case_share),
+        "subject": subject,
+        "year": year,
+        "as_of": as_of,
+        "days_elapsed": elapsed,
+        "good_days": share.good_days,
+        "valid_days": share.valid_days,
+        "share": as_decimal(share.share),
+        "remaining_days": budget.remaining_days,
+        "remaining_bad_days": budget.remaining_bad_days,
+        "reachable": budget.reachable,
+        "best_case_share": as_decimal(budget.best_case_share),
         "projected_share": as_decimal(budget.projected_share),
         **comparison_columns(daily, first, as_of, "", job.completeness_rule),
         "days_elapsed_last_year": (last_year_as_of - last_year_first).days + 1,
@@ -108,20 +132,31 @@ def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Com
 
 def window_rows(subject: str, daily: Mapping[date, DayFigures], job: Computation) -> Iterable[dict[str, Any]]:
     as_of = job.yesterday
-    windows = {"month": as_of.replace(day=1), "ytd": as_of.replace(month=1, day=1),
-               "last365": as_of - timedelta(days=364)}
+    windows = {
+        "month": as_of.replace(day=1),
+        "ytd": as_of.replace(month=1, day=1),
+        "last365": as_of - timedelta(days=364),
+    }
     for name, first in windows.items():
         share = good_days(daily, first, as_of)
         # Windows roll forward every day, so they are never "published" figures.
-        yield {"subject": subject, "window_name": name, "as_of": as_of, "first_day": first,
-               "good_days": share.good_days, "valid_days": share.valid_days, "share": as_decimal(share.share),
-               "published_at": None}
+        yield {
+            "subject": subject,
+            "window_name": name,
+            "as_of": as_of,
+            "first_day": first,
+            "good_days": share.good_days,
+            "valid_days": share.valid_days,
+            "share": as_decimal(share.share),
+            "published_at": None,
+        }
 
 
 def _load_daily(job: Computation, first: date) -> dict[str, dict[date, DayFigures]]:
     rows = job.connection.execute(
-        select(air_daily.c.subject, air_daily.c.day, air_daily.c.aqi, air_daily.c.pm25, air_daily.c.o3_8h)
-        .where(air_daily.c.day >= first)
+        select(air_daily.c.subject, air_daily.c.day, air_daily.c.aqi, air_daily.c.pm25, air_daily.c.o3_8h).where(
+            air_daily.c.day >= first
+        )
     )
     result: dict[str, dict[date, DayFigures]] = {}
     for subject, day, aqi_value, pm25, o3_8h in rows:

@@ -52,8 +52,13 @@ def _as_state(row: Mapping[Any, Any]) -> AlertState:
     return AlertState(State(row["state"]), row["value"], row["pending_since"], row["fired_at"], row["resolved_at"])
 
 
-def evaluate(connection: Connection, rules: Iterable[Rule], values: Mapping[str, Mapping[str, Decimal]],
-             now: datetime, generator_url: str) -> list[Transition]:
+def evaluate(
+    connection: Connection,
+    rules: Iterable[Rule],
+    values: Mapping[str, Mapping[str, Decimal]],
+    now: datetime,
+    generator_url: str,
+) -> list[Transition]:
     """Step every (rule, subject) once; returns the state transitions made."""
     existing = {row["fingerprint"]: row for row in connection.execute(select(alert_states)).mappings()}
     transitions = []
@@ -67,51 +72,86 @@ def evaluate(connection: Connection, rules: Iterable[Rule], values: Mapping[str,
             current = step(rule, previous, metric.get(subject), now)
             if current is None or current == previous:
                 continue
-            _store(connection, rule, subject, key, current, new_episode=previous is None or (
-                previous.state is State.RESOLVED and current.state is not State.RESOLVED), now=now)
+            _store(
+                connection,
+                rule,
+                subject,
+                key,
+                current,
+                new_episode=previous is None
+                or (previous.state is State.RESOLVED and current.state is not State.RESOLVED),
+                now=now,
+            )
             if previous is None or previous.state != current.state:
-                transitions.append(Transition(key, rule.name, subject, previous.state if previous else None,
-                                              current.state))
+                transitions.append(
+                    Transition(key, rule.name, subject, previous.state if previous else None, current.state)
+                )
                 _record(connection, key, previous, current, now, generator_url)
     return transitions
 
 
-def _store(connection: Connection, rule: Rule, subject: str, key: str, state: AlertState, *,
-           new_episode: bool, now: datetime) -> None:
+def _store(
+    connection: Connection, rule: Rule, subject: str, key: str, state: AlertState, *, new_episode: bool, now: datetime
+) -> None:
     values: dict[str, Any] = {
-        "fingerprint": key, "rule": rule.name, "subject": subject, "severity": rule.severity.value,
-        "state": state.state.value, "value": state.value, "labels": alert_labels(rule, subject),
-        "annotations": {"summary": rule.summary}, "pending_since": state.pending_since,
-        "fired_at": state.fired_at, "resolved_at": state.resolved_at, "updated_at": now,
+        "fingerprint": key,
+        "rule": rule.name,
+        "subject": subject,
+        "severity": rule.severity.value,
+        "state": state.state.value,
+        "value": state.value,
+        "labels": alert_labels(rule, subject),
+        "annotations": {"summary": rule.summary},
+        "pending_since": state.pending_since,
+        "fired_at": state.fired_at,
+        "resolved_at": state.resolved_at,
+        "updated_at": now,
     }
     if new_episode:
         values |= {"acknowledged_by": None, "acknowledged_at": None, "acknowledge_comment": None}
     statement = insert(alert_states).values(values)
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=["fingerprint"], set_={k: statement.excluded[k] for k in values if k != "fingerprint"}
-    ))
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["fingerprint"], set_={k: statement.excluded[k] for k in values if k != "fingerprint"}
+        )
+    )
 
 
-def _record(connection: Connection, key: str, previous: AlertState | None, current: AlertState,
-            now: datetime, generator_url: str) -> None:
-    connection.execute(alert_history.insert().values(
-        fingerprint=key, at=now, event="transition", from_state=previous and previous.state.value,
-        to_state=current.state.value, value=current.value,
-    ))
+def _record(
+    connection: Connection,
+    key: str,
+    previous: AlertState | None,
+    current: AlertState,
+    now: datetime,
+    generator_url: str,
+) -> None:
+    connection.execute(
+        alert_history.insert().values(
+            fingerprint=key,
+            at=now,
+            event="transition",
+            from_state=previous and previous.state.value,
+            to_state=current.state.value,
+            value=current.value,
+        )
+    )
     fired_before = previous is not None and previous.state is State.FIRING
     if current.state is State.FIRING or (current.state is State.RESOLVED and fired_before):
         row = connection.execute(select(alert_states).where(alert_states.c.fingerprint == key)).mappings().one()
-        connection.execute(alert_outbox.insert().values(
-            fingerprint=key, payload=alertmanager_payload(row, generator_url)))
+        connection.execute(
+            alert_outbox.insert().values(fingerprint=key, payload=alertmanager_payload(row, generator_url))
+        )
 
 
 def acknowledge(connection: Connection, key: str, by: str, comment: str | None, now: datetime) -> bool:
     """Record who acknowledged an alert, when and why; False when the fingerprint is unknown."""
     updated = connection.execute(
-        alert_states.update().where(alert_states.c.fingerprint == key)
+        alert_states.update()
+        .where(alert_states.c.fingerprint == key)
         .values(acknowledged_by=by, acknowledged_at=now, acknowledge_comment=comment)
     ).rowcount
     if updated:
-        connection.execute(alert_history.insert().values(
-            fingerprint=key, at=now, event="acknowledged", actor=by, comment=comment))
+        connection.execute(
+            alert_history.insert().values(fingerprint=key, at=now, event="acknowledged", actor=by, comment=comment)
+        )
     return bool(updated)

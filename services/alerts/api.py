@@ -33,13 +33,18 @@ class Acknowledgement(BaseModel):
 
 
 def create_app(engine: Engine, *, city: str) -> FastAPI:
-    app = FastAPI(title="envmon alerts", version="1",
-                  description="KPIs against the plan's targets, daily AQI and water classes, alert states.")
+    app = FastAPI(
+        title="envmon alerts",
+        version="1",
+        description="KPIs against the plan's targets, daily AQI and water classes, alert states.",
+    )
 
     @app.exception_handler(QueryError)
     def query_error(_: Request, error: QueryError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": [
-            {"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}]})
+        return JSONResponse(
+            status_code=422,
+            content={"detail": [{"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}]},
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -52,42 +57,63 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/kpi/water")
-    def kpi_water(period: Annotated[str, Query(description="2026-10 (month) or 2026 (year to date)")]
-                  ) -> dict[str, Any]:
+    def kpi_water(
+        period: Annotated[str, Query(description="2026-10 (month) or 2026 (year to date)")],
+    ) -> dict[str, Any]:
         """Class Ⅰ–Ⅲ share of national and provincial sections, section classes and ecological flow."""
         query = PeriodQuery.parse(period)
         with engine.connect() as connection:
-            share = fetch(connection, f"select as_of, sections, sections_i_iii, share, {PUBLICATION} "
-                                      "from water_share", [query])
+            share = fetch(
+                connection, f"select as_of, sections, sections_i_iii, share, {PUBLICATION} from water_share", [query]
+            )
             sections = fetch(connection, _SECTIONS_SQL, [query], "order by section")
-            eco = fetch(connection, f"select subject, as_of, days_with_data, days_attained, share, {PUBLICATION} "
-                                    "from eco_flow_period", [query], "order by subject")
-        return {"period": query.period.key, "kind": "month" if query.period.month else "ytd",
-                "class_i_iii": share[0] if share else None, "sections": sections,
-                "eco_flow": {"city": next((e for e in eco if e["subject"] == city), None),
-                             "sections": [e for e in eco if e["subject"] != city]}}
+            eco = fetch(
+                connection,
+                f"select subject, as_of, days_with_data, days_attained, share, {PUBLICATION} from eco_flow_period",
+                [query],
+                "order by subject",
+            )
+        return {
+            "period": query.period.key,
+            "kind": "month" if query.period.month else "ytd",
+            "class_i_iii": share[0] if share else None,
+            "sections": sections,
+            "eco_flow": {
+                "city": next((e for e in eco if e["subject"] == city), None),
+                "sections": [e for e in eco if e["subject"] != city],
+            },
+        }
 
     @app.get("/v1/kpi/air")
-    def kpi_air(year: Annotated[int, Query(description="Calendar year")],
-                subject: Annotated[str | None, Query(description="Station code; default the city")] = None
-                ) -> dict[str, Any]:
+    def kpi_air(
+        year: Annotated[int, Query(description="Calendar year")],
+        subject: Annotated[str | None, Query(description="Station code; default the city")] = None,
+    ) -> dict[str, Any]:
         """Good days, valid days, share, bad-day budget and projection; PM2.5 mean and O3 MDA8 90th percentile
         year to date against the same days of last year, each with its validity and coverage (expected,
         observed and required days, percent complete, short months); ``change`` only when both are valid."""
         query, who = YearQuery.parse(year), ColumnEquals("subject", subject or city)
         with engine.connect() as connection:
             rows = fetch(connection, "select * from air_year", [query, who])
-            windows = fetch(connection, "select window_name, as_of, first_day, good_days, valid_days, share "
-                                        "from air_good_days", [who], "and extract(year from as_of) = :year",
-                            {"year": year})
+            windows = fetch(
+                connection,
+                "select window_name, as_of, first_day, good_days, valid_days, share from air_good_days",
+                [who],
+                "and extract(year from as_of) = :year",
+                {"year": year},
+            )
         if not rows:
             raise HTTPException(404, f"no air figures for {who.value} in {year}")
-        return {**without_comparison_columns(rows[0]), **comparisons(rows[0]),
-                "windows": {w.pop("window_name"): w for w in windows}}
+        return {
+            **without_comparison_columns(rows[0]),
+            **comparisons(rows[0]),
+            "windows": {w.pop("window_name"): w for w in windows},
+        }
 
     @app.get("/v1/kpi/waste")
-    def kpi_waste(period: Annotated[str, Query(description="2026-10 (month) or 2026 (year to date)")]
-                  ) -> dict[str, Any]:
+    def kpi_waste(
+        period: Annotated[str, Query(description="2026-10 (month) or 2026 (year to date)")],
+    ) -> dict[str, Any]:
         """Tonnes by route, landfill share of household waste and industrial utilisation over the period."""
         parsed = PeriodQuery.parse(period).period
         with engine.connect() as connection:
@@ -104,8 +130,9 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
         today = datetime.now(UTC).date()
         days = DayRange.parse(start or today.replace(day=1), end or today)
         with engine.connect() as connection:
-            return fetch(connection, "select * from air_daily", [ColumnEquals("subject", subject or city), days],
-                         "order by day")
+            return fetch(
+                connection, "select * from air_daily", [ColumnEquals("subject", subject or city), days], "order by day"
+            )
 
     @app.get("/v1/water/classes")
     def water_classes(
@@ -114,19 +141,31 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
     ) -> list[dict[str, Any]]:
         """Each section's class, main pollutants and period means."""
         with engine.connect() as connection:
-            return fetch(connection, _SECTIONS_SQL, [PeriodQuery.parse(period), ColumnEquals("section", section)],
-                         "order by section")
+            return fetch(
+                connection,
+                _SECTIONS_SQL,
+                [PeriodQuery.parse(period), ColumnEquals("section", section)],
+                "order by section",
+            )
 
     @app.get("/v1/alerts")
     def alerts_list(
-        state: str | None = None, severity: str | None = None, rule: str | None = None,
-        subject: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_ALERTS)] = 100,
+        state: str | None = None,
+        severity: str | None = None,
+        rule: str | None = None,
+        subject: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_ALERTS)] = 100,
     ) -> list[dict[str, Any]]:
         """Alert states, newest first, filtered by state, severity, rule and subject."""
         query = AlertFilter.parse(state, severity, rule, subject)
         with engine.connect() as connection:
-            return fetch(connection, "select * from alert_states", [query],
-                         "order by updated_at desc limit :limit", {"limit": limit})
+            return fetch(
+                connection,
+                "select * from alert_states",
+                [query],
+                "order by updated_at desc limit :limit",
+                {"limit": limit},
+            )
 
     @app.get("/v1/alerts/{fingerprint}")
     def alert_detail(fingerprint: str) -> dict[str, Any]:
@@ -134,8 +173,12 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
         key = ColumnEquals("fingerprint", fingerprint)
         with engine.connect() as connection:
             rows = fetch(connection, "select * from alert_states", [key])
-            history = fetch(connection, "select at, event, from_state, to_state, value, actor, comment "
-                                        "from alert_history", [key], "order by id")
+            history = fetch(
+                connection,
+                "select at, event, from_state, to_state, value, actor, comment from alert_history",
+                [key],
+                "order by id",
+            )
         if not rows:
             raise HTTPException(404, f"no alert {fingerprint}")
         return {**rows[0], "history": history}

@@ -73,11 +73,14 @@ def compute_station_status(job: Computation) -> int:
     rows = job.connection.execute(text(_LAST_READING_SQL), {"since": since}).all()
     job.connection.execute(text("delete from station_status"))
     statuses = [
-        {"station": code, "last_reading_at": last, "silent": last is None or job.now - last > job.silent_after,
-         "checked_at": job.now}
+        {
+            "station": code,
+            "last_reading_at": last,
+            "silent": last is None or job.now - last > job.silent_after,
+            "checked_at": job.now,
+        }
         for code, last in rows
     ]
     if statuses:
         job.connection.execute(station_status.insert(), statuses)
     return len(statuses)
-

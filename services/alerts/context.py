@@ -41,6 +41,10 @@ class Computation:
     def bounds(self, first: date, last: date) -> dict[str, object]:
         """SQL parameters for the local days first..last inclusive."""
         return {
-            "start": day_start(first, self.zone), "end": day_end(last, self.zone),
-            "first": first, "last": last, "tz": self.zone.key, "now": self.now,
+            "start": day_start(first, self.zone),
+            "end": day_end(last, self.zone),
+            "first": first,
+            "last": last,
+            "tz": self.zone.key,
+            "now": self.now,
         }

@@ -23,7 +23,8 @@ PERCENT_PLACES = 1
 PERIOD_NAMES = {"": "this_year", "_last_year": "last_year"}
 # air_year columns that ``comparisons`` restructures (days_elapsed stays: it is also the good-day figures' span)
 COMPARISON_COLUMNS = frozenset(
-    c.name for c in air_year.columns
+    c.name
+    for c in air_year.columns
     if c.name.startswith(("pm25_", "o3_", "days_required")) or c.name == "days_elapsed_last_year"
 )
 
@@ -37,13 +38,22 @@ def _period(row: dict[str, Any], suffix: str) -> tuple[str, str]:
 def _figure(row: dict[str, Any], figure: str, suffix: str) -> dict[str, Any]:
     expected, observed = row[f"days_elapsed{suffix}"], row[f"{figure}_days{suffix}"]
     first, last = _period(row, suffix)
-    percent = None if observed is None or not expected else \
-        str(round_half_even(Decimal(100 * observed) / expected, PERCENT_PLACES))
+    percent = (
+        None
+        if observed is None or not expected
+        else str(round_half_even(Decimal(100 * observed) / expected, PERCENT_PLACES))
+    )
     return {
-        "value": row[f"{VALUE_COLUMNS[figure]}{suffix}"], "valid": bool(row[f"{figure}_valid{suffix}"]),
+        "value": row[f"{VALUE_COLUMNS[figure]}{suffix}"],
+        "valid": bool(row[f"{figure}_valid{suffix}"]),
         "period": {"from": first, "to": last},
-        "coverage": {"expected": expected, "observed": observed, "required": row[f"days_required{suffix}"],
-                     "percent_complete": percent, "short_months": row[f"{figure}_short_months{suffix}"]},
+        "coverage": {
+            "expected": expected,
+            "observed": observed,
+            "required": row[f"days_required{suffix}"],
+            "percent_complete": percent,
+            "short_months": row[f"{figure}_short_months{suffix}"],
+        },
     }
 
 
@@ -53,8 +63,7 @@ def comparisons(row: dict[str, Any]) -> dict[str, Any]:
     for figure in COMPARISON_FIGURES:
         periods = {PERIOD_NAMES[suffix]: _figure(row, figure, suffix) for suffix in COMPARISON_PERIODS}
         comparable = all(p["valid"] for p in periods.values())
-        change = Decimal(periods["this_year"]["value"]) - Decimal(periods["last_year"]["value"]) \
-            if comparable else None
+        change = Decimal(periods["this_year"]["value"]) - Decimal(periods["last_year"]["value"]) if comparable else None
         result[figure] = {**periods, "comparable": comparable, "change": None if change is None else str(change)}
     return result
 

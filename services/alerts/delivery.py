@@ -34,8 +34,9 @@ class Alertmanager:
 
     def post(self, alerts: list[dict[str, Any]]) -> None:
         if alerts:
-            response = self.client.post(self.url.rstrip("/") + ALERTS_PATH, json=alerts,
-                                        timeout=REQUEST_TIMEOUT_SECONDS)
+            response = self.client.post(
+                self.url.rstrip("/") + ALERTS_PATH, json=alerts, timeout=REQUEST_TIMEOUT_SECONDS
+            )
             response.raise_for_status()
 
 
@@ -44,8 +45,10 @@ def deliver_outbox(engine: Engine, alertmanager: Alertmanager) -> int:
     with engine.begin() as connection:
         rows = connection.execute(
             select(alert_outbox.c.id, alert_outbox.c.fingerprint, alert_outbox.c.payload)
-            .where(alert_outbox.c.delivered_at.is_(None)).order_by(alert_outbox.c.id)
-            .limit(OUTBOX_BATCH).with_for_update(skip_locked=True)
+            .where(alert_outbox.c.delivered_at.is_(None))
+            .order_by(alert_outbox.c.id)
+            .limit(OUTBOX_BATCH)
+            .with_for_update(skip_locked=True)
         ).all()
         if not rows:
             return 0
@@ -60,8 +63,10 @@ def deliver_outbox(engine: Engine, alertmanager: Alertmanager) -> int:
             )
             log.warning("alertmanager delivery failed", error=str(error), pending=len(ids))
             return 0
-        connection.execute(text("update alert_outbox set delivered_at = now(), attempts = attempts + 1 "
-                                "where id = any(:ids)"), {"ids": ids})
+        connection.execute(
+            text("update alert_outbox set delivered_at = now(), attempts = attempts + 1 where id = any(:ids)"),
+            {"ids": ids},
+        )
         return len(ids)
 
 

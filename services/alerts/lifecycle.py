@@ -51,8 +51,11 @@ def step(rule: Rule, previous: AlertState | None, value: Decimal | None, now: da
     if rule.exited(value):
         return replace(previous, state=State.RESOLVED, value=value, resolved_at=now)
     current = replace(previous, value=value)
-    if current.state is State.PENDING and current.pending_since is not None \
-            and now - current.pending_since >= rule.for_duration:
+    if (
+        current.state is State.PENDING
+        and current.pending_since is not None
+        and now - current.pending_since >= rule.for_duration
+    ):
         return _fire(current, now)
     return current
 

@@ -44,13 +44,17 @@ def main() -> None:
     engine = make_engine(settings.database_url)
     wait_for_database(engine)
     publisher = SnapshotPublisher(settings.mqtt)
-    service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()),
-                            publisher)
+    service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()), publisher)
     stop = stop_on_signals()
-    server, http = http_server_thread(create_app(engine, city=settings.alerts_city), host=settings.alerts_http_host,
-                                      port=settings.alerts_http_port, name="alerts-http")
-    cycles = threading.Thread(target=run_loop, args=(service, settings.alerts_interval_seconds, stop),
-                              name="alerts-cycle", daemon=True)
+    server, http = http_server_thread(
+        create_app(engine, city=settings.alerts_city),
+        host=settings.alerts_http_host,
+        port=settings.alerts_http_port,
+        name="alerts-http",
+    )
+    cycles = threading.Thread(
+        target=run_loop, args=(service, settings.alerts_interval_seconds, stop), name="alerts-cycle", daemon=True
+    )
     http.start()
     cycles.start()
     log.info("alerts service started", rules=len(rules), port=settings.alerts_http_port)

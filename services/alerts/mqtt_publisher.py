@@ -27,20 +27,38 @@ log = structlog.get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 5.0
 KEEPALIVE_SECONDS = 60
-SNAPSHOT_FIELDS = ("fingerprint", "rule", "subject", "severity", "state", "value", "labels", "pending_since",
-                   "fired_at", "resolved_at", "acknowledged_by", "acknowledged_at", "acknowledge_comment")
+SNAPSHOT_FIELDS = (
+    "fingerprint",
+    "rule",
+    "subject",
+    "severity",
+    "state",
+    "value",
+    "labels",
+    "pending_since",
+    "fired_at",
+    "resolved_at",
+    "acknowledged_by",
+    "acknowledged_at",
+    "acknowledge_comment",
+)
 
 
 def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else str(value) if value is not None and \
-        not isinstance(value, str | dict | list) else value
+    return (
+        value.isoformat()
+        if isinstance(value, datetime)
+        else str(value)
+        if value is not None and not isinstance(value, str | dict | list)
+        else value
+    )
 
 
 def snapshots(connection: Connection, now: datetime, keep_resolved: timedelta) -> dict[str, bytes]:
     """The retained payload of every severity topic (an empty list where nothing is active)."""
     rows = connection.execute(
-        select(alert_states).where(or_(alert_states.c.state != "resolved",
-                                       alert_states.c.resolved_at >= now - keep_resolved))
+        select(alert_states)
+        .where(or_(alert_states.c.state != "resolved", alert_states.c.resolved_at >= now - keep_resolved))
         .order_by(alert_states.c.severity, alert_states.c.rule, alert_states.c.subject)
     ).mappings()
     alerts: dict[str, list[dict[str, Any]]] = {severity.value: [] for severity in Severity}
@@ -56,8 +74,7 @@ class SnapshotPublisher:
     """A paho client (account envmon-alerts) publishing snapshots retained, QoS 1."""
 
     def __init__(self, endpoint: MqttEndpoint) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="envmon-alerts",
-                                  protocol=mqtt.MQTTv311)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="envmon-alerts", protocol=mqtt.MQTTv311)
         if endpoint.username:
             self.client.username_pw_set(endpoint.username, endpoint.password)
         self.client.connect_async(endpoint.host, endpoint.port, keepalive=KEEPALIVE_SECONDS)

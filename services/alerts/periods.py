@@ -78,8 +78,7 @@ def chunks(days: Iterable[date], max_days: int = MAX_DAYS_PER_CHUNK) -> list[tup
 
 def same_day_last_year(day: date) -> date:
     """The same calendar day a year earlier; 29 February maps to 28 February."""
-    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else \
-        day.replace(year=day.year - 1)
+    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - 1)
 
 
 def months_of(days: Iterable[date]) -> set[Period]:

@@ -83,27 +83,31 @@ def merge_stage(connection: Connection, table: Table) -> int:
     connection.execute(
         text(f"""
             insert into figure_revisions (table_name, key, previous, current, revision)
-            select :table_name, {_json('t', keys)}, {_json('t', values)}, {_json('s', values)}, t.revision + 1
-            from {table.name} t join {stage} s using ({', '.join(keys)})
+            select :table_name, {_json("t", keys)}, {_json("t", values)}, {_json("s", values)}, t.revision + 1
+            from {table.name} t join {stage} s using ({", ".join(keys)})
             where t.published_at is not null and {changed}
         """),
         {"table_name": table.name},
     )
-    revised = f"{table.name}.published_at is not null and {_row(table.name, values)} is distinct from " \
-              f"{_row('excluded', values)}"
+    revised = (
+        f"{table.name}.published_at is not null and {_row(table.name, values)} is distinct from "
+        f"{_row('excluded', values)}"
+    )
     all_columns = [*keys, *values, "published_at"]
-    result = connection.execute(text(f"""
-        insert into {table.name} ({', '.join(all_columns)}, computed_at)
-        select {', '.join(all_columns)}, now() from {stage}
-        on conflict ({', '.join(keys)}) do update set
-            {', '.join(f'{c} = excluded.{c}' for c in values)},
+    result = connection.execute(
+        text(f"""
+        insert into {table.name} ({", ".join(all_columns)}, computed_at)
+        select {", ".join(all_columns)}, now() from {stage}
+        on conflict ({", ".join(keys)}) do update set
+            {", ".join(f"{c} = excluded.{c}" for c in values)},
             revision = {table.name}.revision + case when {revised} then 1 else 0 end,
             revised_at = case when {revised} then now() else {table.name}.revised_at end,
             published_at = coalesce({table.name}.published_at, excluded.published_at),
             computed_at = now()
-        where {_row(table.name, values)} is distinct from {_row('excluded', values)}
+        where {_row(table.name, values)} is distinct from {_row("excluded", values)}
            or ({table.name}.published_at is null and excluded.published_at is not null)
-    """))
+    """)
+    )
     return result.rowcount
 
 

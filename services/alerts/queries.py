@@ -120,13 +120,16 @@ class AlertFilter:
         if state is not None and state not in {s.value for s in State}:
             raise QueryError("state", f"state {state!r} must be one of {', '.join(s.value for s in State)}")
         if severity is not None and severity not in {s.value for s in Severity}:
-            raise QueryError("severity",
-                             f"severity {severity!r} must be one of {', '.join(s.value for s in Severity)}")
+            raise QueryError("severity", f"severity {severity!r} must be one of {', '.join(s.value for s in Severity)}")
         return cls(state, severity, rule, subject)
 
     def _filters(self) -> list[ColumnEquals]:
-        return [ColumnEquals("state", self.state), ColumnEquals("severity", self.severity),
-                ColumnEquals("rule", self.rule), ColumnEquals("subject", self.subject)]
+        return [
+            ColumnEquals("state", self.state),
+            ColumnEquals("severity", self.severity),
+            ColumnEquals("rule", self.rule),
+            ColumnEquals("subject", self.subject),
+        ]
 
     def where(self) -> list[str]:
         return [clause for f in self._filters() for clause in f.where()]
@@ -154,8 +157,13 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
-def fetch(connection: Connection, sql: str, fragments: Sequence[Fragment], suffix: str = "",
-          extra: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def fetch(
+    connection: Connection,
+    sql: str,
+    fragments: Sequence[Fragment],
+    suffix: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """Run ``sql`` + where(fragments) + ``suffix``; rows as JSON-ready dicts."""
     where, params = where_clause(fragments)
     rows = connection.execute(text(sql + where + " " + suffix), {**params, **(extra or {})}).mappings()

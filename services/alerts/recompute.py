@@ -40,9 +40,9 @@ class CycleReport:
 
 
 def claim_queue(connection: Connection) -> list[QueuedDay]:
-    rows = connection.execute(text(
-        "select station, day, modified_at from recompute_queue order by day for update skip locked"
-    )).all()
+    rows = connection.execute(
+        text("select station, day, modified_at from recompute_queue order by day for update skip locked")
+    ).all()
     return [QueuedDay(*row) for row in rows]
 
 
@@ -50,8 +50,7 @@ def release_queue(connection: Connection, claimed: Iterable[QueuedDay]) -> None:
     entries = [{"station": q.station, "day": q.day, "modified_at": q.modified_at} for q in claimed]
     if entries:
         connection.execute(
-            text("delete from recompute_queue where station = :station and day = :day "
-                 "and modified_at <= :modified_at"),
+            text("delete from recompute_queue where station = :station and day = :day and modified_at <= :modified_at"),
             entries,
         )
 

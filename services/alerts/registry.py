@@ -40,8 +40,9 @@ class Registry:
         return [s.code for s in self.sections]
 
 
-def load_registry(connection: Connection, *, city: str, city_control_levels: tuple[str, ...],
-                  city_stations: tuple[str, ...] = ()) -> Registry:
+def load_registry(
+    connection: Connection, *, city: str, city_control_levels: tuple[str, ...], city_stations: tuple[str, ...] = ()
+) -> Registry:
     """The registry; the city's air stations are ``city_stations`` when given, else its stations of
     ``city_control_levels`` (unknown or non-air codes in ``city_stations`` raise ValueError)."""
     rows = connection.execute(select(stations).order_by(stations.c.code)).mappings().all()
@@ -52,13 +53,13 @@ def load_registry(connection: Connection, *, city: str, city_control_levels: tup
     return Registry(
         city=city,
         air_stations=tuple(r["code"] for r in air),
-        city_stations=tuple(sorted(city_stations)) if city_stations else tuple(
-            r["code"] for r in air if r["city"] == city and r["control_level"] in city_control_levels
-        ),
+        city_stations=tuple(sorted(city_stations))
+        if city_stations
+        else tuple(r["code"] for r in air if r["city"] == city and r["control_level"] in city_control_levels),
         sections=tuple(
-            Section(r["code"], r["control_level"], r["target_class"], r["waterbody"] or "river",
-                    r["eco_flow_min_m3s"])
-            for r in rows if r["kind"] == "water"
+            Section(r["code"], r["control_level"], r["target_class"], r["waterbody"] or "river", r["eco_flow_min_m3s"])
+            for r in rows
+            if r["kind"] == "water"
         ),
         facilities=tuple(
             Facility(r["code"], r["facility_type"], r["capacity_t_per_day"]) for r in rows if r["kind"] == "waste"

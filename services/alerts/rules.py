@@ -41,8 +41,10 @@ class Rule:
     def __post_init__(self) -> None:
         widening = self.exit <= self.enter if self.when is Direction.ABOVE else self.exit >= self.enter
         if not widening:
-            raise ValueError(f"rule {self.name}: exit {self.exit} must not be past enter {self.enter} "
-                             f"for a rule that fires {self.when.value} its threshold")
+            raise ValueError(
+                f"rule {self.name}: exit {self.exit} must not be past enter {self.enter} "
+                f"for a rule that fires {self.when.value} its threshold"
+            )
 
     def entered(self, value: Decimal) -> bool:
         return value > self.enter if self.when is Direction.ABOVE else value < self.enter

@@ -47,16 +47,24 @@ class AlertsService:
 
     def computation(self, connection: Connection, now: datetime) -> Computation:
         settings = self.settings
-        registry = load_registry(connection, city=settings.alerts_city,
-                                 city_control_levels=settings.alerts_city_control_levels,
-                                 city_stations=settings.alerts_city_stations)
-        return Computation(connection, registry, settings.zone, now,
-                           share_control_levels=settings.alerts_share_control_levels,
-                           programme_days=settings.alerts_programme_days,
-                           silent_after=timedelta(minutes=settings.alerts_silent_after_minutes),
-                           good_day_target=settings.good_day_target,
-                           completeness_rule=settings.completeness_rule,
-                           city_min_stations=settings.alerts_city_min_stations)
+        registry = load_registry(
+            connection,
+            city=settings.alerts_city,
+            city_control_levels=settings.alerts_city_control_levels,
+            city_stations=settings.alerts_city_stations,
+        )
+        return Computation(
+            connection,
+            registry,
+            settings.zone,
+            now,
+            share_control_levels=settings.alerts_share_control_levels,
+            programme_days=settings.alerts_programme_days,
+            silent_after=timedelta(minutes=settings.alerts_silent_after_minutes),
+            good_day_target=settings.good_day_target,
+            completeness_rule=settings.completeness_rule,
+            city_min_stations=settings.alerts_city_min_stations,
+        )
 
     def compute_and_evaluate(self, now: datetime) -> tuple[CycleReport, list[Transition]]:
         with self.engine.begin() as connection:
@@ -79,8 +87,9 @@ class AlertsService:
 
     def observe(self) -> None:
         with self.engine.connect() as connection:
-            counts: dict[str, int] = dict(connection.execute(
-                select(alert_states.c.state, func.count()).group_by(alert_states.c.state)).all())
+            counts: dict[str, int] = dict(
+                connection.execute(select(alert_states.c.state, func.count()).group_by(alert_states.c.state)).all()
+            )
             pending = connection.execute(
                 select(func.count()).select_from(alert_outbox).where(alert_outbox.c.delivered_at.is_(None))
             ).scalar_one()

@@ -50,8 +50,10 @@ class AlertsSettings(CommonSettings):
     @model_validator(mode="after")
     def _city_min_stations_fit(self) -> AlertsSettings:
         if self.alerts_city_stations and self.alerts_city_min_stations > len(self.alerts_city_stations):
-            raise ValueError(f"ALERTS_CITY_MIN_STATIONS {self.alerts_city_min_stations} exceeds the "
-                             f"{len(self.alerts_city_stations)} stations of ALERTS_CITY_STATIONS")
+            raise ValueError(
+                f"ALERTS_CITY_MIN_STATIONS {self.alerts_city_min_stations} exceeds the "
+                f"{len(self.alerts_city_stations)} stations of ALERTS_CITY_STATIONS"
+            )
         return self
 
     @property
@@ -60,6 +62,8 @@ class AlertsSettings(CommonSettings):
 
     @property
     def completeness_rule(self) -> validity.CompletenessRule:
-        return validity.CompletenessRule(per_year=self.alerts_annual_min_days,
-                                         per_month=self.alerts_monthly_min_days,
-                                         in_february=self.alerts_february_min_days)
+        return validity.CompletenessRule(
+            per_year=self.alerts_annual_min_days,
+            per_month=self.alerts_monthly_min_days,
+            in_february=self.alerts_february_min_days,
+        )

@@ -97,9 +97,18 @@ def _coverage_columns(suffix: str) -> list[Column[Any]]:
     period = [Column(f"days_required{suffix}", Integer)]
     if suffix:
         period.insert(0, Column(f"days_elapsed{suffix}", Integer))
-    return [*period, *(column for figure in COMPARISON_FIGURES for column in (
-        Column(f"{figure}_days{suffix}", Integer), Column(f"{figure}_valid{suffix}", Boolean),
-        Column(f"{figure}_short_months{suffix}", ARRAY(SmallInteger))))]
+    return [
+        *period,
+        *(
+            column
+            for figure in COMPARISON_FIGURES
+            for column in (
+                Column(f"{figure}_days{suffix}", Integer),
+                Column(f"{figure}_valid{suffix}", Boolean),
+                Column(f"{figure}_short_months{suffix}", ARRAY(SmallInteger)),
+            )
+        ),
+    ]
 
 
 air_year = _figure_table(

@@ -76,14 +76,22 @@ def section_period_rows(job: Computation, period: Period) -> list[dict[str, Any]
             continue
         result = water.classify_period(section_samples, section.waterbody)
         target = section.target_class
-        rows.append({
-            "section": section.code, "period": period.key, "as_of": through, "days": len(section_samples),
-            "water_class": result.water_class, "label": result.label, "target_class": target,
-            "meets_target": None if target is None else water.meets(result.water_class, target),
-            "main_pollutants": list(result.main_pollutants), "determining_items": list(result.determining_items),
-            "means": {code: str(v) for code, v in water.period_means(section_samples).items()},
-            "published_at": published,
-        })
+        rows.append(
+            {
+                "section": section.code,
+                "period": period.key,
+                "as_of": through,
+                "days": len(section_samples),
+                "water_class": result.water_class,
+                "label": result.label,
+                "target_class": target,
+                "meets_target": None if target is None else water.meets(result.water_class, target),
+                "main_pollutants": list(result.main_pollutants),
+                "determining_items": list(result.determining_items),
+                "means": {code: str(v) for code, v in water.period_means(section_samples).items()},
+                "published_at": published,
+            }
+        )
     return rows
 
 
@@ -91,7 +99,9 @@ def share_row(job: Computation, period: Period, sections: list[dict[str, Any]]) 
     counted = {s.code for s in job.registry.sections if s.control_level in job.share_control_levels}
     classes = [row["water_class"] for row in sections if row["section"] in counted]
     return {
-        "period": period.key, "as_of": period.through(job.today), "sections": len(classes),
+        "period": period.key,
+        "as_of": period.through(job.today),
+        "sections": len(classes),
         "sections_i_iii": sum(1 for c in classes if c <= GOOD_CLASS),
         "share": water.class_i_iii_share(classes),
         "published_at": published_at(day_end(period.last_day, job.zone), job.now),
@@ -101,8 +111,9 @@ def share_row(job: Computation, period: Period, sections: list[dict[str, Any]]) 
 def eco_flow_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
     through = period.through(job.today)
     rows = job.connection.execute(
-        select(eco_flow_daily.c.section, eco_flow_daily.c.attained)
-        .where(eco_flow_daily.c.day.between(period.first_day, through))
+        select(eco_flow_daily.c.section, eco_flow_daily.c.attained).where(
+            eco_flow_daily.c.day.between(period.first_day, through)
+        )
     ).all()
     tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for section, attained in rows:
@@ -111,8 +122,15 @@ def eco_flow_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
             tallies[subject][1] += int(attained)
     published = published_at(day_end(period.last_day, job.zone), job.now)
     return [
-        {"subject": subject, "period": period.key, "as_of": through, "days_with_data": days,
-         "days_attained": attained, "share": as_decimal(Fraction(attained, days)), "published_at": published}
+        {
+            "subject": subject,
+            "period": period.key,
+            "as_of": through,
+            "days_with_data": days,
+            "days_attained": attained,
+            "share": as_decimal(Fraction(attained, days)),
+            "published_at": published,
+        }
         for subject, (days, attained) in tallies.items()
     ]
 

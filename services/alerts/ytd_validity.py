@@ -55,8 +55,9 @@ def _covered_days(first: date, last: date, month: int) -> int:
     return (month_last - month_first).days + 1
 
 
-def period_completeness(days_with_values: Iterable[date], first: date, last: date, *,
-                        rule: CompletenessRule = ANNUAL_RULE) -> PeriodCompleteness:
+def period_completeness(
+    days_with_values: Iterable[date], first: date, last: date, *, rule: CompletenessRule = ANNUAL_RULE
+) -> PeriodCompleteness:
     """Completeness of the valid daily values on ``first``..``last`` (one calendar year); others are ignored."""
     if first > last or first.year != last.year:
         raise ValueError(f"a year-to-date period lies within one calendar year: {first}..{last}")
@@ -64,10 +65,11 @@ def period_completeness(days_with_values: Iterable[date], first: date, last: dat
     expected = (last - first).days + 1
     days_in_year = 366 if calendar.isleap(first.year) else 365
     short = tuple(
-        month for month in range(first.month, last.month + 1)
-        if sum(1 for d in days if d.month == month) < pro_rata(
-            rule.minimum_for_month(month), _covered_days(first, last, month),
-            calendar.monthrange(first.year, month)[1])
+        month
+        for month in range(first.month, last.month + 1)
+        if sum(1 for d in days if d.month == month)
+        < pro_rata(
+            rule.minimum_for_month(month), _covered_days(first, last, month), calendar.monthrange(first.year, month)[1]
+        )
     )
-    return PeriodCompleteness(first, last, expected, len(days), pro_rata(rule.per_year, expected, days_in_year),
-                              short)
+    return PeriodCompleteness(first, last, expected, len(days), pro_rata(rule.per_year, expected, days_in_year), short)

@@ -71,7 +71,5 @@ def is_platform_output(topic: str) -> bool:
     """Topics the platform itself publishes; the ingest service skips them."""
     parts = topic.split("/")
     return (
-        topic.startswith(f"{ROOT}/{ALERTS}/")
-        or topic.endswith(f"/{REJECTS}")
-        or topic.endswith(f"/{HJ212_REPLY}")
+        topic.startswith(f"{ROOT}/{ALERTS}/") or topic.endswith(f"/{REJECTS}") or topic.endswith(f"/{HJ212_REPLY}")
     ) and len(parts) >= 4

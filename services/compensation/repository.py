@@ -215,14 +215,18 @@ def _summaries(connection: Connection, window: ReadingsWindow, exclusions: Itera
     )
     if spans := _exclusion_spans(exclusions, window.zone):
         where = and_(where, ~or_(*spans))
-    rows = select(
-        readings.c.station,
-        readings.c.parameter,
-        func.width_bucket(readings.c.time, month_starts).label("month"),
-        readings.c.source,
-        (readings.c.flag == VALID_FLAG).label("valid"),
-        readings.c.value,
-    ).where(where).subquery()
+    rows = (
+        select(
+            readings.c.station,
+            readings.c.parameter,
+            func.width_bucket(readings.c.time, month_starts).label("month"),
+            readings.c.source,
+            (readings.c.flag == VALID_FLAG).label("valid"),
+            readings.c.value,
+        )
+        .where(where)
+        .subquery()
+    )
     keys = (rows.c.station, rows.c.parameter, rows.c.month, rows.c.source, rows.c.valid)
     query = select(*keys, func.count(), func.sum(rows.c.value.cast(Numeric))).group_by(*keys).order_by(*keys)
     return tuple(

@@ -53,8 +53,15 @@ class AlertmanagerProcess(ServerLifecycle):
         hand_over(self.directory)
         log = open(self.directory / "alertmanager.log", "ab")  # noqa: SIM115 - kept open for the process's life
         self.process = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={config}", f"--storage.path={self.directory / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
-            stdout=log, stderr=subprocess.STDOUT, **unprivileged(),
+            [
+                ALERTMANAGER,
+                f"--config.file={config}",
+                f"--storage.path={self.directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **unprivileged(),
         )
         wait_until(lambda: _ready(self.url), f"Alertmanager on port {self.port}", process=self.process)

@@ -24,25 +24,48 @@ class FleetLogger:
 
 
 def fleet_logger(index: int) -> FleetLogger:
-    return FleetLogger(mn=f"33069900000000000000{index:04d}", pw=FLEET_PW, station=f"{FLEET_PREFIX}-{index:04d}",
-                       gateway=f"{FLEET_GATEWAY_PREFIX}{index:04d}")
+    return FleetLogger(
+        mn=f"33069900000000000000{index:04d}",
+        pw=FLEET_PW,
+        station=f"{FLEET_PREFIX}-{index:04d}",
+        gateway=f"{FLEET_GATEWAY_PREFIX}{index:04d}",
+    )
 
 
 def seed_fleet(connection: Connection, size: int) -> list[FleetLogger]:
     """``size`` (≤ 10,000) water-station loggers; one PW hash is shared because PBKDF2 is slow on purpose."""
     pw_hash = hash_password(FLEET_PW)
     fleet = [fleet_logger(i) for i in range(size)]
-    connection.execute(insert(stations), [
-        {"code": f.station, "name": f"测试站 {f.station}", "kind": "water", "control_level": "municipal",
-         "city": "绍兴市", "illustrative": True} for f in fleet
-    ])
-    connection.execute(insert(gateways), [
-        {"id": f.gateway, "name": f"测试数采仪 {f.gateway}", "password_hash": pw_hash, "hj212_password_hash": pw_hash}
-        for f in fleet
-    ])
-    connection.execute(insert(gateway_stations), [
-        {"gateway_id": f.gateway, "station_code": f.station, "hj212_mn": f.mn} for f in fleet
-    ])
+    connection.execute(
+        insert(stations),
+        [
+            {
+                "code": f.station,
+                "name": f"测试站 {f.station}",
+                "kind": "water",
+                "control_level": "municipal",
+                "city": "绍兴市",
+                "illustrative": True,
+            }
+            for f in fleet
+        ],
+    )
+    connection.execute(
+        insert(gateways),
+        [
+            {
+                "id": f.gateway,
+                "name": f"测试数采仪 {f.gateway}",
+                "password_hash": pw_hash,
+                "hj212_password_hash": pw_hash,
+            }
+            for f in fleet
+        ],
+    )
+    connection.execute(
+        insert(gateway_stations),
+        [{"gateway_id": f.gateway, "station_code": f.station, "hj212_mn": f.mn} for f in fleet],
+    )
     return fleet
 
 

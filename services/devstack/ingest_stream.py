@@ -20,8 +20,9 @@ PUBLISH_BACKLOG = 20_000  # publishes handed to paho and not yet acknowledged (w
 PUBLISH_TIMEOUT_SECONDS = 600.0
 
 
-def water_messages(count: int, *, station: str = "PYJ-JINHUA", start: datetime,
-                   step: timedelta = timedelta(minutes=1)) -> Iterator[tuple[str, bytes]]:
+def water_messages(
+    count: int, *, station: str = "PYJ-JINHUA", start: datetime, step: timedelta = timedelta(minutes=1)
+) -> Iterator[tuple[str, bytes]]:
     """``count`` one-set messages at ``start``, ``start + step``, …; each carries len(WATER_VALUES) readings."""
     topic = topics.data_topic(station, "water")
     for index in range(count):

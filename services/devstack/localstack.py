@@ -25,9 +25,14 @@ from services.ingest.broker_config import mosquitto_conf, write_broker_files
 from services.storage.engine import make_engine
 
 REPO = Path(__file__).resolve().parents[2]
-COMPOSE_TARGETS = {"ingest:8001": "ingest", "alerts:8002": "alerts", "compensation:8003": "compensation",
-                   "hj212-gateway:8004": "hj212_http", "alertmanager:9093": "alertmanager",
-                   "localhost:9090": "prometheus"}
+COMPOSE_TARGETS = {
+    "ingest:8001": "ingest",
+    "alerts:8002": "alerts",
+    "compensation:8003": "compensation",
+    "hj212-gateway:8004": "hj212_http",
+    "alertmanager:9093": "alertmanager",
+    "localhost:9090": "prometheus",
+}
 LOCAL_ALERTMANAGER = """# Local development: alerts are kept in Alertmanager's UI only (no receivers configured).
 route:
   receiver: local
@@ -52,10 +57,12 @@ class Ports:
     def from_environment(cls) -> Ports:
         """``ENVMON_RUN_<NAME>_PORT`` overrides each default (``ENVMON_RUN_PG_PORT`` for PostgreSQL)."""
         names = {"postgres": "PG"}
-        return cls(**{
-            name: int(os.environ.get(f"ENVMON_RUN_{names.get(name, name.upper())}_PORT", default))
-            for name, default in asdict(cls()).items()
-        })
+        return cls(
+            **{
+                name: int(os.environ.get(f"ENVMON_RUN_{names.get(name, name.upper())}_PORT", default))
+                for name, default in asdict(cls()).items()
+            }
+        )
 
 
 def prepare_database(run_dir: Path, ports: Ports) -> None:
@@ -72,9 +79,15 @@ def prepare_database(run_dir: Path, ports: Ports) -> None:
 def write_mosquitto_conf(run_dir: Path, ports: Ports) -> None:
     directory = run_dir / "mosquitto"
     (directory / "store").mkdir(parents=True, exist_ok=True)
-    (directory / "mosquitto.conf").write_text(mosquitto_conf(
-        port=ports.mqtt, bind="127.0.0.1", password_path=directory / "passwd", acl_path=directory / "acl",
-        persistence_dir=directory / "store"))
+    (directory / "mosquitto.conf").write_text(
+        mosquitto_conf(
+            port=ports.mqtt,
+            bind="127.0.0.1",
+            password_path=directory / "passwd",
+            acl_path=directory / "acl",
+            persistence_dir=directory / "store",
+        )
+    )
     hand_over(directory)
 
 
@@ -101,8 +114,9 @@ def write_alertmanager_conf(run_dir: Path) -> None:
 
 def environment(run_dir: Path, ports: Ports) -> dict[str, str]:
     database = f"postgresql+psycopg://postgres@127.0.0.1:{ports.postgres}/envmon"
-    run_as = f"setpriv --reuid={UNPRIVILEGED_USER} --regid={UNPRIVILEGED_USER} --clear-groups" \
-        if running_as_root() else ""
+    run_as = (
+        f"setpriv --reuid={UNPRIVILEGED_USER} --regid={UNPRIVILEGED_USER} --clear-groups" if running_as_root() else ""
+    )
     return {
         "ENVMON_RUN_DIR": str(run_dir),
         "ENVMON_RUN_AS": run_as,

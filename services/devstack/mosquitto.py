@@ -48,10 +48,15 @@ class MosquittoBroker(ServerLifecycle):
         passwords.chmod(0o600)
         acl.chmod(0o600)
         conf = self.directory / "mosquitto.conf"
-        conf.write_text(mosquitto_conf(
-            port=self.port, bind="127.0.0.1", password_path=passwords, acl_path=acl,
-            persistence_dir=self.directory / "store" if self.persistence else None,
-        ))
+        conf.write_text(
+            mosquitto_conf(
+                port=self.port,
+                bind="127.0.0.1",
+                password_path=passwords,
+                acl_path=acl,
+                persistence_dir=self.directory / "store" if self.persistence else None,
+            )
+        )
         hand_over(self.directory)
         return conf
 
@@ -63,8 +68,12 @@ class MosquittoBroker(ServerLifecycle):
     def start(self) -> None:
         conf = self.write_config()
         log = open(self.directory / "mosquitto.log", "ab")  # noqa: SIM115 - kept open for the broker's life
-        self.process = subprocess.Popen([shutil.which(MOSQUITTO) or "/usr/sbin/mosquitto", "-c", str(conf)],
-                                        stdout=log, stderr=subprocess.STDOUT, **unprivileged())
+        self.process = subprocess.Popen(
+            [shutil.which(MOSQUITTO) or "/usr/sbin/mosquitto", "-c", str(conf)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **unprivileged(),
+        )
         wait_until(lambda: port_accepts(self.port), f"Mosquitto on port {self.port}", process=self.process)
 
 

@@ -58,9 +58,19 @@ class PostgresCluster(ServerLifecycle):
         self.directory.mkdir(parents=True, exist_ok=True)
         hand_over(self.directory)
         subprocess.run(
-            [str(pg_bindir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
-            check=True, capture_output=True, **unprivileged(),
+            [
+                str(pg_bindir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+            **unprivileged(),
         )
         settings = {
             "shared_preload_libraries": "'timescaledb'",
@@ -80,16 +90,32 @@ class PostgresCluster(ServerLifecycle):
         log = open(self.directory / "postgres.log", "ab")  # noqa: SIM115 - kept open for the server's life
         self.process = subprocess.Popen(
             [str(pg_bindir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, **unprivileged(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **unprivileged(),
         )
         wait_until(self._ready, f"PostgreSQL on port {self.port}", process=self.process)
         self._ensure_database()
 
     def _psql(self, sql: str, database: str = "postgres") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(pg_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-             "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-            capture_output=True, text=True,
+            [
+                str(pg_bindir() / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
         )
 
     def _ready(self) -> bool:

@@ -61,8 +61,12 @@ def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT_SECONDS,
-               process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    what: str,
+    timeout: float = READY_TIMEOUT_SECONDS,
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -73,8 +77,7 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = READY_TIME
     raise TimeoutError(f"{what} was not ready within {timeout:.0f} s")
 
 
-def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0,
-                 stop_signal: int = signal.SIGTERM) -> None:
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0, stop_signal: int = signal.SIGTERM) -> None:
     if process.poll() is not None:
         return
     process.send_signal(stop_signal)

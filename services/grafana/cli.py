@@ -9,8 +9,9 @@ import typer
 
 from services.grafana.files import DASHBOARD_DIR
 
-grafana_app = typer.Typer(help="Grafana boards: regenerate the committed JSON, or push to an existing Grafana.",
-                          no_args_is_help=True)
+grafana_app = typer.Typer(
+    help="Grafana boards: regenerate the committed JSON, or push to an existing Grafana.", no_args_is_help=True
+)
 
 
 @grafana_app.command("build")

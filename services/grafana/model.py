@@ -81,8 +81,14 @@ def _datasource(query: Query) -> Json:
 
 def _target(query: Query, ref_id: str) -> Json:
     if isinstance(query, Sql):
-        return {"refId": ref_id, "datasource": _datasource(query), "editorMode": "code", "rawQuery": True,
-                "format": "table" if query.table_format else "time_series", "rawSql": query.sql.strip()}
+        return {
+            "refId": ref_id,
+            "datasource": _datasource(query),
+            "editorMode": "code",
+            "rawQuery": True,
+            "format": "table" if query.table_format else "time_series",
+            "rawSql": query.sql.strip(),
+        }
     return {"refId": ref_id, "datasource": _datasource(query), "expr": query.expr, "legendFormat": query.legend}
 
 
@@ -111,26 +117,49 @@ def _variable(variable: Variable) -> Json:
     common: Json = {"name": variable.name, "label": variable.label, "hide": 0, "multi": False, "includeAll": False}
     if variable.custom:
         options = [v.strip() for v in variable.query.split(",")]
-        return {**common, "type": "custom", "query": variable.query,
-                "current": {"text": options[0], "value": options[0]},
-                "options": [{"text": o, "value": o, "selected": i == 0} for i, o in enumerate(options)]}
-    return {**common, "type": "query", "query": variable.query, "refresh": 1, "sort": 0,
-            "datasource": {"type": POSTGRES_TYPE, "uid": TIMESCALEDB_UID}}
+        return {
+            **common,
+            "type": "custom",
+            "query": variable.query,
+            "current": {"text": options[0], "value": options[0]},
+            "options": [{"text": o, "value": o, "selected": i == 0} for i, o in enumerate(options)],
+        }
+    return {
+        **common,
+        "type": "query",
+        "query": variable.query,
+        "refresh": 1,
+        "sort": 0,
+        "datasource": {"type": POSTGRES_TYPE, "uid": TIMESCALEDB_UID},
+    }
 
 
 def render(board: Dashboard) -> Json:
     panels = []
     for number, (panel, position) in enumerate(zip(board.panels, _layout(board.panels), strict=True), start=1):
         refs = [chr(ord("A") + i) for i in range(len(panel.queries))]
-        panels.append({
-            "id": number, "type": panel.kind, "title": panel.title, "description": panel.description,
-            "gridPos": position, "datasource": _datasource(panel.queries[0]),
-            "targets": [_target(q, ref) for q, ref in zip(panel.queries, refs, strict=True)],
-            "fieldConfig": _field_config(panel), "options": dict(panel.options),
-        })
+        panels.append(
+            {
+                "id": number,
+                "type": panel.kind,
+                "title": panel.title,
+                "description": panel.description,
+                "gridPos": position,
+                "datasource": _datasource(panel.queries[0]),
+                "targets": [_target(q, ref) for q, ref in zip(panel.queries, refs, strict=True)],
+                "fieldConfig": _field_config(panel),
+                "options": dict(panel.options),
+            }
+        )
     return {
-        "uid": board.uid, "title": board.title, "tags": list(board.tags), "timezone": TIMEZONE,
-        "editable": False, "schemaVersion": SCHEMA_VERSION, "version": 1, "refresh": "1m",
+        "uid": board.uid,
+        "title": board.title,
+        "tags": list(board.tags),
+        "timezone": TIMEZONE,
+        "editable": False,
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "refresh": "1m",
         "time": {"from": board.time_from, "to": "now"},
         "templating": {"list": [_variable(v) for v in board.variables]},
         "panels": panels,

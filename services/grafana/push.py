@@ -51,15 +51,33 @@ def datasources(postgres: PostgresSource | None, prometheus_url: str | None) -> 
     """The same data sources deploy/grafana/provisioning/datasources/envmon.yaml provisions."""
     sources: list[dict[str, Any]] = []
     if postgres is not None:
-        sources.append({
-            "uid": TIMESCALEDB_UID, "name": "TimescaleDB (envmon)", "type": POSTGRES_TYPE, "access": "proxy",
-            "url": postgres.host, "user": postgres.user, "secureJsonData": {"password": postgres.password},
-            "jsonData": {"database": postgres.database, "sslmode": "disable", "timescaledb": True,
-                         "postgresVersion": 1500},
-        })
+        sources.append(
+            {
+                "uid": TIMESCALEDB_UID,
+                "name": "TimescaleDB (envmon)",
+                "type": POSTGRES_TYPE,
+                "access": "proxy",
+                "url": postgres.host,
+                "user": postgres.user,
+                "secureJsonData": {"password": postgres.password},
+                "jsonData": {
+                    "database": postgres.database,
+                    "sslmode": "disable",
+                    "timescaledb": True,
+                    "postgresVersion": 1500,
+                },
+            }
+        )
     if prometheus_url is not None:
-        sources.append({"uid": PROMETHEUS_UID, "name": "Prometheus (envmon)", "type": PROMETHEUS_TYPE,
-                        "access": "proxy", "url": prometheus_url})
+        sources.append(
+            {
+                "uid": PROMETHEUS_UID,
+                "name": "Prometheus (envmon)",
+                "type": PROMETHEUS_TYPE,
+                "access": "proxy",
+                "url": prometheus_url,
+            }
+        )
     return sources
 
 
@@ -70,7 +88,8 @@ def push(url: str, token: str, *, postgres: PostgresSource | None = None, promet
         _upsert_datasource(api, source)
     _ensure_folder(api)
     for board in DASHBOARDS:
-        api.dashboard.update_dashboard({"dashboard": render(board), "folderUid": FOLDER_UID, "overwrite": True,
-                                        "message": "envmon grafana push"})
+        api.dashboard.update_dashboard(
+            {"dashboard": render(board), "folderUid": FOLDER_UID, "overwrite": True, "message": "envmon grafana push"}
+        )
         log.info("dashboard pushed", uid=board.uid)
     return len(DASHBOARDS)

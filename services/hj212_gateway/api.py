@@ -56,8 +56,7 @@ def create_app(gateway: GatewayServer) -> FastAPI:
     def healthz(response: Response) -> dict[str, Any]:
         if not gateway.healthy:
             response.status_code = 503
-        return {"listening": gateway.listening, "broker": gateway.forwarder.connected,
-                "loggers": len(gateway.sessions)}
+        return {"listening": gateway.listening, "broker": gateway.forwarder.connected, "loggers": len(gateway.sessions)}
 
     @app.get("/loggers", dependencies=guarded)
     def loggers() -> dict[str, str]:

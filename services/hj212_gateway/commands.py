@@ -109,8 +109,16 @@ class CommandTracker:
     def close(self, qn: str, outcome: Outcome | None) -> CommandResult:
         exchange = self._open.pop(qn)
         final = outcome if outcome is not None else exchange.future.result()
-        return CommandResult(exchange.mn, exchange.cn, qn, final, exchange.qn_rtn, exchange.exe_rtn,
-                             tuple(exchange.uploads), exchange.records)
+        return CommandResult(
+            exchange.mn,
+            exchange.cn,
+            qn,
+            final,
+            exchange.qn_rtn,
+            exchange.exe_rtn,
+            tuple(exchange.uploads),
+            exchange.records,
+        )
 
     def abandon_all(self) -> None:
         for exchange in self._open.values():
@@ -178,8 +186,9 @@ class CommandBuilder(Protocol):
 class CommandCenter:
     """Sends commands to connected loggers by MN and runs the history backfill."""
 
-    def __init__(self, channels: Mapping[str, CommandChannel], *, timeout: float, metrics: GatewayMetrics,
-                 gaps: GapSource) -> None:
+    def __init__(
+        self, channels: Mapping[str, CommandChannel], *, timeout: float, metrics: GatewayMetrics, gaps: GapSource
+    ) -> None:
         self._channels = channels
         self._timeout = timeout
         self._metrics = metrics
@@ -236,8 +245,9 @@ class GapSource(Protocol):
     async def __call__(self, mn: str) -> list[Gap]: ...
 
 
-def station_gaps(engine: Engine, registry: DeviceRegistry, *, days: int, grace: timedelta,
-                 max_requests: int) -> GapSource:
+def station_gaps(
+    engine: Engine, registry: DeviceRegistry, *, days: int, grace: timedelta, max_requests: int
+) -> GapSource:
     """The gaps of the station an MN reports for, at most ``max_requests`` runs, oldest first."""
 
     async def gaps(mn: str) -> list[Gap]:

@@ -85,8 +85,9 @@ class Forwarder:
             _settle(future, early)
         return future
 
-    def _on_publish(self, _client: mqtt.Client, _userdata: Any, mid: int, reason: ReasonCode,
-                    _properties: Properties) -> None:
+    def _on_publish(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, reason: ReasonCode, _properties: Properties
+    ) -> None:
         with self._lock:
             future = self._pending.pop(mid, None)
             if future is None:
@@ -94,8 +95,9 @@ class Forwarder:
         if future is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(_settle, future, reason)
 
-    def _on_connect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode,
-                    _properties: Any) -> None:
+    def _on_connect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _properties: Any
+    ) -> None:
         if reason.is_failure:
             log.error("broker refused the connection", reason=str(reason))
             return
@@ -103,8 +105,9 @@ class Forwarder:
         self._metrics.mqtt_connected.set(1)
         log.info("connected to the broker", host=self._endpoint.host, port=self._endpoint.port)
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode,
-                       _properties: Any) -> None:
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _properties: Any
+    ) -> None:
         self._connected.clear()
         self._metrics.mqtt_connected.set(0)
         log.warning("disconnected from the broker", reason=str(reason))

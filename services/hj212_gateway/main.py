@@ -30,10 +30,16 @@ async def run(settings: HJ212GatewaySettings) -> None:
     await asyncio.to_thread(wait_for_database, engine)
     gateway = GatewayServer(settings, engine)
     await gateway.start()
-    http = _HttpServer(uvicorn.Config(
-        create_app(gateway), host=settings.hj212_http_host, port=settings.hj212_http_port,
-        log_level="warning", access_log=False, lifespan="off",
-    ))
+    http = _HttpServer(
+        uvicorn.Config(
+            create_app(gateway),
+            host=settings.hj212_http_host,
+            port=settings.hj212_http_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -15,7 +15,9 @@ class GatewayMetrics:
             "envmon_hj212_connections_accepted", "Logger connections accepted", registry=self.registry
         )
         self.connections_closed = Counter(
-            "envmon_hj212_connections_closed", "Logger connections closed, by cause", ["cause"],
+            "envmon_hj212_connections_closed",
+            "Logger connections closed, by cause",
+            ["cause"],
             registry=self.registry,
         )
         self.frames = Counter("envmon_hj212_frames", "Valid frames received, by CN", ["cn"], registry=self.registry)
@@ -30,8 +32,10 @@ class GatewayMetrics:
             "envmon_hj212_modbus_crc", "Frames accepted with a MODBUS CRC", ["mn"], registry=self.registry
         )
         self.reply_latency = Histogram(
-            "envmon_hj212_reply_latency_seconds", "From a data frame's arrival to its reply (after PUBACK)",
-            buckets=REPLY_LATENCY_BUCKETS, registry=self.registry,
+            "envmon_hj212_reply_latency_seconds",
+            "From a data frame's arrival to its reply (after PUBACK)",
+            buckets=REPLY_LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.reply_timeouts = Counter(
             "envmon_hj212_reply_timeouts", "Frames left unanswered: no PUBACK in time", registry=self.registry
@@ -40,6 +44,8 @@ class GatewayMetrics:
             "envmon_hj212_mqtt_connected", "1 while the broker connection is up", registry=self.registry
         )
         self.commands = Counter(
-            "envmon_hj212_commands", "Platform commands sent to loggers, by CN and outcome", ["cn", "outcome"],
+            "envmon_hj212_commands",
+            "Platform commands sent to loggers, by CN and outcome",
+            ["cn", "outcome"],
             registry=self.registry,
         )

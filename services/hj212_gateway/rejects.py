@@ -56,8 +56,14 @@ class RejectRecorder:
 
     def record(self, reject: RejectRecord) -> None:
         self._metrics.rejects.labels(reject.reason).inc()
-        log.info("hj212 input rejected", topic=reject.topic, reason=reject.reason, detail=reject.detail[:200],
-                 gateway=reject.gateway, station=reject.station)
+        log.info(
+            "hj212 input rejected",
+            topic=reject.topic,
+            reason=reject.reason,
+            detail=reject.detail[:200],
+            gateway=reject.gateway,
+            station=reject.station,
+        )
         try:
             self._queue.put_nowait(reject)
         except asyncio.QueueFull:
@@ -92,8 +98,14 @@ class RejectRecorder:
 
     async def _write(self, batch: list[RejectRecord]) -> None:
         rows = [
-            {"topic": r.topic, "gateway": r.gateway, "station": r.station, "reason": r.reason,
-             "detail": r.detail, "payload": r.payload[:MAX_PAYLOAD_BYTES]}
+            {
+                "topic": r.topic,
+                "gateway": r.gateway,
+                "station": r.station,
+                "reason": r.reason,
+                "detail": r.detail,
+                "payload": r.payload[:MAX_PAYLOAD_BYTES],
+            }
             for r in batch
         ]
         while True:

@@ -28,16 +28,27 @@ class GatewayServer:
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.registry = DeviceRegistry(engine, unknown_reload_seconds=settings.hj212_unknown_mn_reload.total_seconds())
-        self.forwarder = Forwarder(settings.mqtt, client_id=settings.hj212_client_id,
-                                   max_inflight=settings.hj212_max_inflight, metrics=self.metrics)
+        self.forwarder = Forwarder(
+            settings.mqtt,
+            client_id=settings.hj212_client_id,
+            max_inflight=settings.hj212_max_inflight,
+            metrics=self.metrics,
+        )
         self.recorder = RejectRecorder(engine, self.metrics)
         self.sessions: dict[str, Session] = {}
         self._connections: set[asyncio.Task[None]] = set()
         self._open_sessions: set[Session] = set()
         self.commands = CommandCenter(
-            self.sessions, timeout=settings.hj212_command_timeout.total_seconds(), metrics=self.metrics,
-            gaps=station_gaps(engine, self.registry, days=settings.hj212_backfill_days,
-                              grace=settings.hj212_backfill_grace, max_requests=settings.hj212_backfill_max_requests),
+            self.sessions,
+            timeout=settings.hj212_command_timeout.total_seconds(),
+            metrics=self.metrics,
+            gaps=station_gaps(
+                engine,
+                self.registry,
+                days=settings.hj212_backfill_days,
+                grace=settings.hj212_backfill_grace,
+                max_requests=settings.hj212_backfill_max_requests,
+            ),
         )
         self._context = GatewayContext(
             limits=SessionLimits(
@@ -48,7 +59,10 @@ class GatewayServer:
                 reply_timeout=settings.hj212_reply_timeout.total_seconds(),
                 pending_packet_groups=settings.hj212_pending_packet_groups,
             ),
-            registry=self.registry, forwarder=self.forwarder, recorder=self.recorder, metrics=self.metrics,
+            registry=self.registry,
+            forwarder=self.forwarder,
+            recorder=self.recorder,
+            metrics=self.metrics,
             channels=self.sessions,
         )
         self._server: asyncio.Server | None = None
@@ -74,7 +88,10 @@ class GatewayServer:
         if not await self.forwarder.wait_connected(BROKER_FIRST_CONNECT_SECONDS):
             log.warning("broker not reachable yet; frames wait for it and loggers get no reply meanwhile")
         self._server = await asyncio.start_server(
-            self._accept, self.settings.hj212_tcp_host, self.settings.hj212_tcp_port, limit=READ_LIMIT,
+            self._accept,
+            self.settings.hj212_tcp_host,
+            self.settings.hj212_tcp_port,
+            limit=READ_LIMIT,
             backlog=self.settings.hj212_listen_backlog,
         )
         self._background.append(asyncio.create_task(self._refresh_registry(), name="registry-refresh"))
@@ -122,4 +139,3 @@ class GatewayServer:
                 await self.registry.reload()
             except SQLAlchemyError as error:  # keep serving with the registry we have
                 log.warning("registry reload failed", error=str(error))
-

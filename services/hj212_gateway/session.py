@@ -47,9 +47,7 @@ log = structlog.get_logger(__name__)
 READ_CHUNK = 65_536
 # A peer that sends frames but never reads our replies would make us buffer them without end.
 MAX_UNREAD_REPLY_BYTES = 1_048_576
-FORWARDED_COMMANDS = frozenset(
-    {Command.REALTIME_DATA, Command.MINUTE_DATA, Command.HOURLY_DATA, Command.DAILY_DATA}
-)
+FORWARDED_COMMANDS = frozenset({Command.REALTIME_DATA, Command.MINUTE_DATA, Command.HOURLY_DATA, Command.DAILY_DATA})
 AUTH_REPLY_CODES = {
     AuthFailure.UNKNOWN_MN: QnRtn.MN_ERROR,
     AuthFailure.NO_PASSWORD: QnRtn.PW_ERROR,
@@ -308,10 +306,16 @@ class Session:
         self._record(reason, detail, raw, device)
 
     def _record(self, reason: str, detail: str, payload: bytes, device: Hj212Device | None) -> None:
-        self._context.recorder.record(RejectRecord(
-            topic=self._topic, reason=reason, detail=detail, payload=payload,
-            gateway=device.gateway if device else None, station=device.station if device else None,
-        ))
+        self._context.recorder.record(
+            RejectRecord(
+                topic=self._topic,
+                reason=reason,
+                detail=detail,
+                payload=payload,
+                gateway=device.gateway if device else None,
+                station=device.station if device else None,
+            )
+        )
 
 
 def build_within_limit(frame: Frame) -> list[bytes]:

@@ -112,8 +112,7 @@ BROKER_TUNING: dict[str, str] = {
 }
 
 
-def mosquitto_conf(*, port: int, bind: str, password_path: Path, acl_path: Path,
-                   persistence_dir: Path | None) -> str:
+def mosquitto_conf(*, port: int, bind: str, password_path: Path, acl_path: Path, persistence_dir: Path | None) -> str:
     lines = [
         "# Generated for a private envmon broker.",
         "per_listener_settings false",

@@ -90,18 +90,29 @@ class Committer:
                 break
             except psycopg.Error as error:
                 self.database_state(ok=False, commit_failed=True)
-                log.warning("batch commit failed; retrying, nothing acked", error=str(error).splitlines()[0],
-                            messages=len(batch.entries), retry_in=delay)
+                log.warning(
+                    "batch commit failed; retrying, nothing acked",
+                    error=str(error).splitlines()[0],
+                    messages=len(batch.entries),
+                    retry_in=delay,
+                )
                 if self._abandon.wait(delay):
                     return
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
         self.database_state(ok=True)
         entries = batch.entries
-        self._report(BatchOutcome(
-            messages=len(entries), rows=batch.rows, seconds=time.perf_counter() - started, result=result,
-            reject_reasons=tuple(reject.reason for _, decoded in entries for reject in decoded.rejects),
-            replies=tuple((index, reply) for index, (_, decoded) in enumerate(entries) for reply in decoded.replies),
-        ))
+        self._report(
+            BatchOutcome(
+                messages=len(entries),
+                rows=batch.rows,
+                seconds=time.perf_counter() - started,
+                result=result,
+                reject_reasons=tuple(reject.reason for _, decoded in entries for reject in decoded.rejects),
+                replies=tuple(
+                    (index, reply) for index, (_, decoded) in enumerate(entries) for reply in decoded.replies
+                ),
+            )
+        )
 
     def _ping(self) -> None:
         try:

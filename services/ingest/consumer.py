@@ -49,8 +49,7 @@ def subscribe_options(subscription: str) -> SubscribeOptions:
     """QoS 1, no retained messages (alert states are not readings); a plain subscription also skips
     our own replies (No Local), which MQTT 5 forbids on a shared one."""
     shared = subscription.startswith(SHARED_PREFIX)
-    return SubscribeOptions(qos=SUBSCRIBE_QOS, noLocal=not shared,
-                            retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
+    return SubscribeOptions(qos=SUBSCRIBE_QOS, noLocal=not shared, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
 
 
 class BrokerConsumer:
@@ -60,8 +59,13 @@ class BrokerConsumer:
         self.generation = 0
         self.connected = threading.Event()
         self.accepting = True  # cleared at shutdown: later messages stay unacked for the next run
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.ingest_client_id,
-                             protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True, reconnect_on_failure=True)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.ingest_client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+            reconnect_on_failure=True,
+        )
         endpoint = settings.mqtt
         if endpoint.username:
             client.username_pw_set(endpoint.username, endpoint.password)
@@ -81,8 +85,9 @@ class BrokerConsumer:
 
     def start(self) -> None:
         endpoint = self._settings.mqtt
-        self._client.connect_async(endpoint.host, endpoint.port, KEEPALIVE_SECONDS, clean_start=False,
-                                   properties=self._connect_properties())
+        self._client.connect_async(
+            endpoint.host, endpoint.port, KEEPALIVE_SECONDS, clean_start=False, properties=self._connect_properties()
+        )
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -91,8 +96,14 @@ class BrokerConsumer:
         self._client.loop_stop()
         self.connected.clear()
 
-    def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
-                    reason_code: ReasonCode, _properties: Properties | None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             log.error("broker refused the connection", reason=str(reason_code))
             return
@@ -101,15 +112,27 @@ class BrokerConsumer:
         client.subscribe(subscription, options=subscribe_options(subscription))
         log.info("connected to the broker", session_present=flags.session_present, generation=self.generation)
 
-    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, _mid: int, reason_codes: list[ReasonCode],
-                      _properties: Properties | None) -> None:
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _mid: int,
+        reason_codes: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("broker refused the subscription", subscription=self._settings.ingest_subscription)
             return
         self.connected.set()  # "connected" means messages can flow: the subscription is in place
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: mqtt.DisconnectFlags,
-                       reason_code: ReasonCode, _properties: Properties | None) -> None:
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         self.connected.clear()
         log.warning("disconnected from the broker", reason=str(reason_code))
 
@@ -118,13 +141,21 @@ class BrokerConsumer:
             return
         properties = getattr(message, "properties", None)
         correlation = getattr(properties, "CorrelationData", None)
-        gateway = next((value for key, value in getattr(properties, "UserProperty", None) or ()
-                        if key == GATEWAY_PROPERTY), None)
-        self._deliver(InboundMessage(
-            mid=message.mid, qos=message.qos, topic=message.topic, payload=bytes(message.payload),
-            received_at=datetime.now(UTC), generation=self.generation,
-            correlation_data=bytes(correlation) if correlation is not None else None, gateway=gateway,
-        ))
+        gateway = next(
+            (value for key, value in getattr(properties, "UserProperty", None) or () if key == GATEWAY_PROPERTY), None
+        )
+        self._deliver(
+            InboundMessage(
+                mid=message.mid,
+                qos=message.qos,
+                topic=message.topic,
+                payload=bytes(message.payload),
+                received_at=datetime.now(UTC),
+                generation=self.generation,
+                correlation_data=bytes(correlation) if correlation is not None else None,
+                gateway=gateway,
+            )
+        )
 
     def ack(self, message: InboundMessage) -> bool:
         """PUBACK a stored message; False when it arrived on an earlier connection (see module doc)."""

@@ -34,15 +34,17 @@ from services.standards import hj212
 from services.standards.parameters import Kind
 
 # Reasons that may come from a stale registry snapshot; the pipeline reloads it and decodes again.
-REGISTRY_REASONS = frozenset({
-    RejectReason.UNKNOWN_STATION,
-    RejectReason.GATEWAY_NOT_BOUND,
-    RejectReason.WRONG_TOPIC_KIND,
-    RejectReason.HJ212_UNKNOWN_MN,
-    RejectReason.HJ212_MN_STATION_MISMATCH,
-    RejectReason.HJ212_NO_PASSWORD,
-    RejectReason.HJ212_BAD_PASSWORD,
-})
+REGISTRY_REASONS = frozenset(
+    {
+        RejectReason.UNKNOWN_STATION,
+        RejectReason.GATEWAY_NOT_BOUND,
+        RejectReason.WRONG_TOPIC_KIND,
+        RejectReason.HJ212_UNKNOWN_MN,
+        RejectReason.HJ212_MN_STATION_MISMATCH,
+        RejectReason.HJ212_NO_PASSWORD,
+        RejectReason.HJ212_BAD_PASSWORD,
+    }
+)
 
 
 # Topics are parsed once each (gateways publish on a few fixed topics), up to this many remembered.
@@ -69,24 +71,37 @@ def _split(items: list[Reading | Reject]) -> tuple[tuple[Reading, ...], tuple[Re
 
 def rejects_payload(message: InboundMessage, stored: int, rejects: tuple[Reject, ...]) -> bytes:
     """The JSON a gateway receives on ``…/rejects``: what was refused and why, and how much was stored."""
-    return json.dumps({
-        "topic": message.topic,
-        "stored": stored,
-        "rejects": [
-            {key: value for key, value in (("reason", r.reason), ("detail", r.detail), ("index", r.index),
-                                           ("parameter", r.parameter)) if value is not None}
-            for r in rejects
-        ],
-    }, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "topic": message.topic,
+            "stored": stored,
+            "rejects": [
+                {
+                    key: value
+                    for key, value in (
+                        ("reason", r.reason),
+                        ("detail", r.detail),
+                        ("index", r.index),
+                        ("parameter", r.parameter),
+                    )
+                    if value is not None
+                }
+                for r in rejects
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
-def _station_kind(message: InboundMessage, inbound: topics.InboundTopic, registry: RegistrySnapshot,
-                  limits: DecodeLimits) -> Kind:
+def _station_kind(
+    message: InboundMessage, inbound: topics.InboundTopic, registry: RegistrySnapshot, limits: DecodeLimits
+) -> Kind:
     """The station's kind once the message passed the whole-message checks; raises Invalid otherwise."""
     station = inbound.station
     if len(message.payload) > limits.max_payload_bytes:
-        raise Invalid(RejectReason.PAYLOAD_TOO_LARGE,
-                      f"{len(message.payload)} bytes; at most {limits.max_payload_bytes}")
+        raise Invalid(
+            RejectReason.PAYLOAD_TOO_LARGE, f"{len(message.payload)} bytes; at most {limits.max_payload_bytes}"
+        )
     kind = registry.station_kinds.get(station)
     if kind is None:
         raise Invalid(RejectReason.UNKNOWN_STATION, f"station {station!r} is not registered")
@@ -108,8 +123,9 @@ def _json(message: InboundMessage, station: str, kind: Kind, now: datetime, limi
     return Decoded(tuple(readings), tuple(rejects))
 
 
-def _hj212(message: InboundMessage, station: str, kind: Kind, registry: RegistrySnapshot, now: datetime,
-           limits: DecodeLimits) -> Decoded:
+def _hj212(
+    message: InboundMessage, station: str, kind: Kind, registry: RegistrySnapshot, now: datetime, limits: DecodeLimits
+) -> Decoded:
     try:
         frame = hj212.parse(message.payload, accept_modbus_crc=registry.accepts_modbus_crc(station))
     except hj212.FrameError as error:
@@ -142,11 +158,17 @@ def decode(message: InboundMessage, registry: RegistrySnapshot, now: datetime, l
     except Invalid as invalid:
         decoded = _whole(invalid.reason, invalid.detail, station, None if is_frame else message.gateway)
     else:
-        decoded = (_hj212(message, station, kind, registry, now, limits) if is_frame
-                   else _json(message, station, kind, now, limits))
+        decoded = (
+            _hj212(message, station, kind, registry, now, limits)
+            if is_frame
+            else _json(message, station, kind, now, limits)
+        )
     if is_frame or not decoded.rejects:
         return decoded
     # JSON gateways learn about every refusal on their rejects topic, with their correlation data.
-    reply = Publication(topics.rejects_topic(station),
-                        rejects_payload(message, len(decoded.readings), decoded.rejects), message.correlation_data)
+    reply = Publication(
+        topics.rejects_topic(station),
+        rejects_payload(message, len(decoded.readings), decoded.rejects),
+        message.correlation_data,
+    )
     return replace(decoded, replies=(reply,))

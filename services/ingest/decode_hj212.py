@@ -46,8 +46,9 @@ def frame_gateway(frame: Frame, station: str, registry: RegistrySnapshot) -> str
     if device is None:
         raise Invalid(RejectReason.HJ212_UNKNOWN_MN, f"MN {frame.mn} is not registered")
     if device.station != station:
-        raise Invalid(RejectReason.HJ212_MN_STATION_MISMATCH,
-                      f"MN {frame.mn} belongs to {device.station}, not to {station}")
+        raise Invalid(
+            RejectReason.HJ212_MN_STATION_MISMATCH, f"MN {frame.mn} belongs to {device.station}, not to {station}"
+        )
     if device.password_hash is None:
         raise Invalid(RejectReason.HJ212_NO_PASSWORD, f"gateway {device.gateway} has no HJ 212 password registered")
     if not registry.password_matches(frame.mn, frame.pw):
@@ -59,8 +60,10 @@ def frame_time(frame: Frame, context: FrameContext) -> tuple[str, datetime]:
     """The stored field of the frame's CN and its DataTime; raises Invalid for anything else."""
     stored = STORED_FIELD.get(frame.cn)
     if stored is None:
-        raise Invalid(RejectReason.HJ212_UNSUPPORTED_COMMAND,
-                      f"CN {frame.cn} carries no readings (supported: {sorted(STORED_FIELD)})")
+        raise Invalid(
+            RejectReason.HJ212_UNSUPPORTED_COMMAND,
+            f"CN {frame.cn} carries no readings (supported: {sorted(STORED_FIELD)})",
+        )
     if frame.data_time is None:
         raise Invalid(RejectReason.BAD_TIME, "the frame has no DataTime")
     return stored, not_in_future(frame.data_time, context.now, context.max_future)

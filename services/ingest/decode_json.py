@@ -113,23 +113,41 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
         try:
             moment, values, flags = _reading_set(item, context)
         except Invalid as invalid:
-            rejects.append(Reject(invalid.reason, invalid.detail, context.station, context.gateway, None, where,
-                                  _part(item, batch)))
+            rejects.append(
+                Reject(
+                    invalid.reason, invalid.detail, context.station, context.gateway, None, where, _part(item, batch)
+                )
+            )
             continue
         for code, raw in values.items():
             flag = flags.get(code, DEFAULT_FLAG)
             parameter = PARAMETERS.get(code)
             # The common case in one expression, inline (this runs for every reading) ...
-            if (parameter is not None and parameter.kind is kind and type(raw) is Decimal and raw.is_finite()
-                    and parameter.physical_min <= raw <= parameter.physical_max
-                    and type(flag) is str and flag in DATA_FLAGS):
+            if (
+                parameter is not None
+                and parameter.kind is kind
+                and type(raw) is Decimal
+                and raw.is_finite()
+                and parameter.physical_min <= raw <= parameter.physical_max
+                and type(flag) is str
+                and flag in DATA_FLAGS
+            ):
                 readings.append(Reading(station, parameter.code, moment, raw, flag, MQTT_JSON, gateway))
                 continue
             try:  # ... anything else is checked step by step
                 readings.append(_checked(code, raw, flag, context, moment))
             except Invalid as invalid:
-                rejects.append(Reject(invalid.reason, invalid.detail, context.station, context.gateway, code, where,
-                                      _part(item, batch)))
+                rejects.append(
+                    Reject(
+                        invalid.reason,
+                        invalid.detail,
+                        context.station,
+                        context.gateway,
+                        code,
+                        where,
+                        _part(item, batch),
+                    )
+                )
     return readings, rejects
 
 

@@ -17,8 +17,9 @@ def main() -> None:
     configure_logging(settings.log_level)
     service = IngestService(settings)
     app = create_app(service.health, service.pipeline.metrics.registry)
-    server, http = http_server_thread(app, host=settings.ingest_http_host, port=settings.ingest_http_port,
-                                      name="ingest-http")
+    server, http = http_server_thread(
+        app, host=settings.ingest_http_host, port=settings.ingest_http_port, name="ingest-http"
+    )
     stop = stop_on_signals()
     service.start()
     http.start()

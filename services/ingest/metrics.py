@@ -14,26 +14,39 @@ class IngestMetrics:
     def __init__(self, oldest_unacked_seconds: Callable[[], float]) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.received = Counter("envmon_ingest_messages_received", "MQTT messages received", ["topic_kind"],
-                                registry=r)
+        self.received = Counter("envmon_ingest_messages_received", "MQTT messages received", ["topic_kind"], registry=r)
         self.stored = Counter("envmon_ingest_readings_stored", "Readings committed to TimescaleDB", registry=r)
-        self.duplicates = Counter("envmon_ingest_readings_duplicate",
-                                  "Readings already stored (re-sent or redelivered), not stored again", registry=r)
-        self.rejected = Counter("envmon_ingest_rejected", "Rejected messages or readings, by reason", ["reason"],
-                                registry=r)
-        self.late_days = Counter("envmon_ingest_recompute_days_queued",
-                                 "(station, day) recompute-queue bumps for late readings", registry=r)
+        self.duplicates = Counter(
+            "envmon_ingest_readings_duplicate",
+            "Readings already stored (re-sent or redelivered), not stored again",
+            registry=r,
+        )
+        self.rejected = Counter(
+            "envmon_ingest_rejected", "Rejected messages or readings, by reason", ["reason"], registry=r
+        )
+        self.late_days = Counter(
+            "envmon_ingest_recompute_days_queued", "(station, day) recompute-queue bumps for late readings", registry=r
+        )
         self.acked = Counter("envmon_ingest_messages_acked", "Messages acknowledged after their commit", registry=r)
-        self.commit_failures = Counter("envmon_ingest_commit_failures", "Batch commits that failed and were retried",
-                                       registry=r)
-        self.batch_rows = Histogram("envmon_ingest_batch_rows", "Rows (readings + rejects) per committed batch",
-                                    buckets=BATCH_ROW_BUCKETS, registry=r)
-        self.commit_seconds = Histogram("envmon_ingest_commit_seconds", "Time to commit one batch",
-                                        buckets=COMMIT_SECONDS_BUCKETS, registry=r)
-        self.broker_connected = Gauge("envmon_ingest_broker_connected", "1 while connected to the broker",
-                                      registry=r)
-        self.database_connected = Gauge("envmon_ingest_database_connected",
-                                        "1 while the last database operation succeeded", registry=r)
-        oldest = Gauge("envmon_ingest_oldest_unacked_message_age_seconds",
-                       "Age of the oldest received but not yet acknowledged message", registry=r)
+        self.commit_failures = Counter(
+            "envmon_ingest_commit_failures", "Batch commits that failed and were retried", registry=r
+        )
+        self.batch_rows = Histogram(
+            "envmon_ingest_batch_rows",
+            "Rows (readings + rejects) per committed batch",
+            buckets=BATCH_ROW_BUCKETS,
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "envmon_ingest_commit_seconds", "Time to commit one batch", buckets=COMMIT_SECONDS_BUCKETS, registry=r
+        )
+        self.broker_connected = Gauge("envmon_ingest_broker_connected", "1 while connected to the broker", registry=r)
+        self.database_connected = Gauge(
+            "envmon_ingest_database_connected", "1 while the last database operation succeeded", registry=r
+        )
+        oldest = Gauge(
+            "envmon_ingest_oldest_unacked_message_age_seconds",
+            "Age of the oldest received but not yet acknowledged message",
+            registry=r,
+        )
         oldest.set_function(oldest_unacked_seconds)

@@ -58,8 +58,12 @@ class Pipeline:
         self._abandon = context.Event()
         self._chunk_reader, self._chunk_writer = context.Pipe(duplex=False)
         self._outcome_reader, self._outcome_writer = context.Pipe(duplex=False)
-        self._worker = context.Process(target=serve, name="ingest-worker", daemon=True, args=(
-            settings, self._chunk_reader, self._outcome_writer, self._abandon, os.getpid()))
+        self._worker = context.Process(
+            target=serve,
+            name="ingest-worker",
+            daemon=True,
+            args=(settings, self._chunk_reader, self._outcome_writer, self._abandon, os.getpid()),
+        )
         self.metrics = IngestMetrics(self.oldest_unacked_seconds)
         self._received_by_kind: dict[str, Counter] = {}
         self.consumer = BrokerConsumer(settings, self.receive)
@@ -142,8 +146,10 @@ class Pipeline:
                 outcome = self._outcome_reader.recv()
             except EOFError:
                 if not self._abandon.is_set():
-                    log.error("the ingest worker process ended; the replica stops so it can be restarted",
-                              exitcode=self._worker.exitcode)
+                    log.error(
+                        "the ingest worker process ended; the replica stops so it can be restarted",
+                        exitcode=self._worker.exitcode,
+                    )
                     self.worker_lost.set()
                 self._database_state(DatabaseState(ok=False))
                 return

@@ -57,14 +57,17 @@ EMPTY = RegistrySnapshot({}, frozenset(), {})
 def load_snapshot(engine: Engine, verified_passwords: VerifiedPasswords | None = None) -> RegistrySnapshot:
     with engine.connect() as connection:
         kinds = {code: Kind(kind) for code, kind in connection.execute(select(stations.c.code, stations.c.kind))}
-        bindings = frozenset(connection.execute(
-            select(gateway_stations.c.gateway_id, gateway_stations.c.station_code)
-            .join(gateways, gateways.c.id == gateway_stations.c.gateway_id)
-            .where(gateways.c.enabled)
-        ).tuples())
+        bindings = frozenset(
+            connection.execute(
+                select(gateway_stations.c.gateway_id, gateway_stations.c.station_code)
+                .join(gateways, gateways.c.id == gateway_stations.c.gateway_id)
+                .where(gateways.c.enabled)
+            ).tuples()
+        )
         devices = load_hj212_devices(connection)
-    return RegistrySnapshot(kinds, bindings, devices,
-                            verified_passwords if verified_passwords is not None else VerifiedPasswords())
+    return RegistrySnapshot(
+        kinds, bindings, devices, verified_passwords if verified_passwords is not None else VerifiedPasswords()
+    )
 
 
 class RegistryCache:

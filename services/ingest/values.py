@@ -27,8 +27,10 @@ def parameter_for(code: str, station_kind: Kind, *, parameter: Parameter | None 
     if found is None:
         raise Invalid(RejectReason.UNKNOWN_PARAMETER, f"unknown parameter {code!r}")
     if found.kind is not station_kind:
-        raise Invalid(RejectReason.WRONG_KIND_PARAMETER,
-                      f"{found.code} is a {found.kind} parameter; this is a {station_kind} station")
+        raise Invalid(
+            RejectReason.WRONG_KIND_PARAMETER,
+            f"{found.code} is a {found.kind} parameter; this is a {station_kind} station",
+        )
     return found
 
 
@@ -42,8 +44,10 @@ def finite_number(value: object, where: str) -> Decimal:
 
 def in_range(parameter: Parameter, value: Decimal, where: str) -> Decimal:
     if not parameter.in_physical_range(value):
-        raise Invalid(RejectReason.OUT_OF_RANGE,
-                      f"{where}={value} outside {parameter.physical_min}..{parameter.physical_max} {parameter.unit}")
+        raise Invalid(
+            RejectReason.OUT_OF_RANGE,
+            f"{where}={value} outside {parameter.physical_min}..{parameter.physical_max} {parameter.unit}",
+        )
     return value
 
 
@@ -55,6 +59,8 @@ def data_flag(value: object, where: str) -> str:
 
 def not_in_future(moment: datetime, now: datetime, max_future: timedelta) -> datetime:
     if moment > now + max_future:
-        raise Invalid(RejectReason.TIME_IN_FUTURE,
-                      f"time {moment.isoformat()} is more than {max_future} after receipt {now.isoformat()}")
+        raise Invalid(
+            RejectReason.TIME_IN_FUTURE,
+            f"time {moment.isoformat()} is more than {max_future} after receipt {now.isoformat()}",
+        )
     return moment

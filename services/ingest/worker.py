@@ -48,8 +48,16 @@ log = structlog.get_logger(__name__)
 
 
 def raw(message: InboundMessage) -> RawMessage:
-    return (message.mid, message.qos, message.topic, message.payload, message.received_at, message.generation,
-            message.correlation_data, message.gateway)
+    return (
+        message.mid,
+        message.qos,
+        message.topic,
+        message.payload,
+        message.received_at,
+        message.generation,
+        message.correlation_data,
+        message.gateway,
+    )
 
 
 def _die_with_parent(parent: int) -> None:
@@ -74,14 +82,16 @@ def serve(settings: IngestSettings, chunks: Connection, outcomes: Connection, ab
 
 
 class Worker:
-    def __init__(self, settings: IngestSettings, registry: RegistryCache, writer: Writer, outcomes: Connection,
-                 abandon: Abandon) -> None:
+    def __init__(
+        self, settings: IngestSettings, registry: RegistryCache, writer: Writer, outcomes: Connection, abandon: Abandon
+    ) -> None:
         self._settings = settings
         self._registry = registry
         self._outcomes = outcomes
         self._abandon = abandon
-        self._limits = DecodeLimits(settings.ingest_max_payload_bytes, settings.ingest_max_readings_per_message,
-                                    settings.ingest_max_future)
+        self._limits = DecodeLimits(
+            settings.ingest_max_payload_bytes, settings.ingest_max_readings_per_message, settings.ingest_max_future
+        )
         self._committer = Committer(writer, self._report, abandon)
         self._report_lock = threading.Lock()  # the decode and committer threads both report
 
@@ -111,8 +121,9 @@ class Worker:
                 message = InboundMessage(*fields)
                 batch.add(message, self._decode(message))
                 deadline = min(deadline, time.monotonic() + flush_seconds)
-            if batch.entries and (batch.rows >= self._settings.ingest_batch_rows or time.monotonic() >= deadline
-                                  or draining):
+            if batch.entries and (
+                batch.rows >= self._settings.ingest_batch_rows or time.monotonic() >= deadline or draining
+            ):
                 self._committer.submit(batch)
                 batch, deadline = Batch(), float("inf")
             if draining:
@@ -135,4 +146,3 @@ class Worker:
             if fresher is not snapshot:
                 decoded = decode(message, fresher, datetime.now(UTC), self._limits)
         return decoded
-

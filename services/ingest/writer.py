@@ -82,8 +82,9 @@ def copy_text(batch: Batch) -> str:
     return "".join(lines)
 
 
-def late_days(stored: Iterable[tuple[str, datetime, datetime, int]], zone: ZoneInfo,
-              late_after: timedelta) -> Counter[tuple[str, date]]:
+def late_days(
+    stored: Iterable[tuple[str, datetime, datetime, int]], zone: ZoneInfo, late_after: timedelta
+) -> Counter[tuple[str, date]]:
     """Stored readings, as (station, time, received_at, how many) groups, that are more than
     ``late_after`` before their receipt, counted by station and local day."""
     counts: Counter[tuple[str, date]] = Counter()
@@ -145,16 +146,28 @@ class Writer:
                     # the columns INSERT_STAGED returns
                     inserted = cast("list[tuple[str, datetime, datetime]]", cursor.execute(INSERT_STAGED).fetchall())
                     stored = len(inserted)
-                    late = late_days(((station, moment, received, 1) for station, moment, received in inserted),
-                                     self._zone, self._late_after)
+                    late = late_days(
+                        ((station, moment, received, 1) for station, moment, received in inserted),
+                        self._zone,
+                        self._late_after,
+                    )
             if late:
                 (stations, days), counts = zip(*late, strict=True), list(late.values())
                 cursor.execute(QUEUE_LATE_DAYS, {"stations": list(stations), "days": list(days), "counts": counts})
             if rejects:
                 with cursor.copy(COPY_REJECTS) as copy:
                     for message, reject in rejects:
-                        copy.write_row((message.received_at, message.topic, reject.gateway, reject.station,
-                                        reject.reason, reject.detail, reject.payload or message.payload))
+                        copy.write_row(
+                            (
+                                message.received_at,
+                                message.topic,
+                                reject.gateway,
+                                reject.station,
+                                reject.reason,
+                                reject.detail,
+                                reject.payload or message.payload,
+                            )
+                        )
         return WriteResult(stored=stored, duplicates=staged - stored, rejects=len(rejects), late_days=len(late))
 
     def ping(self) -> None:

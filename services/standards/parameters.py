@@ -36,9 +36,7 @@ class Parameter:
         return self.physical_min <= value <= self.physical_max
 
 
-def _p(
-    code: str, zh: str, en: str, unit: str, kind: Kind, hj212: str | None, low: str, high: str
-) -> Parameter:
+def _p(code: str, zh: str, en: str, unit: str, kind: Kind, hj212: str | None, low: str, high: str) -> Parameter:
     return Parameter(code, zh, en, unit, kind, hj212, Decimal(low), Decimal(high))
 
 
@@ -87,12 +85,29 @@ PARAMETERS: dict[str, Parameter] = {
         _p("food_waste", "厨余垃圾处理量", "food waste treated", "t", X, None, "0", "100000"),
         _p("recycled", "可回收物利用量", "recyclables recovered", "t", X, None, "0", "100000"),
         _p("landfilled", "填埋量", "household waste landfilled", "t", X, None, "0", "100000"),
-        _p("industrial_generated", "一般工业固废产生量", "industrial solid waste generated", "t", X, None,
-           "0", "1000000"),
-        _p("industrial_utilized", "一般工业固废综合利用量", "industrial solid waste utilized", "t", X, None,
-           "0", "1000000"),
-        _p("industrial_disposed", "一般工业固废处置量", "industrial solid waste disposed", "t", X, None,
-           "0", "1000000"),
+        _p(
+            "industrial_generated",
+            "一般工业固废产生量",
+            "industrial solid waste generated",
+            "t",
+            X,
+            None,
+            "0",
+            "1000000",
+        ),
+        _p(
+            "industrial_utilized",
+            "一般工业固废综合利用量",
+            "industrial solid waste utilized",
+            "t",
+            X,
+            None,
+            "0",
+            "1000000",
+        ),
+        _p(
+            "industrial_disposed", "一般工业固废处置量", "industrial solid waste disposed", "t", X, None, "0", "1000000"
+        ),
     )
 }
 

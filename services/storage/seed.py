@@ -110,8 +110,7 @@ def _password_hash(entry: AccountEntry, current: str | None, *, production: bool
 def _hj212_password_hash(entry: AccountEntry, current: str | None, *, production: bool) -> str | None:
     if entry.hj212_dev_password is None:
         return None
-    return _development_hash(entry.id, "hj212_dev_password", entry.hj212_dev_password, current,
-                             production=production)
+    return _development_hash(entry.id, "hj212_dev_password", entry.hj212_dev_password, current, production=production)
 
 
 def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: bool = False) -> dict[str, int]:
@@ -123,15 +122,17 @@ def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: 
     ]
     if station_rows:
         statement = insert(stations).values(station_rows)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=[stations.c.code],
-            set_={column: statement.excluded[column] for column in station_rows[0] if column != "code"},
-        ))
-    known_stations = {row["code"] for row in station_rows} | set(
-        connection.execute(select(stations.c.code)).scalars()
-    )
-    existing = {row.id: row for row in connection.execute(
-        select(gateways.c.id, gateways.c.password_hash, gateways.c.hj212_password_hash))}
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[stations.c.code],
+                set_={column: statement.excluded[column] for column in station_rows[0] if column != "code"},
+            )
+        )
+    known_stations = {row["code"] for row in station_rows} | set(connection.execute(select(stations.c.code)).scalars())
+    existing = {
+        row.id: row
+        for row in connection.execute(select(gateways.c.id, gateways.c.password_hash, gateways.c.hj212_password_hash))
+    }
     accounts = [*gateway_registry.gateways, *gateway_registry.services]
     for entry in accounts:
         unknown = [s.code for s in entry.stations if s.code not in known_stations]
@@ -142,20 +143,24 @@ def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: 
             "id": entry.id,
             "name": entry.name,
             "role": entry.role.value,
-            "password_hash": _password_hash(entry, current.password_hash if current else None,
-                                            production=production),
-            "hj212_password_hash": _hj212_password_hash(entry, current.hj212_password_hash if current else None,
-                                                        production=production),
+            "password_hash": _password_hash(entry, current.password_hash if current else None, production=production),
+            "hj212_password_hash": _hj212_password_hash(
+                entry, current.hj212_password_hash if current else None, production=production
+            ),
             "accept_modbus_crc": entry.accept_modbus_crc,
         }
         statement = insert(gateways).values(row)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=[gateways.c.id],
-            set_={column: statement.excluded[column] for column in row if column != "id"},
-        ))
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[gateways.c.id],
+                set_={column: statement.excluded[column] for column in row if column != "id"},
+            )
+        )
         connection.execute(gateway_stations.delete().where(gateway_stations.c.gateway_id == entry.id))
         if entry.stations:
-            connection.execute(insert(gateway_stations).values([
-                {"gateway_id": entry.id, "station_code": s.code, "hj212_mn": s.hj212_mn} for s in entry.stations
-            ]))
+            connection.execute(
+                insert(gateway_stations).values(
+                    [{"gateway_id": entry.id, "station_code": s.code, "hj212_mn": s.hj212_mn} for s in entry.stations]
+                )
+            )
     return {"stations": len(station_rows), "accounts": len(accounts)}

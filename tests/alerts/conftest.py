@@ -36,8 +36,15 @@ def figure_tables() -> list[str]:
 
 def empty_alerts_tables(engine: Engine, *others: str) -> None:
     """Truncate every table of the alerts service, and ``others``."""
-    names = [*others, *figure_tables(), "figure_revisions", "station_status", "alert_outbox", "alert_history",
-             "alert_states"]
+    names = [
+        *others,
+        *figure_tables(),
+        "figure_revisions",
+        "station_status",
+        "alert_outbox",
+        "alert_history",
+        "alert_states",
+    ]
     with engine.begin() as connection:
         connection.execute(text(f"truncate {', '.join(names)}"))
 
@@ -63,16 +70,20 @@ def local(day: date, hour: int = 0, minute: int = 0) -> datetime:
 
 
 def reading(station: str, parameter: str, at: datetime, value: float, flag: str = "N") -> Reading:
-    return {"time": at, "station": station, "parameter": parameter, "value": value, "flag": flag,
-            "source": "mqtt-json"}
+    return {"time": at, "station": station, "parameter": parameter, "value": value, "flag": flag, "source": "mqtt-json"}
 
 
-def air_day(day: date, stations: Iterable[str] = CITY_STATIONS, hours: Iterable[int] = range(24),
-            **overrides: float) -> list[Reading]:
+def air_day(
+    day: date, stations: Iterable[str] = CITY_STATIONS, hours: Iterable[int] = range(24), **overrides: float
+) -> list[Reading]:
     """Hourly readings of every AQI pollutant, constant over the hours (CLEAN_AIR unless overridden)."""
     values = {**CLEAN_AIR, **overrides}
-    return [reading(station, code, local(day, hour), value)
-            for station in stations for hour in hours for code, value in values.items()]
+    return [
+        reading(station, code, local(day, hour), value)
+        for station in stations
+        for hour in hours
+        for code, value in values.items()
+    ]
 
 
 def water_day(section: str, day: date, values: Mapping[str, float], hours: Iterable[int] = range(24)) -> list[Reading]:
@@ -81,9 +92,13 @@ def water_day(section: str, day: date, values: Mapping[str, float], hours: Itera
 
 def insert(connection: Connection, rows: list[Reading]) -> None:
     if rows:
-        connection.execute(text(
-            "insert into readings (time, station, parameter, value, flag, source, received_at) "
-            "values (:time, :station, :parameter, :value, :flag, :source, now())"), rows)
+        connection.execute(
+            text(
+                "insert into readings (time, station, parameter, value, flag, source, received_at) "
+                "values (:time, :station, :parameter, :value, :flag, :source, now())"
+            ),
+            rows,
+        )
 
 
 def copy_readings(connection: Connection, rows: Iterable[Reading]) -> None:

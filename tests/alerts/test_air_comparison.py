@@ -36,19 +36,25 @@ def first_days(year: int, january: int, february: int) -> list[date]:
 
 def store_days(engine: Engine, days: Iterable[date], pm25: int, o3_8h: int) -> None:
     with engine.begin() as connection:
-        connection.execute(text(
-            "insert into air_daily (subject, day, pm25, o3_8h, aqi, standard) "
-            "values (:subject, :day, :pm25, :o3, 50, 'HJ 633-2012') on conflict (subject, day) do update "
-            "set pm25 = excluded.pm25, o3_8h = excluded.o3_8h"),
-            [{"subject": CITY, "day": d, "pm25": pm25, "o3": o3_8h} for d in days])
+        connection.execute(
+            text(
+                "insert into air_daily (subject, day, pm25, o3_8h, aqi, standard) "
+                "values (:subject, :day, :pm25, :o3, 50, 'HJ 633-2012') on conflict (subject, day) do update "
+                "set pm25 = excluded.pm25, o3_8h = excluded.o3_8h"
+            ),
+            [{"subject": CITY, "day": d, "pm25": pm25, "o3": o3_8h} for d in days],
+        )
 
 
 def recompute(engine: Engine, now: datetime = NOW) -> tuple[dict[str, Any], dict[str, dict[str, Decimal]]]:
     with engine.begin() as connection:
         computation = job(connection, now)
         compute_air_kpis(computation, [2026])
-        row = dict(connection.execute(text("select * from air_year where subject = :c and year = 2026"),
-                                      {"c": CITY}).mappings().one())
+        row = dict(
+            connection.execute(text("select * from air_year where subject = :c and year = 2026"), {"c": CITY})
+            .mappings()
+            .one()
+        )
         values = read_metrics(connection, METRICS, metric_parameters(computation, timedelta(hours=3)))
     return row, values
 
@@ -59,20 +65,27 @@ def last_year(alerts_db: Engine) -> Engine:
     return alerts_db
 
 
-@pytest.mark.parametrize(("january", "february", "valid", "short"), [
-    (31, 25, True, []),
-    (31, 24, False, [2]),
-    (27, 28, True, []),
-    (26, 28, False, [1]),
-])
-def test_monthly_thresholds_decide_validity(last_year: Engine, january: int, february: int, valid: bool,
-                                            short: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("january", "february", "valid", "short"),
+    [
+        (31, 25, True, []),
+        (31, 24, False, [2]),
+        (27, 28, True, []),
+        (26, 28, False, [1]),
+    ],
+)
+def test_monthly_thresholds_decide_validity(
+    last_year: Engine, january: int, february: int, valid: bool, short: list[int]
+) -> None:
     store_days(last_year, first_days(2026, january, february), pm25=40, o3_8h=110)
     row, values = recompute(last_year)
     assert (row["days_elapsed"], row["days_required"], row["days_elapsed_last_year"]) == (59, REQUIRED, 59)
     for figure in ("pm25", "o3"):
         assert (row[f"{figure}_days"], row[f"{figure}_valid"], row[f"{figure}_short_months"]) == (
-            january + february, valid, short)
+            january + february,
+            valid,
+            short,
+        )
         assert (row[f"{figure}_days_last_year"], row[f"{figure}_valid_last_year"]) == (59, True)
     # The figure itself is kept (shown with its flag); only the comparison is withheld.
     assert (row["pm25_mean"], row["o3_mda8_p90"]) == (40, 110)
@@ -115,7 +128,9 @@ def test_only_valid_comparisons_fire_or_resolve(last_year: Engine) -> None:
     store_days(last_year, [date(2026, 2, 25)], pm25=20, o3_8h=90)
     _, values = recompute(last_year)
     assert states(last_year, values, NOW + timedelta(minutes=2)) == {
-        "pm25_not_falling": State.RESOLVED, "o3_not_falling": State.RESOLVED}
+        "pm25_not_falling": State.RESOLVED,
+        "o3_not_falling": State.RESOLVED,
+    }
 
 
 def test_the_api_serves_each_figure_with_its_coverage(last_year: Engine) -> None:
@@ -124,9 +139,17 @@ def test_the_api_serves_each_figure_with_its_coverage(last_year: Engine) -> None
     body = TestClient(create_app(last_year, city=CITY)).get("/v1/kpi/air?year=2026").json()
     pm25 = body["pm25"]
     assert pm25["this_year"] == {
-        "value": "40", "valid": False, "period": {"from": "2026-01-01", "to": "2026-02-28"},
-        "coverage": {"expected": 59, "observed": 55, "required": REQUIRED, "percent_complete": "93.2",
-                     "short_months": [2]}}
+        "value": "40",
+        "valid": False,
+        "period": {"from": "2026-01-01", "to": "2026-02-28"},
+        "coverage": {
+            "expected": 59,
+            "observed": 55,
+            "required": REQUIRED,
+            "percent_complete": "93.2",
+            "short_months": [2],
+        },
+    }
     assert pm25["last_year"]["valid"] is True and pm25["last_year"]["coverage"]["percent_complete"] == "100.0"
     assert pm25["last_year"]["period"] == {"from": "2025-01-01", "to": "2025-02-28"}
     assert (pm25["comparable"], pm25["change"]) == (False, None)

@@ -15,6 +15,9 @@ HOUR = datetime(2026, 11, 26, 8, tzinfo=SHANGHAI)
 
 @pytest.mark.parametrize(("min_stations", "pm25"), [(1, Decimal(20)), (2, Decimal(20)), (3, None)])
 def test_a_city_hour_needs_its_minimum_of_stations(min_stations: int, pm25: Decimal | None) -> None:
-    stations: dict[str, Hours] = {"A": {HOUR: {"pm25": Decimal(10)}}, "B": {HOUR: {"pm25": Decimal(30)}},
-                                  "C": {HOUR: {"pm25": None}}}
+    stations: dict[str, Hours] = {
+        "A": {HOUR: {"pm25": Decimal(10)}},
+        "B": {HOUR: {"pm25": Decimal(30)}},
+        "C": {HOUR: {"pm25": None}},
+    }
     assert city_hours(stations, ("A", "B", "C"), min_stations)[HOUR]["pm25"] == pm25

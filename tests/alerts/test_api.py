@@ -24,15 +24,18 @@ def client(alerts_db: Engine) -> TestClient:
     return TestClient(create_app(alerts_db, city=CITY))
 
 
-@pytest.mark.parametrize(("url", "parameter", "message"), [
-    ("/v1/kpi/water?period=2026-13", "period", "month 13 must be 01..12"),
-    ("/v1/kpi/water?period=last-month", "period", "must be a year (2026) or a month (2026-10)"),
-    ("/v1/kpi/waste?period=20261", "period", "must be a year"),
-    ("/v1/kpi/air?year=99999", "year", "year 99999 must be within 1900..2999"),
-    ("/v1/air/daily?from=2026-11-27&to=2026-11-01", "from", "is after to"),
-    ("/v1/alerts?state=burning", "state", "must be one of pending, firing, resolved"),
-    ("/v1/alerts?severity=loud", "severity", "must be one of info, warning, critical"),
-])
+@pytest.mark.parametrize(
+    ("url", "parameter", "message"),
+    [
+        ("/v1/kpi/water?period=2026-13", "period", "month 13 must be 01..12"),
+        ("/v1/kpi/water?period=last-month", "period", "must be a year (2026) or a month (2026-10)"),
+        ("/v1/kpi/waste?period=20261", "period", "must be a year"),
+        ("/v1/kpi/air?year=99999", "year", "year 99999 must be within 1900..2999"),
+        ("/v1/air/daily?from=2026-11-27&to=2026-11-01", "from", "is after to"),
+        ("/v1/alerts?state=burning", "state", "must be one of pending, firing, resolved"),
+        ("/v1/alerts?severity=loud", "severity", "must be one of info, warning, critical"),
+    ],
+)
 def test_bad_parameters_get_a_clear_422(client: TestClient, url: str, parameter: str, message: str) -> None:
     response = client.get(url)
     assert response.status_code == 422
@@ -61,7 +64,9 @@ def test_air_kpi_and_daily_series(client: TestClient) -> None:
     assert kpi["windows"]["month"]["good_days"] == 1
     series = client.get("/v1/air/daily?subject=AIR-KEQIAO&from=2026-11-25&to=2026-11-26").json()
     assert [(d["day"], d["aqi"], d["category"]) for d in series] == [
-        ("2026-11-25", 43, "优"), ("2026-11-26", 137, "轻度污染")]
+        ("2026-11-25", 43, "优"),
+        ("2026-11-26", 137, "轻度污染"),
+    ]
     assert client.get("/v1/kpi/air?year=2001").status_code == 404
 
 

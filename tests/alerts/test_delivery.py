@@ -36,16 +36,17 @@ class Clock:
         return self.now
 
 
-def make_service(engine: Engine, url: str, clock: Clock, rules: Any = AQI_RULES,
-                 publisher: SnapshotPublisher | None = None) -> AlertsService:
-    settings = AlertsSettings(database_url=engine.url.render_as_string(hide_password=False),
-                              alertmanager_url=url, alerts_resend_seconds=3600)
+def make_service(
+    engine: Engine, url: str, clock: Clock, rules: Any = AQI_RULES, publisher: SnapshotPublisher | None = None
+) -> AlertsService:
+    settings = AlertsSettings(
+        database_url=engine.url.render_as_string(hide_password=False), alertmanager_url=url, alerts_resend_seconds=3600
+    )
     return AlertsService(engine, settings, rules, Alertmanager(url, httpx.Client()), publisher, clock)
 
 
 def am_alerts(alertmanager: AlertmanagerProcess, alertname: str, **params: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{alertmanager.url}/api/v2/alerts",
-                         params={"filter": f'alertname="{alertname}"', **params})
+    response = httpx.get(f"{alertmanager.url}/api/v2/alerts", params={"filter": f'alertname="{alertname}"', **params})
     response.raise_for_status()
     result: list[dict[str, Any]] = response.json()
     return result
@@ -58,7 +59,8 @@ def test_alertmanager_receives_groups_and_resolves(alerts_db: Engine, alertmanag
         insert(connection, air_day(YESTERDAY, stations=POLLUTED, pm25=100))
     transitions = service.cycle()
     assert {(t.rule, t.subject, t.to_state) for t in transitions} == {
-        ("daily_aqi_above_100", subject, "firing") for subject in (*POLLUTED, CITY)}
+        ("daily_aqi_above_100", subject, "firing") for subject in (*POLLUTED, CITY)
+    }
 
     active = am_alerts(alertmanager, "daily_aqi_above_100")
     assert {a["labels"]["subject"] for a in active} == {*POLLUTED, CITY}
@@ -79,9 +81,16 @@ def test_alertmanager_receives_groups_and_resolves(alerts_db: Engine, alertmanag
     assert {(t.subject, t.to_state) for t in resolved} == {(s, "resolved") for s in (*POLLUTED, CITY)}
     assert am_alerts(alertmanager, "daily_aqi_above_100", active="true") == []
     with alerts_db.connect() as connection:
-        history = connection.execute(text(
-            "select to_state from alert_history h join alert_states s using (fingerprint) "
-            "where s.subject = 'AIR-KEQIAO' order by h.id")).scalars().all()
+        history = (
+            connection.execute(
+                text(
+                    "select to_state from alert_history h join alert_states s using (fingerprint) "
+                    "where s.subject = 'AIR-KEQIAO' order by h.id"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert history == ["firing", "resolved"]
 
 
@@ -92,8 +101,9 @@ def test_nothing_is_lost_while_alertmanager_is_down(alerts_db: Engine, alertmana
         insert(connection, air_day(YESTERDAY, stations=("AIR-KEQIAO",), pm25=300))
     down.cycle()
     with alerts_db.connect() as connection:
-        waiting = connection.execute(text(
-            "select attempts, last_error is not null from alert_outbox where delivered_at is null")).all()
+        waiting = connection.execute(
+            text("select attempts, last_error is not null from alert_outbox where delivered_at is null")
+        ).all()
     # AIR-KEQIAO and the city (its only station with data) cross both 100 and 200.
     assert waiting == [(1, True)] * 4
     assert deliver_outbox(alerts_db, Alertmanager(alertmanager.url, httpx.Client())) == 4
@@ -109,16 +119,21 @@ def test_acknowledgement_is_kept_with_history(alerts_db: Engine, alertmanager: A
         key = connection.execute(text("select fingerprint from alert_states where subject = 'AIR-ZHUJI'")).scalar_one()
         assert acknowledge(connection, key, "值班员张三", "已通知柯桥分局", NOW)
         assert not acknowledge(connection, "no-such-fingerprint", "x", None, NOW)
-        state = connection.execute(text(
-            "select acknowledged_by, acknowledge_comment from alert_states where fingerprint = :k"), {"k": key}).one()
-        events = connection.execute(text(
-            "select event, actor from alert_history where fingerprint = :k order by id"), {"k": key}).all()
+        state = connection.execute(
+            text("select acknowledged_by, acknowledge_comment from alert_states where fingerprint = :k"), {"k": key}
+        ).one()
+        events = connection.execute(
+            text("select event, actor from alert_history where fingerprint = :k order by id"), {"k": key}
+        ).all()
     assert tuple(state) == ("值班员张三", "已通知柯桥分局")
     assert [tuple(e) for e in events] == [("transition", None), ("acknowledged", "值班员张三")]
 
 
 def test_snapshots_are_published_retained_per_severity(
-    alerts_db: Engine, alertmanager: AlertmanagerProcess, broker: MosquittoBroker, mqtt_accounts: dict[str, str],
+    alerts_db: Engine,
+    alertmanager: AlertmanagerProcess,
+    broker: MosquittoBroker,
+    mqtt_accounts: dict[str, str],
 ) -> None:
     endpoint = MqttEndpoint.parse(broker.url("envmon-alerts", mqtt_accounts["envmon-alerts"]))
     publisher = SnapshotPublisher(endpoint)
@@ -130,5 +145,6 @@ def test_snapshots_are_published_retained_per_severity(
     holder = retained_snapshots(broker, mqtt_accounts)
     warning = json.loads(holder["envmon/v1/alerts/warning"])
     assert [(a["rule"], a["subject"], a["state"]) for a in warning["alerts"]] == [
-        ("daily_aqi_above_100", "AIR-XINCHANG", "firing")]
+        ("daily_aqi_above_100", "AIR-XINCHANG", "firing")
+    ]
     assert json.loads(holder["envmon/v1/alerts/critical"])["alerts"] == []

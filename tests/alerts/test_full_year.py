@@ -108,19 +108,31 @@ class Snapshot:
 
 
 def snapshot(connection: Connection) -> Snapshot:
-    air_year = {row["subject"]: dict(row) for row in connection.execute(text(
-        "select * from air_year where year = 2026")).mappings()}
-    windows = connection.execute(text(
-        "select window_name, good_days, valid_days from air_good_days where subject = :c"), {"c": CITY}).all()
+    air_year = {
+        row["subject"]: dict(row)
+        for row in connection.execute(text("select * from air_year where year = 2026")).mappings()
+    }
+    windows = connection.execute(
+        text("select window_name, good_days, valid_days from air_good_days where subject = :c"), {"c": CITY}
+    ).all()
     classes = connection.execute(text("select section, water_class from water_period where period = '2026'")).all()
-    anhua_mean = connection.execute(text(
-        "select means ->> 'nh3n' from water_period where section = 'PYJ-ANHUA' and period = '2026'")).scalar_one()
-    share = connection.execute(text(
-        "select sections, sections_i_iii, share from water_share where period = '2026'")).one()
-    eco = connection.execute(text(
-        "select subject, days_attained, days_with_data from eco_flow_period where period = '2026'")).all()
-    return Snapshot(air_year, {w: (g, v) for w, g, v in windows}, dict(classes), Decimal(anhua_mean),
-                    tuple(share), {s: (a, d) for s, a, d in eco})
+    anhua_mean = connection.execute(
+        text("select means ->> 'nh3n' from water_period where section = 'PYJ-ANHUA' and period = '2026'")
+    ).scalar_one()
+    share = connection.execute(
+        text("select sections, sections_i_iii, share from water_share where period = '2026'")
+    ).one()
+    eco = connection.execute(
+        text("select subject, days_attained, days_with_data from eco_flow_period where period = '2026'")
+    ).all()
+    return Snapshot(
+        air_year,
+        {w: (g, v) for w, g, v in windows},
+        dict(classes),
+        Decimal(anhua_mean),
+        tuple(share),
+        {s: (a, d) for s, a, d in eco},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -177,19 +189,27 @@ AIR_YEAR = {
 def test_good_days_budget_and_projection(synthetic_2026: dict[date, Snapshot], as_of: date) -> None:
     expected, found = AIR_YEAR[as_of], synthetic_2026[as_of]
     city = found.air_year[CITY]
-    assert (city["as_of"], city["days_elapsed"], city["good_days"], city["valid_days"]) == \
-        (as_of, expected.elapsed, expected.good, expected.valid)
+    assert (city["as_of"], city["days_elapsed"], city["good_days"], city["valid_days"]) == (
+        as_of,
+        expected.elapsed,
+        expected.good,
+        expected.valid,
+    )
     assert close(city["share"], Fraction(expected.good, expected.valid))
-    assert (city["remaining_days"], city["remaining_bad_days"], city["reachable"]) == \
-        (expected.remaining, expected.budget, expected.reachable)
+    assert (city["remaining_days"], city["remaining_bad_days"], city["reachable"]) == (
+        expected.remaining,
+        expected.budget,
+        expected.reachable,
+    )
     assert close(city["best_case_share"], expected.best_case)
     assert close(city["projected_share"], expected.projected)
     # No data before 2026: the last 365 days hold exactly the year to date.
     year_to_date = (expected.good, expected.valid)
     assert found.city_windows == {"month": expected.month, "ytd": year_to_date, "last365": year_to_date}
     # Each station is good or bad on the same days as the city (see the IAQIs above).
-    assert {s: (found.air_year[s]["good_days"], found.air_year[s]["valid_days"]) for s in CITY_STATIONS} == \
-        dict.fromkeys(CITY_STATIONS, year_to_date)
+    assert {
+        s: (found.air_year[s]["good_days"], found.air_year[s]["valid_days"]) for s in CITY_STATIONS
+    } == dict.fromkeys(CITY_STATIONS, year_to_date)
 
 
 # Year-to-date PM2.5 over the valid days (30 on good days, 100 on polluted ones) and the coverage it rests on:
@@ -210,8 +230,12 @@ def test_pm25_mean_and_o3_percentile_with_coverage(synthetic_2026: dict[date, Sn
     city = synthetic_2026[as_of].air_year[CITY]
     mean, required = PM25_YEAR_TO_DATE[as_of]
     assert close(city["pm25_mean"], mean)
-    assert (city["pm25_days"], city["days_required"], city["pm25_valid"], city["pm25_short_months"]) == \
-        (AIR_YEAR[as_of].valid, required, True, [])
+    assert (city["pm25_days"], city["days_required"], city["pm25_valid"], city["pm25_short_months"]) == (
+        AIR_YEAR[as_of].valid,
+        required,
+        True,
+        [],
+    )
     assert city["o3_mda8_p90"] == Decimal(50)  # O3 is 50 every hour, so every MDA8 is 50
     assert city["pm25_mean_last_year"] is None  # no 2025 data
 
@@ -228,13 +252,26 @@ DAILY_AQI = [
 
 
 @pytest.mark.parametrize(("day", "standard", "city_aqi", "station_aqi", "primary"), DAILY_AQI)
-def test_daily_aqi_on_both_sides_of_the_switch(synthetic_2026: dict[date, Snapshot], engine: Engine, day: date,
-                                               standard: str, city_aqi: int | None, station_aqi: int | None,
-                                               primary: list[str]) -> None:
+def test_daily_aqi_on_both_sides_of_the_switch(
+    synthetic_2026: dict[date, Snapshot],
+    engine: Engine,
+    day: date,
+    standard: str,
+    city_aqi: int | None,
+    station_aqi: int | None,
+    primary: list[str],
+) -> None:
     with engine.connect() as connection:
-        rows = {subject: (std, aqi, pollutants) for subject, std, aqi, pollutants in connection.execute(text(
-            "select subject, standard, aqi, primary_pollutants from air_daily "
-            "where day = :d and subject in (:c, 'AIR-YUECHENG')"), {"d": day, "c": CITY})}
+        rows = {
+            subject: (std, aqi, pollutants)
+            for subject, std, aqi, pollutants in connection.execute(
+                text(
+                    "select subject, standard, aqi, primary_pollutants from air_daily "
+                    "where day = :d and subject in (:c, 'AIR-YUECHENG')"
+                ),
+                {"d": day, "c": CITY},
+            )
+        }
     assert rows[CITY] == (standard, city_aqi, primary)
     assert rows["AIR-YUECHENG"][:2] == (standard, station_aqi)
 
@@ -242,20 +279,34 @@ def test_daily_aqi_on_both_sides_of_the_switch(synthetic_2026: dict[date, Snapsh
 # Monthly classes: PYJ-ANHUA's, and the Class Ⅰ–Ⅲ count among the three national/provincial sections with data
 # (PYJ-JINHUA Ⅱ and XXJ-YANGXUN Ⅲ every month; CEJ-SHANGPU 劣Ⅴ but municipal, so not counted).
 MONTHS = [
-    ("2026-01", 4, 2), ("2026-02", 4, 2), ("2026-03", 3, 3), ("2026-04", 3, 3), ("2026-05", 3, 3),
-    ("2026-06", 3, 3), ("2026-07", 4, 2), ("2026-08", 3, 3), ("2026-09", 3, 3), ("2026-10", 3, 3),
-    ("2026-11", 3, 3), ("2026-12", 3, 3),
+    ("2026-01", 4, 2),
+    ("2026-02", 4, 2),
+    ("2026-03", 3, 3),
+    ("2026-04", 3, 3),
+    ("2026-05", 3, 3),
+    ("2026-06", 3, 3),
+    ("2026-07", 4, 2),
+    ("2026-08", 3, 3),
+    ("2026-09", 3, 3),
+    ("2026-10", 3, 3),
+    ("2026-11", 3, 3),
+    ("2026-12", 3, 3),
 ]
 
 
 @pytest.mark.parametrize(("period", "anhua", "in_i_iii"), MONTHS)
-def test_monthly_classes_and_class_i_iii_share(synthetic_2026: dict[date, Snapshot], engine: Engine, period: str,
-                                               anhua: int, in_i_iii: int) -> None:
+def test_monthly_classes_and_class_i_iii_share(
+    synthetic_2026: dict[date, Snapshot], engine: Engine, period: str, anhua: int, in_i_iii: int
+) -> None:
     with engine.connect() as connection:
-        classes: dict[str, int] = dict(connection.execute(text(
-            "select section, water_class from water_period where period = :p"), {"p": period}).all())
-        share = connection.execute(text(
-            "select sections, sections_i_iii, share from water_share where period = :p"), {"p": period}).one()
+        classes: dict[str, int] = dict(
+            connection.execute(
+                text("select section, water_class from water_period where period = :p"), {"p": period}
+            ).all()
+        )
+        share = connection.execute(
+            text("select sections, sections_i_iii, share from water_share where period = :p"), {"p": period}
+        ).one()
     assert classes == {"PYJ-JINHUA": 2, "PYJ-ANHUA": anhua, "XXJ-YANGXUN": 3, "CEJ-SHANGPU": 6}
     assert share[:2] == (3, in_i_iii)
     assert close(share[2], Fraction(in_i_iii, 3))
@@ -298,17 +349,22 @@ def test_ecological_flow_attainment_year_to_date(synthetic_2026: dict[date, Snap
     assert synthetic_2026[as_of].eco_flow == ECO_FLOW_YEAR_TO_DATE[as_of]
 
 
-@pytest.mark.parametrize(("period", "expected"), [
-    ("2026-02", {"PYJ-JINHUA": (28, 28), "PYJ-ANHUA": (0, 28), CITY: (28, 56)}),
-    ("2026-08", {"PYJ-JINHUA": (0, 31), "PYJ-ANHUA": (31, 31), CITY: (31, 62)}),
-    ("2026-09", {"PYJ-JINHUA": (30, 30), "PYJ-ANHUA": (30, 30), CITY: (60, 60)}),
-])
-def test_ecological_flow_attainment_by_month(synthetic_2026: dict[date, Snapshot], engine: Engine, period: str,
-                                             expected: dict[str, tuple[int, int]]) -> None:
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("2026-02", {"PYJ-JINHUA": (28, 28), "PYJ-ANHUA": (0, 28), CITY: (28, 56)}),
+        ("2026-08", {"PYJ-JINHUA": (0, 31), "PYJ-ANHUA": (31, 31), CITY: (31, 62)}),
+        ("2026-09", {"PYJ-JINHUA": (30, 30), "PYJ-ANHUA": (30, 30), CITY: (60, 60)}),
+    ],
+)
+def test_ecological_flow_attainment_by_month(
+    synthetic_2026: dict[date, Snapshot], engine: Engine, period: str, expected: dict[str, tuple[int, int]]
+) -> None:
     with engine.connect() as connection:
-        rows = connection.execute(text(
-            "select subject, days_attained, days_with_data, share from eco_flow_period where period = :p"),
-            {"p": period}).all()
+        rows = connection.execute(
+            text("select subject, days_attained, days_with_data, share from eco_flow_period where period = :p"),
+            {"p": period},
+        ).all()
     assert {subject: (attained, days) for subject, attained, days, _ in rows} == expected
     assert all(close(share, Fraction(attained, days)) for _, attained, days, share in rows)
 
@@ -316,8 +372,9 @@ def test_ecological_flow_attainment_by_month(synthetic_2026: dict[date, Snapshot
 def test_staged_recompute_publishes_without_revisions(synthetic_2026: dict[date, Snapshot], engine: Engine) -> None:
     with engine.connect() as connection:
         revisions = connection.execute(text("select count(*) from figure_revisions")).scalar_one()
-        unpublished_months = connection.execute(text(
-            "select count(*) from water_period where period like '2026-%' and published_at is null")).scalar_one()
+        unpublished_months = connection.execute(
+            text("select count(*) from water_period where period like '2026-%' and published_at is null")
+        ).scalar_one()
     # Each stage only adds days after the last; the year's figures are published on 1 January 2027.
     assert revisions == 0 and unpublished_months == 0
     assert synthetic_2026[date(2026, 6, 30)].air_year[CITY]["published_at"] is None

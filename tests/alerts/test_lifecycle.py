@@ -15,8 +15,15 @@ from services.alerts.rules import Direction, Rule, Severity
 START = datetime(2026, 11, 27, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 AQI_RULE = Rule("aqi", "air.daily_aqi", Direction.ABOVE, Decimal(100), Decimal(90), Severity.WARNING)
-SHARE_RULE = Rule("share", "air.good_day_share_ytd", Direction.BELOW, Decimal("0.9"), Decimal("0.92"),
-                  Severity.CRITICAL, for_duration=timedelta(minutes=10))
+SHARE_RULE = Rule(
+    "share",
+    "air.good_day_share_ytd",
+    Direction.BELOW,
+    Decimal("0.9"),
+    Decimal("0.92"),
+    Severity.CRITICAL,
+    for_duration=timedelta(minutes=10),
+)
 
 
 def run(rule: Rule, values: list[int | str | None]) -> list[State | None]:
@@ -31,17 +38,20 @@ def run(rule: Rule, values: list[int | str | None]) -> list[State | None]:
 F, P, R = State.FIRING, State.PENDING, State.RESOLVED
 
 
-@pytest.mark.parametrize(("rule", "values", "expected"), [
-    # Oscillating around 100 between exit 90 and enter 100: fires once, never flaps.
-    (AQI_RULE, [99, 101, 99, 101, 95, 100, 91], [None, F, F, F, F, F, F]),
-    (AQI_RULE, [101, 90, 101], [F, R, F]),  # exit is inclusive (≤ 90), re-entry starts a new episode
-    (AQI_RULE, [100, 100], [None, None]),  # enter is strict (> 100)
-    (AQI_RULE, [101, None, None, 80], [F, F, F, R]),  # no value: the state is held
-    # Minimum duration 10 minutes: pending until held that long; hysteresis band keeps it pending.
-    (SHARE_RULE, ["0.85"] * 10 + ["0.85"], [P] * 10 + [F]),
-    (SHARE_RULE, ["0.85", "0.91", "0.93"], [P, P, R]),  # pending cleared: resolved without firing
-    (SHARE_RULE, ["0.95", "0.91"], [None, None]),
-])
+@pytest.mark.parametrize(
+    ("rule", "values", "expected"),
+    [
+        # Oscillating around 100 between exit 90 and enter 100: fires once, never flaps.
+        (AQI_RULE, [99, 101, 99, 101, 95, 100, 91], [None, F, F, F, F, F, F]),
+        (AQI_RULE, [101, 90, 101], [F, R, F]),  # exit is inclusive (≤ 90), re-entry starts a new episode
+        (AQI_RULE, [100, 100], [None, None]),  # enter is strict (> 100)
+        (AQI_RULE, [101, None, None, 80], [F, F, F, R]),  # no value: the state is held
+        # Minimum duration 10 minutes: pending until held that long; hysteresis band keeps it pending.
+        (SHARE_RULE, ["0.85"] * 10 + ["0.85"], [P] * 10 + [F]),
+        (SHARE_RULE, ["0.85", "0.91", "0.93"], [P, P, R]),  # pending cleared: resolved without firing
+        (SHARE_RULE, ["0.95", "0.91"], [None, None]),
+    ],
+)
 def test_transitions(rule: Rule, values: list[int | str | None], expected: list[State | None]) -> None:
     assert run(rule, values) == expected
 

@@ -42,16 +42,21 @@ def _ok(url: str) -> bool:
 
 
 def _pushed(alertmanager: AlertmanagerProcess) -> list[dict[str, Any]]:
-    response = httpx.get(f"{alertmanager.url}/api/v2/alerts",
-                         params={"filter": ['alertname="daily_aqi_above_100"', f'subject="{STATION}"']})
+    response = httpx.get(
+        f"{alertmanager.url}/api/v2/alerts",
+        params={"filter": ['alertname="daily_aqi_above_100"', f'subject="{STATION}"']},
+    )
     response.raise_for_status()
     alerts: list[dict[str, Any]] = response.json()
     return alerts
 
 
 def test_the_service_runs_serves_pushes_and_stops_on_sigterm(
-    alerts_db: Engine, alertmanager: AlertmanagerProcess, broker: MosquittoBroker,
-    mqtt_accounts: dict[str, str], tmp_path: Path,
+    alerts_db: Engine,
+    alertmanager: AlertmanagerProcess,
+    broker: MosquittoBroker,
+    mqtt_accounts: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     yesterday = datetime.now(UTC).astimezone(SHANGHAI).date() - timedelta(days=1)
     with alerts_db.begin() as connection:
@@ -71,18 +76,20 @@ def test_the_service_runs_serves_pushes_and_stops_on_sigterm(
     }
     log_path = tmp_path / "alerts.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "services.cli", "alerts"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "alerts"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         wait_until(lambda: _ok(f"{base}/healthz"), "the alerts API", timeout=60, process=process)
-        wait_until(lambda: bool(_pushed(alertmanager)), "the AQI alert in Alertmanager", timeout=60,
-                   process=process)
+        wait_until(lambda: bool(_pushed(alertmanager)), "the AQI alert in Alertmanager", timeout=60, process=process)
         [alert] = _pushed(alertmanager)
         assert alert["annotations"]["value"] == "137"  # HJ 633: ⌈100 + 50·(100−75)/(115−75)⌉
         assert alert["generatorURL"].startswith(f"{base}/v1/alerts/")
 
-        series = httpx.get(f"{base}/v1/air/daily", params={"subject": STATION, "from": yesterday.isoformat(),
-                                                             "to": yesterday.isoformat()}).json()
+        series = httpx.get(
+            f"{base}/v1/air/daily",
+            params={"subject": STATION, "from": yesterday.isoformat(), "to": yesterday.isoformat()},
+        ).json()
         assert [(d["day"], d["aqi"]) for d in series] == [(yesterday.isoformat(), 137)]
         kpi = httpx.get(f"{base}/v1/kpi/air", params={"year": yesterday.year, "subject": STATION}).json()
         assert (kpi["good_days"], kpi["valid_days"]) == (0, 1)

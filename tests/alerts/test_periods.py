@@ -9,11 +9,14 @@ import pytest
 from services.alerts.periods import Period, chunks, same_day_last_year
 
 
-@pytest.mark.parametrize(("text", "period", "first", "last"), [
-    ("2026-10", Period(2026, 10), date(2026, 10, 1), date(2026, 10, 31)),
-    ("2026", Period(2026), date(2026, 1, 1), date(2026, 12, 31)),
-    ("2028-02", Period(2028, 2), date(2028, 2, 1), date(2028, 2, 29)),
-])
+@pytest.mark.parametrize(
+    ("text", "period", "first", "last"),
+    [
+        ("2026-10", Period(2026, 10), date(2026, 10, 1), date(2026, 10, 31)),
+        ("2026", Period(2026), date(2026, 1, 1), date(2026, 12, 31)),
+        ("2028-02", Period(2028, 2), date(2028, 2, 1), date(2028, 2, 29)),
+    ],
+)
 def test_periods_parse(text: str, period: Period, first: date, last: date) -> None:
     parsed = Period.parse(text)
     assert (parsed, parsed.first_day, parsed.last_day, parsed.key) == (period, first, last, text)
@@ -28,8 +31,10 @@ def test_bad_periods_are_refused(text: str) -> None:
 def test_chunks_split_runs_of_days() -> None:
     days = [date(2026, 1, d) for d in (1, 2, 3, 5)] + [date(2026, 2, 1)]
     assert chunks(days, max_days=2) == [
-        (date(2026, 1, 1), date(2026, 1, 2)), (date(2026, 1, 3), date(2026, 1, 3)),
-        (date(2026, 1, 5), date(2026, 1, 5)), (date(2026, 2, 1), date(2026, 2, 1)),
+        (date(2026, 1, 1), date(2026, 1, 2)),
+        (date(2026, 1, 3), date(2026, 1, 3)),
+        (date(2026, 1, 5), date(2026, 1, 5)),
+        (date(2026, 2, 1), date(2026, 2, 1)),
     ]
 
 

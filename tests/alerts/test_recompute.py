@@ -17,11 +17,17 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 on 2026-11-27 in Shangha
 
 def test_a_reading_at_1630_utc_belongs_to_the_next_local_day(alerts_db: Engine) -> None:
     with alerts_db.begin() as connection:
-        insert(connection, [reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 16, 30, tzinfo=UTC), 0.4),
-                            reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 15, 30, tzinfo=UTC), 0.8)])
+        insert(
+            connection,
+            [
+                reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 16, 30, tzinfo=UTC), 0.4),
+                reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 15, 30, tzinfo=UTC), 0.8),
+            ],
+        )
         run_cycle(job(connection, NOW))
-        days = connection.execute(text(
-            "select day, mean from water_daily where section = 'PYJ-JINHUA' order by day")).all()
+        days = connection.execute(
+            text("select day, mean from water_daily where section = 'PYJ-JINHUA' order by day")
+        ).all()
     assert days == [(date(2026, 11, 26), Decimal("0.8")), (date(2026, 11, 27), Decimal("0.4"))]
 
 
@@ -32,19 +38,25 @@ def test_late_data_revises_a_published_daily_aqi(alerts_db: Engine) -> None:
         connection.execute(text("insert into recompute_queue (station, day) values ('AIR-KEQIAO', :day)"), {"day": day})
         run_cycle(job(connection, NOW))
     with alerts_db.begin() as connection:
-        first = connection.execute(text(
-            "select aqi, revision, published_at is not null from air_daily where subject = :c and day = :d"),
-            {"c": CITY, "d": day}).one()
+        first = connection.execute(
+            text("select aqi, revision, published_at is not null from air_daily where subject = :c and day = :d"),
+            {"c": CITY, "d": day},
+        ).one()
         # PM2.5 arrives late and high for the whole day at every city station.
         connection.execute(text("update readings set value = 100 where parameter = 'pm25'"))
         connection.execute(text("insert into recompute_queue (station, day) values ('AIR-KEQIAO', :day)"), {"day": day})
         run_cycle(job(connection, NOW + timedelta(minutes=5)))
-        second = connection.execute(text(
-            "select aqi, revision, revised_at is not null from air_daily where subject = :c and day = :d"),
-            {"c": CITY, "d": day}).one()
-        history = connection.execute(text(
-            "select previous ->> 'aqi', current ->> 'aqi', revision from figure_revisions "
-            "where table_name = 'air_daily' and key ->> 'subject' = :c"), {"c": CITY}).all()
+        second = connection.execute(
+            text("select aqi, revision, revised_at is not null from air_daily where subject = :c and day = :d"),
+            {"c": CITY, "d": day},
+        ).one()
+        history = connection.execute(
+            text(
+                "select previous ->> 'aqi', current ->> 'aqi', revision from figure_revisions "
+                "where table_name = 'air_daily' and key ->> 'subject' = :c"
+            ),
+            {"c": CITY},
+        ).all()
     # PM2.5 30 → IAQI ⌈30·50/35⌉ = 43; PM2.5 100 → IAQI ⌈100 + 50·(100−60)/(115−60)⌉ = 137 (HJ 633—2026).
     assert first == (43, 0, True)
     assert second == (137, 1, True)
@@ -62,16 +74,20 @@ def test_unchanged_figures_are_not_revised(alerts_db: Engine) -> None:
 
 def test_the_queue_keeps_rows_bumped_after_they_were_read(alerts_db: Engine) -> None:
     with alerts_db.begin() as connection:
-        connection.execute(text(
-            "insert into recompute_queue (station, day, modified_at) values "
-            "('AIR-KEQIAO', '2026-10-01', '2026-11-27T00:00Z'), ('AIR-ZHUJI', '2026-10-02', '2026-11-27T00:00Z')"))
+        connection.execute(
+            text(
+                "insert into recompute_queue (station, day, modified_at) values "
+                "('AIR-KEQIAO', '2026-10-01', '2026-11-27T00:00Z'), ('AIR-ZHUJI', '2026-10-02', '2026-11-27T00:00Z')"
+            )
+        )
         computation = job(connection, NOW)
         from services.alerts.recompute import claim_queue, release_queue
 
         claimed = claim_queue(connection)
         # A concurrent ingest bumps one row after we read it.
-        connection.execute(text("update recompute_queue set modified_at = '2026-11-27T01:00Z' "
-                                "where station = 'AIR-ZHUJI'"))
+        connection.execute(
+            text("update recompute_queue set modified_at = '2026-11-27T01:00Z' where station = 'AIR-ZHUJI'")
+        )
         release_queue(connection, claimed)
         left = connection.execute(text("select station from recompute_queue")).scalars().all()
         assert computation.today == date(2026, 11, 27)
@@ -88,9 +104,15 @@ def test_sub_hourly_readings_need_45_minutes_of_coverage(alerts_db: Engine) -> N
     with alerts_db.begin() as connection:
         insert(connection, samples)
         run_cycle(job(connection, NOW))
-        hours: dict[int, Decimal | None] = dict(connection.execute(text(
-            "select extract(hour from hour at time zone 'Asia/Shanghai')::int, pm25 from air_hourly "
-            "where subject = 'AIR-ZHUJI' and hour < :noon"), {"noon": local(day, 12)}).all())
+        hours: dict[int, Decimal | None] = dict(
+            connection.execute(
+                text(
+                    "select extract(hour from hour at time zone 'Asia/Shanghai')::int, pm25 from air_hourly "
+                    "where subject = 'AIR-ZHUJI' and hour < :noon"
+                ),
+                {"noon": local(day, 12)},
+            ).all()
+        )
     assert hours[9] == Decimal(sum(20 + m for m in range(0, 45, 5))) / 9
     assert hours[10] is None
     assert hours[11] == Decimal(40)
@@ -98,13 +120,20 @@ def test_sub_hourly_readings_need_45_minutes_of_coverage(alerts_db: Engine) -> N
 
 def test_waste_landfill_share_and_facility_load(alerts_db: Engine) -> None:
     day = date(2026, 11, 26)
-    tonnes = {"incinerated": 2400, "food_waste": 500, "recycled": 300, "landfilled": 0.5,
-              "industrial_generated": 200, "industrial_utilized": 150}
+    tonnes = {
+        "incinerated": 2400,
+        "food_waste": 500,
+        "recycled": 300,
+        "landfilled": 0.5,
+        "industrial_generated": 200,
+        "industrial_utilized": 150,
+    }
     with alerts_db.begin() as connection:
         insert(connection, [reading("WST-INCINERATION", code, local(day, 8), value) for code, value in tonnes.items()])
         run_cycle(job(connection, NOW))
-        share, rate = connection.execute(text(
-            "select landfill_share, utilization_rate from waste_daily where day = :d"), {"d": day}).one()
+        share, rate = connection.execute(
+            text("select landfill_share, utilization_rate from waste_daily where day = :d"), {"d": day}
+        ).one()
         load = connection.execute(text("select load_ratio from waste_facility_daily")).scalar_one()
     # SQL numeric division keeps 20 places here; shares are compared at 15.
     assert share.quantize(PLACES) == (Decimal("0.5") / Decimal("3200.5")).quantize(PLACES)
@@ -115,18 +144,28 @@ def test_waste_landfill_share_and_facility_load(alerts_db: Engine) -> None:
 
 def test_flags_t_and_d_are_counted_and_feed_their_metric(alerts_db: Engine) -> None:
     with alerts_db.begin() as connection:
-        insert(connection, [reading("AIR-ZHUJI", "pm25", NOW - timedelta(hours=1), 900, flag="T"),
-                            reading("AIR-ZHUJI", "pm10", NOW - timedelta(hours=1), 0, flag="D"),
-                            reading("AIR-ZHUJI", "so2", NOW - timedelta(hours=1), 5)])
+        insert(
+            connection,
+            [
+                reading("AIR-ZHUJI", "pm25", NOW - timedelta(hours=1), 900, flag="T"),
+                reading("AIR-ZHUJI", "pm10", NOW - timedelta(hours=1), 0, flag="D"),
+                reading("AIR-ZHUJI", "so2", NOW - timedelta(hours=1), 5),
+            ],
+        )
         computation = job(connection, NOW)
         run_cycle(computation)
-        counts = connection.execute(text(
-            "select expected, received, valid, flagged_t, flagged_d from station_completeness "
-            "where station = 'AIR-ZHUJI' and day = '2026-11-27'")).one()
-        flagged = read_metrics(connection, ["station.flagged_t_or_d"],
-                               metric_parameters(computation, timedelta(hours=3)))["station.flagged_t_or_d"]
-        silent = connection.execute(text("select station, silent from station_status "
-                                         "where station in ('AIR-ZHUJI', 'AIR-KEQIAO')")).all()
+        counts = connection.execute(
+            text(
+                "select expected, received, valid, flagged_t, flagged_d from station_completeness "
+                "where station = 'AIR-ZHUJI' and day = '2026-11-27'"
+            )
+        ).one()
+        flagged = read_metrics(
+            connection, ["station.flagged_t_or_d"], metric_parameters(computation, timedelta(hours=3))
+        )["station.flagged_t_or_d"]
+        silent = connection.execute(
+            text("select station, silent from station_status where station in ('AIR-ZHUJI', 'AIR-KEQIAO')")
+        ).all()
     assert tuple(counts) == (3 * 24, 3, 1, 1, 1)
     assert flagged["AIR-ZHUJI"] == 2 and flagged["AIR-KEQIAO"] == 0
     assert sorted(silent) == [("AIR-KEQIAO", True), ("AIR-ZHUJI", False)]

@@ -12,8 +12,9 @@ from tests.alerts.conftest import CITY
 def test_an_explicit_city_station_list_replaces_the_control_levels(engine: Engine) -> None:
     with engine.connect() as connection:
         by_level = load_registry(connection, city=CITY, city_control_levels=("national",))
-        explicit = load_registry(connection, city=CITY, city_control_levels=("national",),
-                                 city_stations=("AIR-ZHUJI", "AIR-YUECHENG"))
+        explicit = load_registry(
+            connection, city=CITY, city_control_levels=("national",), city_stations=("AIR-ZHUJI", "AIR-YUECHENG")
+        )
         with pytest.raises(ValueError, match=r"not air stations: \['PYJ-JINHUA'\]"):
             load_registry(connection, city=CITY, city_control_levels=("national",), city_stations=("PYJ-JINHUA",))
     assert by_level.city_stations == ("AIR-KEQIAO", "AIR-SHANGYU", "AIR-YUECHENG")

@@ -25,17 +25,24 @@ def test_defaults_are_the_standards_and_the_plan() -> None:
 
 
 def test_thresholds_are_settings() -> None:
-    custom = settings(alerts_annual_min_days=300, alerts_monthly_min_days=25, alerts_february_min_days=23,
-                      alerts_good_day_target="0.92")
+    custom = settings(
+        alerts_annual_min_days=300,
+        alerts_monthly_min_days=25,
+        alerts_february_min_days=23,
+        alerts_good_day_target="0.92",
+    )
     assert custom.completeness_rule == validity.CompletenessRule(per_year=300, per_month=25, in_february=23)
     assert custom.good_day_target == Fraction(23, 25)
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"alerts_city_stations": ["AIR-KEQIAO"], "alerts_city_min_stations": 2}, "exceeds the 1 stations"),
-    ({"alerts_good_day_target": "1.1"}, "less than or equal to 1"),
-    ({"alerts_february_min_days": 30}, "less than or equal to 29"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"alerts_city_stations": ["AIR-KEQIAO"], "alerts_city_min_stations": 2}, "exceeds the 1 stations"),
+        ({"alerts_good_day_target": "1.1"}, "less than or equal to 1"),
+        ({"alerts_february_min_days": 30}, "less than or equal to 29"),
+    ],
+)
 def test_inconsistent_settings_are_refused(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         settings(**values)

@@ -48,10 +48,14 @@ def synthetic_january(alerts_db: Engine) -> Engine:
 
 def test_good_days_and_bad_day_budget(synthetic_january: Engine) -> None:
     with synthetic_january.connect() as connection:
-        year = connection.execute(text("select * from air_year where subject = :c and year = 2026"),
-                                  {"c": CITY}).mappings().one()
-        windows = connection.execute(text(
-            "select window_name, good_days, valid_days from air_good_days where subject = :c"), {"c": CITY}).all()
+        year = (
+            connection.execute(text("select * from air_year where subject = :c and year = 2026"), {"c": CITY})
+            .mappings()
+            .one()
+        )
+        windows = connection.execute(
+            text("select window_name, good_days, valid_days from air_good_days where subject = :c"), {"c": CITY}
+        ).all()
     good, valid, elapsed, remaining = 7, 9, 31, 365 - 31
     # Largest b with (good + remaining − b) / (valid + remaining) ≥ 0.9.
     budget = floor(Fraction(good + remaining) - Fraction(9, 10) * (valid + remaining))
@@ -66,8 +70,9 @@ def test_good_days_and_bad_day_budget(synthetic_january: Engine) -> None:
 
 def test_pm25_mean_and_o3_percentile(synthetic_january: Engine) -> None:
     with synthetic_january.connect() as connection:
-        pm25, o3 = connection.execute(text(
-            "select pm25_mean, o3_mda8_p90 from air_year where subject = :c and year = 2026"), {"c": CITY}).one()
+        pm25, o3 = connection.execute(
+            text("select pm25_mean, o3_mda8_p90 from air_year where subject = :c and year = 2026"), {"c": CITY}
+        ).one()
     with localcontext() as context:
         context.prec = 40
         expected = Decimal(7 * 30 + 2 * 100) / 9  # mean of the valid days' PM2.5 only
@@ -77,13 +82,18 @@ def test_pm25_mean_and_o3_percentile(synthetic_january: Engine) -> None:
 
 def test_section_classes_and_class_i_iii_share(synthetic_january: Engine) -> None:
     with synthetic_january.connect() as connection:
-        classes: dict[str, int] = dict(connection.execute(text(
-            "select section, water_class from water_period where period = '2026-01'")).all())
-        anhua = connection.execute(text(
-            "select main_pollutants, meets_target, means ->> 'nh3n' from water_period "
-            "where section = 'PYJ-ANHUA' and period = '2026-01'")).one()
-        share = connection.execute(text(
-            "select sections, sections_i_iii, share from water_share where period = '2026-01'")).one()
+        classes: dict[str, int] = dict(
+            connection.execute(text("select section, water_class from water_period where period = '2026-01'")).all()
+        )
+        anhua = connection.execute(
+            text(
+                "select main_pollutants, meets_target, means ->> 'nh3n' from water_period "
+                "where section = 'PYJ-ANHUA' and period = '2026-01'"
+            )
+        ).one()
+        share = connection.execute(
+            text("select sections, sections_i_iii, share from water_share where period = '2026-01'")
+        ).one()
     # NH3-N 0.4 → Ⅱ; mean(1.2, 1.6) = 1.4 → Ⅳ (the worst day, 1.6, would be Ⅴ); TP 0.15 → Ⅲ; 2.5 → 劣Ⅴ.
     assert classes == {"PYJ-JINHUA": 2, "PYJ-ANHUA": 4, "XXJ-YANGXUN": 3, "CEJ-SHANGPU": 6}
     assert anhua == (["nh3n"], False, "1.4")
@@ -93,16 +103,19 @@ def test_section_classes_and_class_i_iii_share(synthetic_january: Engine) -> Non
 
 def test_ecological_flow_attainment(synthetic_january: Engine) -> None:
     with synthetic_january.connect() as connection:
-        rows = {subject: (attained, days) for subject, attained, days in connection.execute(text(
-            "select subject, days_attained, days_with_data from eco_flow_period where period = '2026-01'")).all()}
+        rows = {
+            subject: (attained, days)
+            for subject, attained, days in connection.execute(
+                text("select subject, days_attained, days_with_data from eco_flow_period where period = '2026-01'")
+            ).all()
+        }
     # Jinhua's minimum is 8.5 m³/s: 9 meets it, 8 does not.
     assert rows == {"PYJ-JINHUA": (1, 2), CITY: (1, 2)}
 
 
 def test_a_year_boundary_day_is_in_its_local_year(synthetic_january: Engine) -> None:
     with synthetic_january.connect() as connection:
-        first = connection.execute(text(
-            "select min(day) from air_daily where subject = :c"), {"c": CITY}).scalar_one()
+        first = connection.execute(text("select min(day) from air_daily where subject = :c"), {"c": CITY}).scalar_one()
     assert first == january(1) and first - timedelta(days=1) == date(2025, 12, 31)
 
 
@@ -113,7 +126,10 @@ def test_built_in_rules_fire_on_the_plan_targets(synthetic_january: Engine) -> N
         transitions = evaluate(connection, load_rules(BUILT_IN_RULES), values, NOW, "http://alerts.test")
     fired = {(t.rule, t.subject) for t in transitions if t.to_state is State.FIRING}
     # Year to date: good days 7/9 < 90 %, Class Ⅰ–Ⅲ 2/3 < 100 %, eco flow 1/2 < 95 %; budget 32 > 10.
-    assert {("air_good_day_share_target", CITY), ("water_class_i_iii_share_target", CITY),
-            ("eco_flow_share_target", CITY)} <= fired
+    assert {
+        ("air_good_day_share_target", CITY),
+        ("water_class_i_iii_share_target", CITY),
+        ("eco_flow_share_target", CITY),
+    } <= fired
     assert not any(rule == "bad_day_budget_low" for rule, _ in fired)
     assert ("station_silent", "AIR-KEQIAO") in fired  # nothing since 10 January

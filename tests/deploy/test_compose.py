@@ -18,18 +18,36 @@ SECRETS = {
     "ENVMON_ALERTS_MQTT_PASSWORD": "test-alerts",
     "ENVMON_HJ212_MQTT_PASSWORD": "test-hj212",
 }
-PLATFORM = {"timescaledb", "migrate", "mosquitto", "ingest", "alerts", "compensation", "hj212-gateway",
-            "prometheus", "alertmanager", "grafana"}
+PLATFORM = {
+    "timescaledb",
+    "migrate",
+    "mosquitto",
+    "ingest",
+    "alerts",
+    "compensation",
+    "hj212-gateway",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+}
 LONG_RUNNING = PLATFORM - {"migrate"}
 
-pytestmark = pytest.mark.skipif(not Path(DOCKER_COMPOSE).exists() and not shutil.which("docker-compose"),
-                                reason="Debian's docker-compose is not installed (make deps installs it)")
+pytestmark = pytest.mark.skipif(
+    not Path(DOCKER_COMPOSE).exists() and not shutil.which("docker-compose"),
+    reason="Debian's docker-compose is not installed (make deps installs it)",
+)
 
 
 def _config(environment: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
-    return subprocess.run([DOCKER_COMPOSE, "-f", str(REPO / "docker-compose.yml"), *extra, "config"],
-                          env={**clean, **environment}, capture_output=True, text=True, cwd=REPO, timeout=60)
+    return subprocess.run(
+        [DOCKER_COMPOSE, "-f", str(REPO / "docker-compose.yml"), *extra, "config"],
+        env={**clean, **environment},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,19 +69,27 @@ def test_long_running_services_have_health_checks(config: dict[str, Any]) -> Non
 
 
 def test_state_lives_in_named_volumes(config: dict[str, Any]) -> None:
-    assert set(config["volumes"]) == {"timescaledb-data", "mosquitto-config", "mosquitto-data", "prometheus-data",
-                                      "alertmanager-data", "grafana-data"}
+    assert set(config["volumes"]) == {
+        "timescaledb-data",
+        "mosquitto-config",
+        "mosquitto-data",
+        "prometheus-data",
+        "alertmanager-data",
+        "grafana-data",
+    }
     assert any(v.startswith("timescaledb-data:") for v in config["services"]["timescaledb"]["volumes"])
 
 
 def test_images_and_one_envmon_image_for_the_services(config: dict[str, Any]) -> None:
     services = config["services"]
-    assert services["timescaledb"]["image"].startswith("timescale/timescaledb:") and \
-        services["timescaledb"]["image"].endswith("-pg17")
+    assert services["timescaledb"]["image"].startswith("timescale/timescaledb:") and services["timescaledb"][
+        "image"
+    ].endswith("-pg17")
     assert services["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert services["grafana"]["image"].startswith("grafana/grafana-oss:")
-    assert {services[n]["image"] for n in ("ingest", "alerts", "compensation", "hj212-gateway", "simulator",
-                                           "migrate")} == {"envmon:latest"}
+    assert {
+        services[n]["image"] for n in ("ingest", "alerts", "compensation", "hj212-gateway", "simulator", "migrate")
+    } == {"envmon:latest"}
 
 
 def test_services_wait_for_the_migration(config: dict[str, Any]) -> None:

@@ -28,19 +28,34 @@ def test_no_panel_buckets_days_with_timegroup() -> None:
 
 
 def test_expand_handles_nested_parentheses_and_variables() -> None:
-    sql = expand("select 1 where $__timeFilter(f(a, (b))) and x = '$st' and y = '$station'", START, END,
-                 {"st": "S", "station": "PYJ-JINHUA"})
-    assert sql == ("select 1 where f(a, (b)) BETWEEN '2026-02-23T00:00:00Z' AND '2026-03-15T00:00:00Z' "
-                   "and x = 'S' and y = 'PYJ-JINHUA'")
+    sql = expand(
+        "select 1 where $__timeFilter(f(a, (b))) and x = '$st' and y = '$station'",
+        START,
+        END,
+        {"st": "S", "station": "PYJ-JINHUA"},
+    )
+    assert sql == (
+        "select 1 where f(a, (b)) BETWEEN '2026-02-23T00:00:00Z' AND '2026-03-15T00:00:00Z' "
+        "and x = 'S' and y = 'PYJ-JINHUA'"
+    )
 
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Engine:
     """Twenty days of simulated readings for every station."""
     rows = [
-        {"time": moment, "station": spec.code, "parameter": parameter, "value": float(value), "flag": "N",
-         "source": Source.BACKFILL.value, "gateway": gateway.id}
-        for gateway in load_gateways() for spec in gateway.stations for moment in slots(spec, START, END)
+        {
+            "time": moment,
+            "station": spec.code,
+            "parameter": parameter,
+            "value": float(value),
+            "flag": "N",
+            "source": Source.BACKFILL.value,
+            "gateway": gateway.id,
+        }
+        for gateway in load_gateways()
+        for spec in gateway.stations
+        for moment in slots(spec, START, END)
         for parameter, value in sample(212, spec, moment).values.items()
     ]
     with engine.begin() as connection:

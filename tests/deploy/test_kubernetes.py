@@ -44,8 +44,15 @@ def test_grafana_reads_from_the_replica_and_the_replica_streams_from_the_primary
     assert DOCUMENTS[("Service", "timescaledb-replica")]["spec"]["selector"]["role"] == "replica"
 
 
-@pytest.mark.parametrize("key", [("Deployment", "alerts"), ("Deployment", "compensation"),
-                                 ("Deployment", "hj212-gateway"), ("StatefulSet", "ingest")])
+@pytest.mark.parametrize(
+    "key",
+    [
+        ("Deployment", "alerts"),
+        ("Deployment", "compensation"),
+        ("Deployment", "hj212-gateway"),
+        ("StatefulSet", "ingest"),
+    ],
+)
 def test_services_take_secrets_from_the_secret(key: tuple[str, str]) -> None:
     env = _env(_container(*key))
     assert env["ENVMON_DATABASE_URL"] == {"secretKeyRef": {"name": "envmon-secrets", "key": "database-url"}}

@@ -38,8 +38,12 @@ def _environment(run_dir: Path) -> tuple[dict[str, str], Ports]:
     ports = Ports(*(free_port() for _ in range(len(Ports.__dataclass_fields__))))
     names = {"postgres": "PG"}
     environment = {**os.environ, "ENVMON_RUN_DIR": str(run_dir)}
-    environment.update({f"ENVMON_RUN_{names.get(name, name.upper())}_PORT": str(getattr(ports, name))
-                        for name in Ports.__dataclass_fields__})
+    environment.update(
+        {
+            f"ENVMON_RUN_{names.get(name, name.upper())}_PORT": str(getattr(ports, name))
+            for name in Ports.__dataclass_fields__
+        }
+    )
     return environment, ports
 
 
@@ -56,8 +60,14 @@ def _kpis_have_content(ports: Ports) -> bool:
 
 def test_make_run_brings_up_the_stack_with_content_and_make_stop_leaves_nothing(run_dir: Path) -> None:
     environment, ports = _environment(run_dir)
-    started = subprocess.run(["bash", str(REPO / "scripts" / "run-local.sh")], env=environment, cwd=REPO,
-                             capture_output=True, text=True, timeout=300)
+    started = subprocess.run(
+        ["bash", str(REPO / "scripts" / "run-local.sh")],
+        env=environment,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"http://127.0.0.1:{ports.alerts}/v1/kpi/water" in started.stdout
@@ -66,8 +76,14 @@ def test_make_run_brings_up_the_stack_with_content_and_make_stop_leaves_nothing(
             assert time.monotonic() < deadline, (run_dir / "logs" / "honcho.log").read_text()[-5000:]
             time.sleep(POLL_SECONDS)
     finally:
-        stopped = subprocess.run(["bash", str(REPO / "scripts" / "stop-local.sh")], env=environment, cwd=REPO,
-                                 capture_output=True, text=True, timeout=120)
+        stopped = subprocess.run(
+            ["bash", str(REPO / "scripts" / "stop-local.sh")],
+            env=environment,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert stack_pids(run_dir) == []
     assert not (run_dir / "honcho.pid").exists()

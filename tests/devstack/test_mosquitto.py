@@ -35,8 +35,10 @@ def connect_reason(broker: MosquittoBroker, username: str, password: str) -> Rea
     return outcome[0]
 
 
-@pytest.mark.parametrize(("account", "right_password"), [("gw-pyj-jinhua", True), ("envmon-ingest", True),
-                                                         ("gw-pyj-jinhua", False), ("nobody", False)])
+@pytest.mark.parametrize(
+    ("account", "right_password"),
+    [("gw-pyj-jinhua", True), ("envmon-ingest", True), ("gw-pyj-jinhua", False), ("nobody", False)],
+)
 def test_broker_checks_registry_passwords(
     broker: MosquittoBroker, mqtt_accounts: dict[str, str], account: str, right_password: bool
 ) -> None:

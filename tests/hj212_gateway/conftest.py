@@ -39,8 +39,13 @@ def fleet(engine: Engine) -> Iterator[list[LoggerIdentity]]:
 @pytest.fixture(scope="module")
 def ingest(postgres: PostgresCluster, broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> Iterator[None]:
     """The real ingest service behind the gateway, in a share group of its own, its session gone with it."""
-    env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-hj212-gateway",
-                             subscription="$share/hj212-gateway-tests/envmon/v1/#")
+    env = ingest_environment(
+        postgres.url,
+        broker,
+        mqtt_accounts[INGEST_ACCOUNT],
+        client_id="ingest-hj212-gateway",
+        subscription="$share/hj212-gateway-tests/envmon/v1/#",
+    )
     env["ENVMON_INGEST_SESSION_EXPIRY_SECONDS"] = "0"
     with subprocess_ingest(env) as process:
         wait_until(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "ingest", process=process)
@@ -48,10 +53,16 @@ def ingest(postgres: PostgresCluster, broker: MosquittoBroker, mqtt_accounts: di
 
 
 @pytest.fixture(scope="module")
-def gateway(postgres: PostgresCluster, broker: MosquittoBroker, mqtt_accounts: dict[str, str],
-            fleet: list[LoggerIdentity], ingest: None) -> Iterator[GatewayProcess]:
-    env = gateway_environment(postgres.url, broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]),
-                              ENVMON_HJ212_BACKFILL_DAYS="1")
+def gateway(
+    postgres: PostgresCluster,
+    broker: MosquittoBroker,
+    mqtt_accounts: dict[str, str],
+    fleet: list[LoggerIdentity],
+    ingest: None,
+) -> Iterator[GatewayProcess]:
+    env = gateway_environment(
+        postgres.url, broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]), ENVMON_HJ212_BACKFILL_DAYS="1"
+    )
     with running_gateway(env) as process:
         yield process
 

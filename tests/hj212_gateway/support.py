@@ -41,11 +41,18 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self) -> None:
-        env = {**os.environ, **self.env, "ENVMON_HJ212_TCP_HOST": "127.0.0.1", "ENVMON_HJ212_HTTP_HOST": "127.0.0.1",
-               "ENVMON_HJ212_TCP_PORT": str(self.tcp_port), "ENVMON_HJ212_HTTP_PORT": str(self.http_port)}
+        env = {
+            **os.environ,
+            **self.env,
+            "ENVMON_HJ212_TCP_HOST": "127.0.0.1",
+            "ENVMON_HJ212_HTTP_HOST": "127.0.0.1",
+            "ENVMON_HJ212_TCP_PORT": str(self.tcp_port),
+            "ENVMON_HJ212_HTTP_PORT": str(self.http_port),
+        }
         self.process = subprocess.Popen([sys.executable, "-m", "services.cli", "hj212-gateway"], env=env)
-        wait_until(lambda: port_accepts(self.http_port) and port_accepts(self.tcp_port), "hj212 gateway",
-                   process=self.process)
+        wait_until(
+            lambda: port_accepts(self.http_port) and port_accepts(self.tcp_port), "hj212 gateway", process=self.process
+        )
 
     def stop(self) -> None:
         if self.process is not None:

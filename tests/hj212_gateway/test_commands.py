@@ -29,23 +29,39 @@ def get_time_request(qn: str) -> Frame:
 
 
 def system_time_upload(request: Frame) -> Frame:
-    return Frame(qn=request.qn, st=21, cn=Command.GET_TIME, pw="123456", mn=MN, flag=4,
-                 extra={"SystemTime": "20261127100000"})
+    return Frame(
+        qn=request.qn, st=21, cn=Command.GET_TIME, pw="123456", mn=MN, flag=4, extra={"SystemTime": "20261127100000"}
+    )
 
 
 @pytest.mark.parametrize(
     ("answers", "outcome", "qn_rtn", "exe_rtn", "records"),
     [
-        (lambda r: [hj212.request_reply(r, QnRtn.READY), system_time_upload(r),
-                    hj212.execution_result(r, ExeRtn.SUCCESS)], Outcome.DONE, 1, 1, 1),
+        (
+            lambda r: [
+                hj212.request_reply(r, QnRtn.READY),
+                system_time_upload(r),
+                hj212.execution_result(r, ExeRtn.SUCCESS),
+            ],
+            Outcome.DONE,
+            1,
+            1,
+            1,
+        ),
         (lambda r: [hj212.request_reply(r, QnRtn.REJECTED)], Outcome.REFUSED, 2, None, 0),
-        (lambda r: [hj212.request_reply(r, QnRtn.READY), hj212.execution_result(r, ExeRtn.NO_DATA)],
-         Outcome.DONE, 1, 100, 0),
+        (
+            lambda r: [hj212.request_reply(r, QnRtn.READY), hj212.execution_result(r, ExeRtn.NO_DATA)],
+            Outcome.DONE,
+            1,
+            100,
+            0,
+        ),
         (lambda r: [hj212.request_reply(r, QnRtn.READY)], Outcome.TIMEOUT, 1, None, 0),
     ],
 )
 def test_an_exchange_ends_on_9012_on_a_refusing_9011_or_at_the_timeout(
-        answers: object, outcome: Outcome, qn_rtn: int | None, exe_rtn: int | None, records: int) -> None:
+    answers: object, outcome: Outcome, qn_rtn: int | None, exe_rtn: int | None, records: int
+) -> None:
     async def scenario() -> tuple[Outcome, int | None, int | None, int]:
         tracker = CommandTracker()
         request = get_time_request("20261127100000001")
@@ -75,13 +91,23 @@ def test_frames_of_other_exchanges_or_other_mns_are_not_taken() -> None:
 def test_gaps_are_runs_of_whole_hours_without_any_reading(db: Engine) -> None:
     now = datetime(2026, 11, 27, 12, 30, tzinfo=SH)
     # window: 2026-11-26 12:00 .. 2026-11-27 09:00 (now - 2 h grace, floored, minus the open hour)
-    present = [datetime(2026, 11, 26, 12, tzinfo=SH) + timedelta(hours=n) for n in range(22)
-               if n not in (0, 5, 6, 7, 15)]
+    present = [
+        datetime(2026, 11, 26, 12, tzinfo=SH) + timedelta(hours=n) for n in range(22) if n not in (0, 5, 6, 7, 15)
+    ]
     with db.begin() as connection:
-        connection.execute(insert(readings), [
-            {"time": hour + timedelta(minutes=10), "station": "PYJ-ANHUA", "parameter": "ph", "value": 7.0,
-             "source": "hj212"} for hour in present
-        ])
+        connection.execute(
+            insert(readings),
+            [
+                {
+                    "time": hour + timedelta(minutes=10),
+                    "station": "PYJ-ANHUA",
+                    "parameter": "ph",
+                    "value": 7.0,
+                    "source": "hj212",
+                }
+                for hour in present
+            ],
+        )
         gaps = find_gaps(connection, "PYJ-ANHUA", now=now, days=1, grace=timedelta(hours=2))
     day = datetime(2026, 11, 26, tzinfo=SH)
     assert gaps == [

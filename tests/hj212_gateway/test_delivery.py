@@ -41,9 +41,13 @@ def private_broker(engine: Engine) -> Iterator[MosquittoBroker]:
 
 
 def test_no_reply_while_the_broker_is_down_and_the_reply_once_it_accepts(
-        postgres: PostgresCluster, private_broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> None:
-    env = gateway_environment(postgres.url, private_broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]),
-                              ENVMON_HJ212_REPLY_TIMEOUT="PT40S")
+    postgres: PostgresCluster, private_broker: MosquittoBroker, mqtt_accounts: dict[str, str]
+) -> None:
+    env = gateway_environment(
+        postgres.url,
+        private_broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]),
+        ENVMON_HJ212_REPLY_TIMEOUT="PT40S",
+    )
     tap = MqttTap(private_broker.url(TAP_ACCOUNT, mqtt_accounts[TAP_ACCOUNT]), session_id="hj212-outage-tap")
     try:
         with running_gateway(env) as gateway:
@@ -71,16 +75,19 @@ async def outage(gateway: GatewayProcess, broker: MosquittoBroker) -> tuple[Fram
 
 
 def test_admin_endpoints_need_the_token_and_health_reports_the_broker(
-        postgres: PostgresCluster, private_broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> None:
-    env = gateway_environment(postgres.url, private_broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]),
-                              ENVMON_HJ212_ADMIN_TOKEN="s3cret")
+    postgres: PostgresCluster, private_broker: MosquittoBroker, mqtt_accounts: dict[str, str]
+) -> None:
+    env = gateway_environment(
+        postgres.url,
+        private_broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]),
+        ENVMON_HJ212_ADMIN_TOKEN="s3cret",
+    )
     with running_gateway(env) as gateway:
         wait_for(lambda: httpx.get(f"{gateway.http}/healthz").status_code == 200, "healthy")
         assert httpx.get(f"{gateway.http}/healthz").json() == {"listening": True, "broker": True, "loggers": 0}
         without = httpx.post(f"{gateway.http}/loggers/{JINHUA.mn}/get-time")
         wrong = httpx.post(f"{gateway.http}/loggers/{JINHUA.mn}/get-time", headers={"Authorization": "Bearer x"})
-        right = httpx.post(f"{gateway.http}/loggers/{JINHUA.mn}/get-time",
-                           headers={"Authorization": "Bearer s3cret"})
+        right = httpx.post(f"{gateway.http}/loggers/{JINHUA.mn}/get-time", headers={"Authorization": "Bearer s3cret"})
         private_broker.stop()
         wait_for(lambda: httpx.get(f"{gateway.http}/healthz").status_code == 503, "unhealthy without the broker")
     assert (without.status_code, wrong.status_code, right.status_code) == (401, 401, 200)

@@ -37,8 +37,9 @@ async def read_frames(reader: asyncio.StreamReader, count: int, timeout: float =
         while len(frames) < count:
             data = await reader.read(4096)
             assert data, f"connection closed after {len(frames)} of {count} frames"
-            frames += [hj212.parse(raw, accept_modbus_crc=True) for raw in splitter.feed(data)
-                       if isinstance(raw, bytes)]
+            frames += [
+                hj212.parse(raw, accept_modbus_crc=True) for raw in splitter.feed(data) if isinstance(raw, bytes)
+            ]
     return frames
 
 
@@ -68,11 +69,12 @@ def test_frames_split_across_reads_and_coalesced_in_one(gateway: GatewayProcess,
     async def scenario() -> list[Frame]:
         reader, writer = await asyncio.open_connection("127.0.0.1", gateway.tcp_port)
         station = logger(gateway)
-        frames = [station.data_frame(Command.HOURLY_DATA, HOUR + timedelta(hours=n), station_values(HOUR))
-                  for n in range(4)]
+        frames = [
+            station.data_frame(Command.HOURLY_DATA, HOUR + timedelta(hours=n), station_values(HOUR)) for n in range(4)
+        ]
         first = hj212.build(frames[0])
         for start in range(0, len(first), 7):  # one frame dribbled in 7-byte writes
-            writer.write(first[start:start + 7])
+            writer.write(first[start : start + 7])
             await writer.drain()
             await asyncio.sleep(0.01)
         replies = await read_frames(reader, 1)
@@ -198,7 +200,8 @@ def as_packet(frame: Frame, pno: int, pnum: int) -> Frame:
 
 
 def test_a_logger_that_reconnects_is_served_and_commanded_on_its_new_connection(
-        gateway: GatewayProcess, tap: MqttTap) -> None:
+    gateway: GatewayProcess, tap: MqttTap
+) -> None:
     async def scenario() -> dict[str, Any]:
         first = logger(gateway)
         await first.connect()
@@ -226,8 +229,9 @@ def test_set_time_and_real_time_data_commands(gateway: GatewayProcess, tap: Mqtt
         async with logger(gateway) as station, httpx.AsyncClient(base_url=gateway.http, timeout=10) as http:
             station.realtime_interval = 0.1
             await station.upload_hour(HOUR)  # introduces the logger to the gateway
-            results = [(await http.post(f"/loggers/{JINHUA.mn}/set-time",
-                                        json={"system_time": target.isoformat()})).json()]
+            results = [
+                (await http.post(f"/loggers/{JINHUA.mn}/set-time", json={"system_time": target.isoformat()})).json()
+            ]
             results.append((await http.post(f"/loggers/{JINHUA.mn}/start-realtime")).json())
             await asyncio.sleep(0.5)
             results.append((await http.post(f"/loggers/{JINHUA.mn}/stop-realtime")).json())
@@ -279,10 +283,14 @@ def test_backfill_requests_the_hours_the_station_is_missing(gateway: GatewayProc
     gaps = [[first + timedelta(hours=5), first + timedelta(hours=6)], [first + timedelta(hours=10)]]
     missing = {hour for gap in gaps for hour in gap}
     with db.begin() as connection:
-        connection.execute(insert(readings), [
-            {"time": hour, "station": "PYJ-ANHUA", "parameter": "ph", "value": 7.1, "source": "hj212"}
-            for hour in hours if hour not in missing
-        ])
+        connection.execute(
+            insert(readings),
+            [
+                {"time": hour, "station": "PYJ-ANHUA", "parameter": "ph", "value": 7.1, "source": "hj212"}
+                for hour in hours
+                if hour not in missing
+            ],
+        )
 
     async def scenario() -> list[dict[str, Any]]:
         async with logger(gateway, anhua) as station, httpx.AsyncClient(base_url=gateway.http, timeout=30) as http:
@@ -298,7 +306,10 @@ def test_backfill_requests_the_hours_the_station_is_missing(gateway: GatewayProc
 
 def stored_at(engine: Engine, station: str, hours: set[datetime]) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(
-            select(func.count()).select_from(readings)
-            .where(readings.c.station == station, readings.c.time.in_(sorted(hours)))
-        ).scalar_one())
+        return int(
+            connection.execute(
+                select(func.count())
+                .select_from(readings)
+                .where(readings.c.station == station, readings.c.time.in_(sorted(hours)))
+            ).scalar_one()
+        )

@@ -28,9 +28,11 @@ GOOD = LoggerIdentity(mn="330681000000000000000002", pw="123456")  # PYJ-ANHUA
 
 def stored(engine: Engine, station_like: str) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(
-            select(func.count()).select_from(readings).where(readings.c.station.like(station_like))
-        ).scalar_one())
+        return int(
+            connection.execute(
+                select(func.count()).select_from(readings).where(readings.c.station.like(station_like))
+            ).scalar_one()
+        )
 
 
 async def hourly_uploads(gateway: GatewayProcess, identity: LoggerIdentity, start: asyncio.Event) -> list[int]:
@@ -41,7 +43,8 @@ async def hourly_uploads(gateway: GatewayProcess, identity: LoggerIdentity, star
 
 
 def test_500_concurrent_loggers_are_acknowledged_and_stored(
-        gateway: GatewayProcess, fleet: list[LoggerIdentity], db: Engine) -> None:
+    gateway: GatewayProcess, fleet: list[LoggerIdentity], db: Engine
+) -> None:
     async def scenario() -> list[list[int]]:
         start = asyncio.Event()
         tasks = [asyncio.create_task(hourly_uploads(gateway, identity, start)) for identity in fleet]
@@ -57,9 +60,11 @@ def test_500_concurrent_loggers_are_acknowledged_and_stored(
     wait_for(lambda: stored(db, f"{FLEET_PREFIX}-%") == expected, f"{expected} stored readings", timeout=60)
     with db.connect() as connection:
         row = connection.execute(
-            select(readings.c.value, readings.c.source, readings.c.gateway)
-            .where(readings.c.station == fleet_logger(7).station, readings.c.parameter == "ph",
-                   readings.c.time == FIRST_HOUR)
+            select(readings.c.value, readings.c.source, readings.c.gateway).where(
+                readings.c.station == fleet_logger(7).station,
+                readings.c.parameter == "ph",
+                readings.c.time == FIRST_HOUR,
+            )
         ).one()
     sent = station_values(FIRST_HOUR)["w01001"]["Avg"]
     assert (Decimal(str(row.value)), row.source, row.gateway) == (sent, "hj212", "gw-hjt-0007")
@@ -69,22 +74,32 @@ def test_500_concurrent_loggers_are_acknowledged_and_stored(
 def valid_frame(hour: int) -> bytes:
     identity = LoggerIdentity(mn=GOOD.mn, pw=GOOD.pw)
     moment = FIRST_HOUR + timedelta(hours=hour)
-    frame = hj212.data_frame(st=21, cn=Command.HOURLY_DATA, mn=identity.mn, pw=identity.pw, data_time=moment,
-                             values=station_values(moment), qn=f"2026112700000{hour:04d}")
+    frame = hj212.data_frame(
+        st=21,
+        cn=Command.HOURLY_DATA,
+        mn=identity.mn,
+        pw=identity.pw,
+        data_time=moment,
+        values=station_values(moment),
+        qn=f"2026112700000{hour:04d}",
+    )
     return hj212.build(frame)
 
 
 def mutated(data: bytes, position: int, byte: int) -> bytes:
     index = position % len(data)
-    return data[:index] + bytes([byte]) + data[index + 1:]
+    return data[:index] + bytes([byte]) + data[index + 1 :]
 
 
 pieces = st.one_of(
     st.binary(max_size=200),
     st.builds(valid_frame, st.integers(0, 3)),
     st.builds(mutated, st.builds(valid_frame, st.integers(0, 3)), st.integers(0, 2000), st.integers(0, 255)),
-    st.builds(lambda digits, body: b"##" + digits.encode() + body,
-              st.text("0123456789", min_size=4, max_size=4), st.binary(max_size=100)),
+    st.builds(
+        lambda digits, body: b"##" + digits.encode() + body,
+        st.text("0123456789", min_size=4, max_size=4),
+        st.binary(max_size=100),
+    ),
     st.sampled_from([b"##", b"#", b"\r\n", b"##9999", b"CP=&&", b"\x00" * 64]),
 )
 

@@ -20,8 +20,9 @@ def frame_with(factors: int) -> hj212.Frame:
     values: dict[str, dict[str, Decimal | str]] = {
         f"w{n:05d}": {"Avg": Decimal("12.345"), "Flag": "N"} for n in range(factors)
     }
-    return hj212.data_frame(st=21, cn=Command.HOURLY_DATA, mn=MN, pw="123456", data_time=HOUR, values=values,
-                            qn="20261127080000000")
+    return hj212.data_frame(
+        st=21, cn=Command.HOURLY_DATA, mn=MN, pw="123456", data_time=HOUR, values=values, qn="20261127080000000"
+    )
 
 
 @given(st.integers(1, 120))

@@ -23,20 +23,33 @@ json_values = st.recursive(
 any_documents = st.one_of(
     st.binary(max_size=64),
     json_values.map(as_json),
-    st.fixed_dictionaries({"time": st.text(max_size=30) | st.just(PAST_TIME), "values": st.dictionaries(
-        st.sampled_from(["ph", "do", "pm25", "x", "tp"]), json_values, max_size=3)}).map(as_json),
+    st.fixed_dictionaries(
+        {
+            "time": st.text(max_size=30) | st.just(PAST_TIME),
+            "values": st.dictionaries(st.sampled_from(["ph", "do", "pm25", "x", "tp"]), json_values, max_size=3),
+        }
+    ).map(as_json),
 )
 not_numbers = json_values.filter(lambda value: not isinstance(value, int | float) or isinstance(value, bool))
 # Payloads on a water topic that can hold no storable reading: each must be rejected with a reason.
 bad_documents = st.one_of(
     st.binary(max_size=64),
     json_values.map(as_json),
-    st.fixed_dictionaries({"time": st.just(PAST_TIME), "values": st.dictionaries(
-        st.sampled_from(["ph", "do", "tp"]), not_numbers, min_size=1, max_size=3)}).map(as_json),
-    st.fixed_dictionaries({"time": st.just(PAST_TIME), "values": st.dictionaries(
-        st.sampled_from(["pm25", "x", ""]), st.integers(0, 10), min_size=1, max_size=2)}).map(as_json),
-    st.fixed_dictionaries({"time": st.sampled_from(["2026-11-27T09:00:00", "2026-11-27", "yesterday", ""]),
-                           "values": st.just({"ph": 7})}).map(as_json),
+    st.fixed_dictionaries(
+        {
+            "time": st.just(PAST_TIME),
+            "values": st.dictionaries(st.sampled_from(["ph", "do", "tp"]), not_numbers, min_size=1, max_size=3),
+        }
+    ).map(as_json),
+    st.fixed_dictionaries(
+        {
+            "time": st.just(PAST_TIME),
+            "values": st.dictionaries(st.sampled_from(["pm25", "x", ""]), st.integers(0, 10), min_size=1, max_size=2),
+        }
+    ).map(as_json),
+    st.fixed_dictionaries(
+        {"time": st.sampled_from(["2026-11-27T09:00:00", "2026-11-27", "yesterday", ""]), "values": st.just({"ph": 7})}
+    ).map(as_json),
 )
 
 
@@ -44,8 +57,13 @@ def sample(strategy: st.SearchStrategy[bytes], count: int) -> list[bytes]:
     """``count`` examples drawn by Hypothesis (for an end-to-end test that cannot run once per example)."""
     drawn: list[bytes] = []
 
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(value: bytes) -> None:
         drawn.append(value)

@@ -23,8 +23,9 @@ WAIT_SECONDS = 90.0
 POLL_SECONDS = 0.1
 
 
-def ingest_environment(database_url: str, broker: MosquittoBroker, password: str, *, client_id: str,
-                       subscription: str | None = None) -> dict[str, str]:
+def ingest_environment(
+    database_url: str, broker: MosquittoBroker, password: str, *, client_id: str, subscription: str | None = None
+) -> dict[str, str]:
     env = {
         "ENVMON_DATABASE_URL": database_url,
         "ENVMON_MQTT_URL": broker.url(INGEST_ACCOUNT, password),

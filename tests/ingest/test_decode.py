@@ -24,11 +24,14 @@ PW_HASH = hash_password(PW, iterations=1000)  # fewer iterations than production
 REGISTRY = RegistrySnapshot(
     station_kinds={"PYJ-JINHUA": Kind.WATER, "AIR-KEQIAO": Kind.AIR, "PYJ-ANHUA": Kind.WATER},
     bindings=frozenset({("gw-pyj-jinhua", "PYJ-JINHUA"), ("gw-air-keqiao", "AIR-KEQIAO")}),
-    mns={mn: Hj212Device(mn, gateway, station, kind, password_hash, accept_modbus_crc=False)
-         for mn, gateway, station, kind, password_hash in (
-             ("330681000000000000000001", "gw-pyj-jinhua", "PYJ-JINHUA", "water", PW_HASH),
-             ("330681000000000000000002", "gw-air-keqiao", "AIR-KEQIAO", "air", PW_HASH),
-             ("330681000000000000000003", "gw-pyj-anhua", "PYJ-ANHUA", "water", None))},
+    mns={
+        mn: Hj212Device(mn, gateway, station, kind, password_hash, accept_modbus_crc=False)
+        for mn, gateway, station, kind, password_hash in (
+            ("330681000000000000000001", "gw-pyj-jinhua", "PYJ-JINHUA", "water", PW_HASH),
+            ("330681000000000000000002", "gw-air-keqiao", "AIR-KEQIAO", "air", PW_HASH),
+            ("330681000000000000000003", "gw-pyj-anhua", "PYJ-ANHUA", "water", None),
+        )
+    },
 )
 WATER = "envmon/v1/PYJ-JINHUA/water"
 FRAME_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
@@ -39,10 +42,16 @@ def _message(topic: str, payload: bytes, gateway: str | None = None) -> InboundM
     return InboundMessage(1, 1, topic, payload, NOW, 1, gateway=gateway)
 
 
-def _frame(cn: int = hj212.Command.HOURLY_DATA, mn: str = "330681000000000000000001",
-           values: dict[str, dict[str, str]] | None = None, when: datetime = NOW, pw: str = PW) -> bytes:
-    return hj212.build(hj212.data_frame(st=21, cn=cn, mn=mn, pw=pw, data_time=when,
-                                        values=values or {"w01001": {"Avg": "7.1"}}))
+def _frame(
+    cn: int = hj212.Command.HOURLY_DATA,
+    mn: str = "330681000000000000000001",
+    values: dict[str, dict[str, str]] | None = None,
+    when: datetime = NOW,
+    pw: str = PW,
+) -> bytes:
+    return hj212.build(
+        hj212.data_frame(st=21, cn=cn, mn=mn, pw=pw, data_time=when, values=values or {"w01001": {"Avg": "7.1"}})
+    )
 
 
 REJECTS: list[tuple[str, str, bytes, str | None]] = [
@@ -50,48 +59,80 @@ REJECTS: list[tuple[str, str, bytes, str | None]] = [
     ("malformed json", WATER, b"{", RejectReason.MALFORMED_JSON),
     ("not utf-8", WATER, b"\xff\xfe", RejectReason.MALFORMED_JSON),
     ("not an object", WATER, b"[1]", RejectReason.BAD_SHAPE),
-    ("too many readings", WATER, as_json({"readings": [{"time": T, "values": {"ph": 7}}] * 4}),
-     RejectReason.TOO_MANY_READINGS),
+    (
+        "too many readings",
+        WATER,
+        as_json({"readings": [{"time": T, "values": {"ph": 7}}] * 4}),
+        RejectReason.TOO_MANY_READINGS,
+    ),
     ("unknown topic", "envmon/v1/PYJ-JINHUA/noise", b"{}", RejectReason.UNKNOWN_TOPIC),
     ("unknown station", "envmon/v1/NOWHERE/water", b"{}", RejectReason.UNKNOWN_STATION),
     ("wrong topic kind", "envmon/v1/PYJ-JINHUA/air", b"{}", RejectReason.WRONG_TOPIC_KIND),
     ("bad time", WATER, as_json({"time": "yesterday", "values": {"ph": 7}}), RejectReason.BAD_TIME),
-    ("time without offset", WATER, as_json({"time": "2026-11-27T09:00:00", "values": {"ph": 7}}),
-     RejectReason.TIME_WITHOUT_OFFSET),
-    ("time in future", WATER, as_json({"time": "2026-11-27T09:10:01+08:00", "values": {"ph": 7}}),
-     RejectReason.TIME_IN_FUTURE),
+    (
+        "time without offset",
+        WATER,
+        as_json({"time": "2026-11-27T09:00:00", "values": {"ph": 7}}),
+        RejectReason.TIME_WITHOUT_OFFSET,
+    ),
+    (
+        "time in future",
+        WATER,
+        as_json({"time": "2026-11-27T09:10:01+08:00", "values": {"ph": 7}}),
+        RejectReason.TIME_IN_FUTURE,
+    ),
     ("unknown parameter", WATER, as_json({"time": T, "values": {"unobtainium": 1}}), RejectReason.UNKNOWN_PARAMETER),
     ("wrong-kind parameter", WATER, as_json({"time": T, "values": {"pm25": 30}}), RejectReason.WRONG_KIND_PARAMETER),
     ("non-numeric", WATER, as_json({"time": T, "values": {"ph": "7.2"}}), RejectReason.NOT_NUMERIC),
     ("boolean", WATER, as_json({"time": T, "values": {"ph": True}}), RejectReason.NOT_NUMERIC),
     ("NaN", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": NaN}}', RejectReason.NOT_FINITE),
-    ("infinity", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": -Infinity}}',
-     RejectReason.NOT_FINITE),
+    ("infinity", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": -Infinity}}', RejectReason.NOT_FINITE),
     ("out of range", WATER, as_json({"time": T, "values": {"ph": 14.01}}), RejectReason.OUT_OF_RANGE),
     ("bad flag", WATER, as_json({"time": T, "values": {"ph": 7}, "flags": {"ph": "X"}}), RejectReason.BAD_FLAG),
     ("empty values", WATER, as_json({"time": T, "values": {}}), RejectReason.BAD_SHAPE),
     ("hj212 crc", FRAME_TOPIC, _frame()[:-6] + b"0000\r\n", "hj212_crc"),
     ("hj212 framing", FRAME_TOPIC, b"hello", "hj212_framing"),
     ("hj212 unknown MN", FRAME_TOPIC, _frame(mn="3306810000000000000000FF"), RejectReason.HJ212_UNKNOWN_MN),
-    ("hj212 MN of another station", FRAME_TOPIC, _frame(mn="330681000000000000000002"),
-     RejectReason.HJ212_MN_STATION_MISMATCH),
+    (
+        "hj212 MN of another station",
+        FRAME_TOPIC,
+        _frame(mn="330681000000000000000002"),
+        RejectReason.HJ212_MN_STATION_MISMATCH,
+    ),
     ("hj212 wrong PW", FRAME_TOPIC, _frame(pw="654321"), RejectReason.HJ212_BAD_PASSWORD),
-    ("hj212 gateway without a PW", "envmon/v1/PYJ-ANHUA/hj212", _frame(mn="330681000000000000000003"),
-     RejectReason.HJ212_NO_PASSWORD),
-    ("hj212 unsupported CN", FRAME_TOPIC, _frame(cn=hj212.Command.EQUIPMENT_STATUS),
-     RejectReason.HJ212_UNSUPPORTED_COMMAND),
+    (
+        "hj212 gateway without a PW",
+        "envmon/v1/PYJ-ANHUA/hj212",
+        _frame(mn="330681000000000000000003"),
+        RejectReason.HJ212_NO_PASSWORD,
+    ),
+    (
+        "hj212 unsupported CN",
+        FRAME_TOPIC,
+        _frame(cn=hj212.Command.EQUIPMENT_STATUS),
+        RejectReason.HJ212_UNSUPPORTED_COMMAND,
+    ),
     ("hj212 missing Avg", FRAME_TOPIC, _frame(values={"w01001": {"Rtd": "7"}}), RejectReason.MISSING_VALUE),
-    ("hj212 Min above Avg", FRAME_TOPIC, _frame(values={"w01001": {"Min": "8", "Avg": "7"}}),
-     RejectReason.MIN_AVG_MAX_ORDER),
-    ("hj212 Max out of range", FRAME_TOPIC, _frame(values={"w01001": {"Avg": "7", "Max": "15"}}),
-     RejectReason.OUT_OF_RANGE),
+    (
+        "hj212 Min above Avg",
+        FRAME_TOPIC,
+        _frame(values={"w01001": {"Min": "8", "Avg": "7"}}),
+        RejectReason.MIN_AVG_MAX_ORDER,
+    ),
+    (
+        "hj212 Max out of range",
+        FRAME_TOPIC,
+        _frame(values={"w01001": {"Avg": "7", "Max": "15"}}),
+        RejectReason.OUT_OF_RANGE,
+    ),
     ("hj212 unknown code", FRAME_TOPIC, _frame(values={"w99999": {"Avg": "1"}}), RejectReason.UNKNOWN_PARAMETER),
     ("hj212 future", FRAME_TOPIC, _frame(when=NOW + timedelta(minutes=11)), RejectReason.TIME_IN_FUTURE),
 ]
 
 
-@pytest.mark.parametrize(("topic", "payload", "reason"), [case[1:] for case in REJECTS],
-                         ids=[case[0] for case in REJECTS])
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"), [case[1:] for case in REJECTS], ids=[case[0] for case in REJECTS]
+)
 def test_each_reject_reason(topic: str, payload: bytes, reason: str) -> None:
     decoded = decode(_message(topic, payload), REGISTRY, NOW, LIMITS)
     assert decoded.readings == ()
@@ -108,8 +149,9 @@ def test_gateway_property_must_be_bound_to_the_station() -> None:
 
 
 def test_realtime_frame_stores_rtd_with_its_own_flag() -> None:
-    payload = _frame(cn=hj212.Command.REALTIME_DATA, values={"w01001": {"Rtd": "7.25", "Flag": "D"},
-                                                            "w01009": {"Rtd": "8"}})
+    payload = _frame(
+        cn=hj212.Command.REALTIME_DATA, values={"w01001": {"Rtd": "7.25", "Flag": "D"}, "w01009": {"Rtd": "8"}}
+    )
     decoded = decode(_message(FRAME_TOPIC, payload), REGISTRY, NOW, LIMITS)
     assert [(r.parameter, str(r.value), r.flag) for r in decoded.readings] == [("ph", "7.25", "D"), ("do", "8", "N")]
     assert decoded.replies and decoded.replies[0].topic == "envmon/v1/PYJ-JINHUA/hj212/reply"
@@ -120,8 +162,9 @@ def test_a_verified_password_is_remembered_and_a_changed_hash_checked_afresh() -
     mn = "330681000000000000000001"
     assert registry.password_matches(mn, PW) and not registry.password_matches(mn, "654321")
     assert registry.verified_passwords.remembered == {(mn, PW, PW_HASH)}
-    registry.mns[mn] = Hj212Device(mn, "gw-pyj-jinhua", "PYJ-JINHUA", "water", hash_password("new-pw", iterations=1000),
-                                   accept_modbus_crc=False)
+    registry.mns[mn] = Hj212Device(
+        mn, "gw-pyj-jinhua", "PYJ-JINHUA", "water", hash_password("new-pw", iterations=1000), accept_modbus_crc=False
+    )
     assert not registry.password_matches(mn, PW)
 
 

@@ -49,13 +49,15 @@ def private_db() -> Iterator[tuple[PostgresCluster, Engine]]:
 
 
 def child_pids(pid: int) -> list[int]:
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
 
 
 @contextmanager
-def replica_mid_drain(env: dict[str, str], broker: MosquittoBroker, db: Engine, gateway_password: str,
-                      messages: int) -> Iterator[subprocess.Popen[bytes]]:
+def replica_mid_drain(
+    env: dict[str, str], broker: MosquittoBroker, db: Engine, gateway_password: str, messages: int
+) -> Iterator[subprocess.Popen[bytes]]:
     """An ``envmon ingest`` subprocess that has begun storing a backlog of ``messages`` water messages."""
     with subprocess_ingest(env) as process:
         wait_for(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "the subprocess to start", 30)
@@ -72,9 +74,15 @@ def assert_a_restart_stores_every_reading_once(env: dict[str, str], db: Engine, 
 
 
 def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
-        postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
-    env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-kill9",
-                             subscription="$share/kill9/envmon/v1/#")
+    postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]
+) -> None:
+    env = ingest_environment(
+        postgres.url,
+        broker,
+        mqtt_accounts[INGEST_ACCOUNT],
+        client_id="ingest-kill9",
+        subscription="$share/kill9/envmon/v1/#",
+    )
     expected = 3000 * len(WATER_VALUES)
     with replica_mid_drain(env, broker, db, mqtt_accounts[GATEWAY], 3000) as process:
         workers = child_pids(process.pid)
@@ -88,9 +96,15 @@ def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
 
 
 def test_a_killed_worker_stops_the_replica_and_a_restart_stores_every_reading_once(
-        postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
-    env = ingest_environment(postgres.url, broker, mqtt_accounts[INGEST_ACCOUNT], client_id="ingest-worker-kill",
-                             subscription="$share/workerkill/envmon/v1/#")
+    postgres: PostgresCluster, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]
+) -> None:
+    env = ingest_environment(
+        postgres.url,
+        broker,
+        mqtt_accounts[INGEST_ACCOUNT],
+        client_id="ingest-worker-kill",
+        subscription="$share/workerkill/envmon/v1/#",
+    )
     with replica_mid_drain(env, broker, db, mqtt_accounts[GATEWAY], 2000) as process:
         [worker] = child_pids(process.pid)
         os.kill(worker, signal.SIGKILL)
@@ -100,8 +114,11 @@ def test_a_killed_worker_stops_the_replica_and_a_restart_stores_every_reading_on
 
 
 def test_database_outage_mid_stream_loses_nothing(
-        private_db: tuple[PostgresCluster, Engine], broker: MosquittoBroker, ingest_settings: SettingsFactory,
-        mqtt_accounts: dict[str, str]) -> None:
+    private_db: tuple[PostgresCluster, Engine],
+    broker: MosquittoBroker,
+    ingest_settings: SettingsFactory,
+    mqtt_accounts: dict[str, str],
+) -> None:
     cluster, engine = private_db
     url = broker.url(GATEWAY, mqtt_accounts[GATEWAY])
     settings = ingest_settings(database_url=cluster.url)
@@ -129,20 +146,22 @@ class RestartableStack:
 
 
 @pytest.fixture
-def restartable(db: Engine, ingest_settings: SettingsFactory,
-                mqtt_accounts: dict[str, str]) -> Iterator[RestartableStack]:
+def restartable(
+    db: Engine, ingest_settings: SettingsFactory, mqtt_accounts: dict[str, str]
+) -> Iterator[RestartableStack]:
     private = start_registry_broker(private_directory("ingest-mqtt"), db, persistence=True)
     yield RestartableStack(
         private,
-        ingest_settings(mqtt_url=private.url(INGEST_ACCOUNT, mqtt_accounts[INGEST_ACCOUNT]),
-                        ingest_subscription=SINGLE_REPLICA_SUBSCRIPTION),
+        ingest_settings(
+            mqtt_url=private.url(INGEST_ACCOUNT, mqtt_accounts[INGEST_ACCOUNT]),
+            ingest_subscription=SINGLE_REPLICA_SUBSCRIPTION,
+        ),
         private.url(GATEWAY, mqtt_accounts[GATEWAY]),
     )
     private.destroy()
 
 
-def test_broker_restart_while_ingest_offline_keeps_what_it_accepted(restartable: RestartableStack,
-                                                                     db: Engine) -> None:
+def test_broker_restart_while_ingest_offline_keeps_what_it_accepted(restartable: RestartableStack, db: Engine) -> None:
     with running(restartable.settings):
         pass  # the persistent session exists; the service is now offline
     publish_all(restartable.gateway_url, water_messages(500, start=START))  # queued, then saved in the store
@@ -153,8 +172,9 @@ def test_broker_restart_while_ingest_offline_keeps_what_it_accepted(restartable:
     assert reading_count(db) == 1000 * len(WATER_VALUES)
 
 
-def test_broker_restart_while_ingest_connected_keeps_what_it_accepted(restartable: RestartableStack,
-                                                                       db: Engine) -> None:
+def test_broker_restart_while_ingest_connected_keeps_what_it_accepted(
+    restartable: RestartableStack, db: Engine
+) -> None:
     with running(restartable.settings) as service:
         # Restart while messages are in flight: some were received but not yet committed, so they
         # are redelivered (DUP) on the new connection, acked there and stored once.
@@ -168,7 +188,8 @@ def test_broker_restart_while_ingest_connected_keeps_what_it_accepted(restartabl
 
 
 def test_two_replicas_share_the_stream_without_loss_or_duplicates(
-        ingest_settings: SettingsFactory, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]) -> None:
+    ingest_settings: SettingsFactory, broker: MosquittoBroker, db: Engine, mqtt_accounts: dict[str, str]
+) -> None:
     with running(ingest_settings("-a")) as first, running(ingest_settings("-b")) as second:
         publish_all(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), water_messages(2000, start=START))
         wait_for_rows(db, 2000 * len(WATER_VALUES))
@@ -181,7 +202,8 @@ def test_two_replicas_share_the_stream_without_loss_or_duplicates(
 
 
 def test_broker_refuses_a_gateway_publishing_for_another_gateways_station(
-        broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> None:
+    broker: MosquittoBroker, mqtt_accounts: dict[str, str]
+) -> None:
     own = connect(broker.url(GATEWAY, mqtt_accounts[GATEWAY]), "acl-test")
     spy = connect(broker.url(INGEST_ACCOUNT, mqtt_accounts[INGEST_ACCOUNT]), "acl-spy")
     seen: list[str] = []
@@ -190,10 +212,12 @@ def test_broker_refuses_a_gateway_publishing_for_another_gateways_station(
     time.sleep(0.5)
     codes: dict[str, int] = {}
     own.on_publish = lambda _c, _u, mid, reason, _p: codes.__setitem__(str(mid), reason.value)
-    foreign = own.publish("envmon/v1/PYJ-ANHUA/water", b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7}}',
-                          qos=1)
-    mine = own.publish("envmon/v1/PYJ-JINHUA/water", b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7}}',
-                       qos=1)
+    foreign = own.publish(
+        "envmon/v1/PYJ-ANHUA/water", b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7}}', qos=1
+    )
+    mine = own.publish(
+        "envmon/v1/PYJ-JINHUA/water", b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7}}', qos=1
+    )
     mine.wait_for_publish(10)
     foreign.wait_for_publish(10)
     time.sleep(0.5)

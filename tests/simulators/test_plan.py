@@ -40,14 +40,18 @@ def test_batches_stay_under_the_reading_limit_and_lose_nothing() -> None:
     assert entries == [json.loads(m.payload) for m in single]
 
 
-@pytest.mark.parametrize(("gateway_id", "choice", "variant"), [
-    ("gw-pyj-jinhua", CrcChoice.STANDARD, hj212.CrcVariant.STANDARD),
-    ("gw-xxj-yangxun", CrcChoice.REGISTRY, hj212.CrcVariant.MODBUS),
-    ("gw-pyj-jinhua", CrcChoice.REGISTRY, hj212.CrcVariant.STANDARD),
-    ("gw-air-yuecheng", CrcChoice.MODBUS, hj212.CrcVariant.MODBUS),
-])
-def test_hj212_frames_parse_with_the_configured_crc(gateway_id: str, choice: CrcChoice,
-                                                    variant: hj212.CrcVariant) -> None:
+@pytest.mark.parametrize(
+    ("gateway_id", "choice", "variant"),
+    [
+        ("gw-pyj-jinhua", CrcChoice.STANDARD, hj212.CrcVariant.STANDARD),
+        ("gw-xxj-yangxun", CrcChoice.REGISTRY, hj212.CrcVariant.MODBUS),
+        ("gw-pyj-jinhua", CrcChoice.REGISTRY, hj212.CrcVariant.STANDARD),
+        ("gw-air-yuecheng", CrcChoice.MODBUS, hj212.CrcVariant.MODBUS),
+    ],
+)
+def test_hj212_frames_parse_with_the_configured_crc(
+    gateway_id: str, choice: CrcChoice, variant: hj212.CrcVariant
+) -> None:
     messages = plan(PlanConfig(format=Format.HJ212, crc=choice), gateway(gateway_id), START, START + DAY)
     assert messages and all(m.topic.endswith("/hj212") for m in messages)
     frame = hj212.parse(messages[0].payload, accept_modbus_crc=True)

@@ -39,8 +39,9 @@ def test_real_time_sends_each_slot_when_due_and_holds_late_messages() -> None:
     stop = threading.Event()
     recorder = Recorder(stop, ticks=6)
     faults = Faults(late_rate=1.0, late_by=timedelta(hours=2))
-    sent = realtime(PlanConfig(faults=faults), gateways, recorder, stop, since=START,
-                    clock=lambda: next(times), tick=timedelta(0))
+    sent = realtime(
+        PlanConfig(faults=faults), gateways, recorder, stop, since=START, clock=lambda: next(times), tick=timedelta(0)
+    )
     # Clock reads 00:30 (nothing), 01:30, …, 05:30; every hourly slot from 01:00 is sent 2 h late.
     assert sent == len(recorder.sent) == 3
     stamps = [datetime.fromisoformat(json.loads(m.payload)["time"]) for m in recorder.sent]

@@ -35,8 +35,9 @@ JINHUA_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
 
 def test_each_gateway_publishes_with_its_own_account(broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> None:
     received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-    listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-sim-listener",
-                           protocol=MQTTProtocolVersion.MQTTv5)
+    listener = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id="test-sim-listener", protocol=MQTTProtocolVersion.MQTTv5
+    )
     listener.username_pw_set("envmon-ingest", mqtt_accounts["envmon-ingest"])
     listener.on_message = lambda _c, _u, message: received.put(message)
     subscribed = threading.Event()
@@ -62,11 +63,13 @@ def test_each_gateway_publishes_with_its_own_account(broker: MosquittoBroker, mq
 
 
 @pytest.fixture(scope="module")
-def gateway(postgres: PostgresCluster, broker: MosquittoBroker,
-            mqtt_accounts: dict[str, str]) -> Iterator[tuple[support.GatewayProcess, support.MqttTap]]:
+def gateway(
+    postgres: PostgresCluster, broker: MosquittoBroker, mqtt_accounts: dict[str, str]
+) -> Iterator[tuple[support.GatewayProcess, support.MqttTap]]:
     """The real HJ 212 gateway on the session database and broker, with a tap on what it forwards."""
-    env = support.gateway_environment(postgres.url, broker.url(support.GATEWAY_ACCOUNT,
-                                                               mqtt_accounts[support.GATEWAY_ACCOUNT]))
+    env = support.gateway_environment(
+        postgres.url, broker.url(support.GATEWAY_ACCOUNT, mqtt_accounts[support.GATEWAY_ACCOUNT])
+    )
     tap = support.MqttTap(broker.url(support.TAP_ACCOUNT, mqtt_accounts[support.TAP_ACCOUNT]))
     try:
         with support.running_gateway(env) as process:
@@ -80,7 +83,8 @@ def data_times(tap: support.MqttTap, topic: str) -> list[datetime]:
 
 
 def test_tcp_transport_plays_data_loggers_that_get_replies_and_obey_commands(
-        gateway: tuple[support.GatewayProcess, support.MqttTap]) -> None:
+    gateway: tuple[support.GatewayProcess, support.MqttTap],
+) -> None:
     process, tap = gateway
     tap.clear()
     gateways = select_gateways(load_gateways(), ["gw-pyj-jinhua", "gw-xxj-yangxun"])
@@ -95,8 +99,11 @@ def test_tcp_transport_plays_data_loggers_that_get_replies_and_obey_commands(
         # The loggers stay connected between sends, so the platform can ask them for their history.
         wait_for(lambda: len(tap.on(JINHUA_TOPIC)) == 6 - malformed_at(messages, "PYJ-JINHUA"), "the uploads")
         tap.clear()
-        response = httpx.post(f"{process.http}/loggers/{JINHUA_MN}/history", timeout=30,
-                              json={"begin": START.isoformat(), "end": (START + HOURS).isoformat()})
+        response = httpx.post(
+            f"{process.http}/loggers/{JINHUA_MN}/history",
+            timeout=30,
+            json={"begin": START.isoformat(), "end": (START + HOURS).isoformat()},
+        )
     finally:
         transport.close()
     result = response.json()
@@ -113,11 +120,25 @@ def malformed_at(messages: list[Message], station: str) -> int:
 def test_envmon_simulate_replays_over_tcp(gateway: tuple[support.GatewayProcess, support.MqttTap]) -> None:
     process, tap = gateway
     tap.clear()
-    result = CliRunner().invoke(simulate_app, [
-        "--station", "gw-pyj-jinhua", "--transport", "tcp", "--tcp-host", "127.0.0.1",
-        "--tcp-port", str(process.tcp_port), "replay", "--start", START.isoformat(), "--end",
-        (START + HOURS).isoformat(),
-    ], env={"ENVMON_LOG_LEVEL": "WARNING"})
+    result = CliRunner().invoke(
+        simulate_app,
+        [
+            "--station",
+            "gw-pyj-jinhua",
+            "--transport",
+            "tcp",
+            "--tcp-host",
+            "127.0.0.1",
+            "--tcp-port",
+            str(process.tcp_port),
+            "replay",
+            "--start",
+            START.isoformat(),
+            "--end",
+            (START + HOURS).isoformat(),
+        ],
+        env={"ENVMON_LOG_LEVEL": "WARNING"},
+    )
     assert result.exit_code == 0, result.output
     assert "sent 6 messages" in result.output
     wait_for(lambda: len(tap.on(JINHUA_TOPIC)) == 6, "six hourly frames")
@@ -125,7 +146,19 @@ def test_envmon_simulate_replays_over_tcp(gateway: tuple[support.GatewayProcess,
 
 
 def test_tcp_needs_stations_with_an_hj212_identity() -> None:
-    result = CliRunner().invoke(simulate_app, ["--station", "gw-waste", "--transport", "tcp", "replay", "--start",
-                                               START.isoformat(), "--end", (START + HOURS).isoformat()])
+    result = CliRunner().invoke(
+        simulate_app,
+        [
+            "--station",
+            "gw-waste",
+            "--transport",
+            "tcp",
+            "replay",
+            "--start",
+            START.isoformat(),
+            "--end",
+            (START + HOURS).isoformat(),
+        ],
+    )
     assert result.exit_code == 2
     assert "HJ 212 MN" in result.output

@@ -45,8 +45,11 @@ def _year_of_days(spec: StationSpec, year: int) -> list[datetime]:
 def test_water_sits_near_its_target_with_rare_class_iv_episodes(spec: StationSpec) -> None:
     days = _year_of_days(spec, 2025)
     worst = [
-        max(item_class(code, value, "river") for code, value in sample(SEED, spec, day).values.items()
-            if code in GB3838_2002.codes and code != "tn")
+        max(
+            item_class(code, value, "river")
+            for code, value in sample(SEED, spec, day).values.items()
+            if code in GB3838_2002.codes and code != "tn"
+        )
         for day in days
     ]
     episode_days = sum(water_episode(SEED, spec.code, day.date()) for day in days)
@@ -66,17 +69,22 @@ def test_winter_pm25_episodes_exceed_the_daily_good_limit() -> None:
     winter = [date(2025, 12, 1) + timedelta(days=n) for n in range(90)]
     episode_days = [d for d in winter if pm_episode(SEED, d)]
     assert episode_days and not pm_episode(SEED, date(2025, 7, 1))
-    noon = [air_values(SEED, spec, datetime.combine(d, datetime.min.time(), SHANGHAI).replace(hour=12))["pm25"]
-            for d in episode_days]
+    noon = [
+        air_values(SEED, spec, datetime.combine(d, datetime.min.time(), SHANGHAI).replace(hour=12))["pm25"]
+        for d in episode_days
+    ]
     assert sum(noon) / len(noon) > Decimal(75)
 
 
-@pytest.mark.parametrize(("station", "route", "low", "high"), [
-    ("WST-INCINERATION", "incinerated", "2300", "2800"),
-    ("WST-FOODWASTE", "food_waste", "420", "520"),
-    ("WST-RECYCLING", "recycled", "500", "600"),
-    ("WST-INDUSTRIAL", "industrial_generated", "1650", "1950"),
-])
+@pytest.mark.parametrize(
+    ("station", "route", "low", "high"),
+    [
+        ("WST-INCINERATION", "incinerated", "2300", "2800"),
+        ("WST-FOODWASTE", "food_waste", "420", "520"),
+        ("WST-RECYCLING", "recycled", "500", "600"),
+        ("WST-INDUSTRIAL", "industrial_generated", "1650", "1950"),
+    ],
+)
 def test_waste_runs_near_the_usual_load(station: str, route: str, low: str, high: str) -> None:
     values = waste_values(SEED, STATIONS[station], datetime(2025, 5, 6, tzinfo=SHANGHAI))
     assert Decimal(low) <= values[route] <= Decimal(high)
@@ -93,16 +101,19 @@ def test_industrial_routes_add_up_to_at_most_what_was_generated() -> None:
     assert values["industrial_utilized"] + values["industrial_disposed"] <= values["industrial_generated"]
 
 
-@pytest.mark.parametrize(("station", "cadence"), [("PYJ-JINHUA", HOURLY), ("PYJ-ANHUA", FOUR_HOURLY),
-                                                  ("AIR-ZHUJI", HOURLY), ("WST-LANDFILL", timedelta(days=1))])
+@pytest.mark.parametrize(
+    ("station", "cadence"),
+    [("PYJ-JINHUA", HOURLY), ("PYJ-ANHUA", FOUR_HOURLY), ("AIR-ZHUJI", HOURLY), ("WST-LANDFILL", timedelta(days=1))],
+)
 def test_slots_align_to_the_cadence_in_shanghai(station: str, cadence: timedelta) -> None:
     spec = STATIONS[station]
     assert spec.cadence == cadence
     start = datetime(2026, 1, 1, 0, 30, tzinfo=SHANGHAI)
     times = slots(spec, start, start + timedelta(days=2))
     assert len(times) == timedelta(days=2) // cadence
-    assert all((t.astimezone(SHANGHAI) - datetime(2026, 1, 1, tzinfo=SHANGHAI)) % cadence == timedelta(0)
-               for t in times)
+    assert all(
+        (t.astimezone(SHANGHAI) - datetime(2026, 1, 1, tzinfo=SHANGHAI)) % cadence == timedelta(0) for t in times
+    )
 
 
 def test_naive_times_are_refused() -> None:

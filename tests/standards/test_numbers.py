@@ -12,8 +12,14 @@ from services.standards.numbers import ceil_to_int, fraction_to_decimal, round_h
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(2.2, Decimal("2.2")), ("0.412", Decimal("0.412")), (" 7 ", Decimal(7)), (3, Decimal(3)),
-     (Decimal("1.50"), Decimal("1.50")), (0.1 + 0.2, Decimal("0.30000000000000004"))],
+    [
+        (2.2, Decimal("2.2")),
+        ("0.412", Decimal("0.412")),
+        (" 7 ", Decimal(7)),
+        (3, Decimal(3)),
+        (Decimal("1.50"), Decimal("1.50")),
+        (0.1 + 0.2, Decimal("0.30000000000000004")),
+    ],
 )
 def test_to_decimal_is_exact_and_floats_go_through_repr(raw: Decimal | str | int | float, expected: Decimal) -> None:
     assert to_decimal(raw) == expected
@@ -42,9 +48,15 @@ def test_ceil_to_int_rounds_up_exactly(value: Decimal | Fraction, expected: int)
 
 @pytest.mark.parametrize(
     ("value", "digits", "expected"),
-    [(Fraction(9, 10), 28, "0.9"), (Fraction(2, 3), 5, "0.66667"), (Fraction(1, 8), 2, "0.12"),
-     (Fraction(3, 8), 2, "0.38"), (Fraction(-1, 3), 3, "-0.333")],
+    [
+        (Fraction(9, 10), 28, "0.9"),
+        (Fraction(2, 3), 5, "0.66667"),
+        (Fraction(1, 8), 2, "0.12"),
+        (Fraction(3, 8), 2, "0.38"),
+        (Fraction(-1, 3), 3, "-0.333"),
+    ],
 )
-def test_fraction_to_decimal_is_exact_when_it_terminates_else_half_even(value: Fraction, digits: int,
-                                                                        expected: str) -> None:
+def test_fraction_to_decimal_is_exact_when_it_terminates_else_half_even(
+    value: Fraction, digits: int, expected: str
+) -> None:
     assert fraction_to_decimal(value, significant_digits=digits) == Decimal(expected)

@@ -26,9 +26,9 @@ READING = {
 
 def test_readings_is_a_hypertable(engine: Engine) -> None:
     with engine.connect() as connection:
-        names = connection.execute(
-            text("select hypertable_name from timescaledb_information.hypertables")
-        ).scalars().all()
+        names = (
+            connection.execute(text("select hypertable_name from timescaledb_information.hypertables")).scalars().all()
+        )
     assert "readings" in names
 
 

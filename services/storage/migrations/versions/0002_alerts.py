@@ -233,6 +233,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("alert_outbox", "alert_history", "alert_states", "station_status", "figure_revisions",
-                 *reversed(FIGURE_TABLES)):
+    for name in (
+        "alert_outbox",
+        "alert_history",
+        "alert_states",
+        "station_status",
+        "figure_revisions",
+        *reversed(FIGURE_TABLES),
+    ):
         op.execute(f"drop table if exists {name}")

@@ -28,8 +28,11 @@ def _columns() -> list[str]:
     for suffix in PERIODS:
         columns.append(f"days_required{suffix} integer")
         for figure in FIGURES:
-            columns += [f"{figure}_days{suffix} integer", f"{figure}_valid{suffix} boolean",
-                        f"{figure}_short_months{suffix} smallint[]"]
+            columns += [
+                f"{figure}_days{suffix} integer",
+                f"{figure}_valid{suffix} boolean",
+                f"{figure}_short_months{suffix} smallint[]",
+            ]
     return columns
 
 
