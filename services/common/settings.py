@@ -13,6 +13,7 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.mqtt_url import MqttEndpoint
+from services.standards.reporting import DEFAULT_TABLE, PrecisionTable
 
 SQLALCHEMY_DRIVER_PREFIX = "postgresql+psycopg://"
 
@@ -30,6 +31,8 @@ class CommonSettings(BaseSettings):
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    # Overrides of unverified reporting precisions, e.g. {"nh3n": 3, "lake:tp": 3} (services.standards.reporting).
+    reporting_places: dict[str, int] = {}
 
     @field_validator("database_url")
     @classmethod
@@ -54,6 +57,16 @@ class CommonSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("reporting_places")
+    @classmethod
+    def _known_precisions(cls, value: dict[str, int]) -> dict[str, int]:
+        DEFAULT_TABLE.with_overrides(value)
+        return value
+
+    @property
+    def precision_table(self) -> PrecisionTable:
+        return DEFAULT_TABLE.with_overrides(self.reporting_places)
 
     @property
     def zone(self) -> ZoneInfo:

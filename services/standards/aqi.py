@@ -46,9 +46,10 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
-from services.standards.numbers import Number, ceil_to_int, round_half_even, to_decimal
+from services.standards.local_time import local_date
+from services.standards.numbers import Number, ceil_to_int, to_decimal
+from services.standards.reporting import CONCENTRATION, round_exact
 
 
 class Standard(StrEnum):
@@ -57,7 +58,6 @@ class Standard(StrEnum):
 
 
 SWITCH_DATE = date(2026, 3, 1)
-LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 # Canonical order of items; result tuples (primary, capped, missing) follow it.
 CANONICAL_ORDER = ("pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h", "o3_1h_max")
@@ -157,9 +157,6 @@ HOURLY_AUXILIARY: Mapping[Standard, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-CONCENTRATION_PLACES: Mapping[str, int] = MappingProxyType({"co": 1})
-DEFAULT_CONCENTRATION_PLACES = 0
-
 PRIMARY_POLLUTANT_ABOVE = 50
 
 # An incomplete 2026 report is published only above this AQI (HJ 633—2026 §5.3).
@@ -205,12 +202,10 @@ def category_for(aqi_value: int) -> Category:
 def standard_for(moment: date) -> Standard:
     """HJ 633—2026 from 2026-03-01 on, HJ 633-2012 before.
 
-    A ``datetime`` must be timezone-aware; its Asia/Shanghai local date decides.
+    A ``datetime`` must be timezone-aware; its Beijing-time date decides.
     """
     if isinstance(moment, datetime):
-        if moment.utcoffset() is None:
-            raise ValueError(f"naive datetime {moment.isoformat()}: give a timezone")
-        moment = moment.astimezone(LOCAL_TIMEZONE).date()
+        moment = local_date(moment)
     return Standard.HJ_633_2026 if moment >= SWITCH_DATE else Standard.HJ_633_2012
 
 
@@ -234,7 +229,8 @@ def round_concentration(code: str, concentration: Number) -> Decimal:
     value = to_decimal(concentration)
     if value < 0:
         raise ValueError(f"negative concentration for {code}: {concentration!r}")
-    return round_half_even(value, CONCENTRATION_PLACES.get(code, DEFAULT_CONCENTRATION_PLACES))
+    # o3_8h, o3_1h_max and so2_24h are published like their pollutant (services.standards.reporting)
+    return round_exact(value, CONCENTRATION[code.partition("_")[0]])
 
 
 def sub_index(code: str, concentration: Number, *, standard: Standard | str, hourly: bool) -> SubIndex:

@@ -39,3 +39,14 @@ def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
 def test_bad_settings_fail_at_start_up(field: str, value: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         CommonSettings.model_validate({field: value})
+
+
+def test_reporting_places_override_unverified_precisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVMON_REPORTING_PLACES", '{"nh3n": 3}')
+    assert CommonSettings().precision_table.of_concentration("nh3n").places == 3
+
+
+def test_reporting_places_refuse_a_precision_the_standard_fixes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVMON_REPORTING_PLACES", '{"pm25": 1}')
+    with pytest.raises(ValueError, match="fixed by HJ 633"):
+        CommonSettings()
