@@ -28,12 +28,12 @@ import httpx
 import uvicorn
 from sqlalchemy import Engine, text
 
+from devstack.postgres import start_platform_database
+from devstack.processes import free_port, private_directory, wait_until
 from services.alerts.api import create_app
 from services.alerts.context import Computation
 from services.alerts.recompute import recompute_days
 from services.alerts.registry import load_registry
-from services.devstack.postgres import start_platform_database
-from services.devstack.processes import free_port, private_directory, wait_until
 from services.storage.engine import make_engine
 
 ZONE = ZoneInfo("Asia/Shanghai")

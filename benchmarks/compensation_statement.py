@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from devstack.postgres import PostgresCluster
+from devstack.processes import private_directory
 from services.compensation import repository, statements
 from services.compensation.access import Principal, Role
 from services.compensation.main import load_agreements
 from services.compensation.periods import Month
 from services.compensation.settings import CompensationSettings
-from services.devstack.postgres import PostgresCluster
-from services.devstack.processes import private_directory
 from services.storage.engine import make_engine, upgrade
 from services.storage.seed import seed
 

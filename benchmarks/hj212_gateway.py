@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
-from services.devstack.hj212_fleet import FLEET_PREFIX, FleetLogger, seed_fleet
-from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
-from services.devstack.postgres import start_platform_database
-from services.devstack.processes import free_port, port_accepts, private_directory, wait_until
+from devstack.hj212_fleet import FLEET_PREFIX, FleetLogger, seed_fleet
+from devstack.mosquitto import MosquittoBroker, start_registry_broker
+from devstack.postgres import start_platform_database
+from devstack.processes import free_port, port_accepts, private_directory, wait_until
 from services.standards import hj212
 from services.standards.hj212 import Command
 from services.storage.engine import make_engine

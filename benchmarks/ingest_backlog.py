@@ -25,11 +25,11 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from devstack.ingest_stream import WATER_VALUES, publish_all, water_messages
+from devstack.mosquitto import MosquittoBroker
+from devstack.postgres import PostgresCluster
+from devstack.processes import free_port, private_directory
 from services.common.logging import configure_logging
-from services.devstack.ingest_stream import WATER_VALUES, publish_all, water_messages
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
-from services.devstack.processes import free_port, private_directory
 from services.ingest.broker_config import acl_file, load_accounts, password_file
 from services.ingest.service import IngestService
 from services.ingest.settings import BROKER_INFLIGHT_WINDOW, IngestSettings

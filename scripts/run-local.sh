@@ -24,7 +24,7 @@ if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
 fi
 
 log "preparing $RUN_DIR (database, migrations, seed, broker accounts)"
-(cd "$REPO" && "$PYTHON" -m services.devstack.localstack prepare "$RUN_DIR")
+(cd "$REPO" && "$PYTHON" -m devstack.localstack prepare "$RUN_DIR")
 set -a
 # shellcheck disable=SC1091
 . "$RUN_DIR/env"

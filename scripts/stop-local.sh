@@ -12,7 +12,7 @@ log() { printf '[stop-local] %s\n' "$*"; }
 
 [ -n "$RUN_DIR" ] || { log "nothing to stop (no run folder)"; exit 0; }
 PID_FILE="$RUN_DIR/honcho.pid"
-stack_pids() { (cd "$REPO" && env -u ENVMON_RUN_DIR "$PYTHON" -m services.devstack.localstack pids "$RUN_DIR"); }
+stack_pids() { (cd "$REPO" && env -u ENVMON_RUN_DIR "$PYTHON" -m devstack.localstack pids "$RUN_DIR"); }
 
 if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
   honcho_pid="$(cat "$PID_FILE")"

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
-from services.devstack.postgres import PostgresCluster, start_platform_database
-from services.devstack.processes import private_directory
+from devstack.mosquitto import MosquittoBroker, start_registry_broker
+from devstack.postgres import PostgresCluster, start_platform_database
+from devstack.processes import private_directory
 from services.storage.engine import make_engine
 from services.storage.seed import load_registry
 

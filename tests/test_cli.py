@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.devstack.postgres import PostgresCluster
-from services.devstack.processes import private_directory
+from devstack.postgres import PostgresCluster
+from devstack.processes import private_directory
 
 
 @pytest.fixture

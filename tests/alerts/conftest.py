@@ -13,12 +13,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Connection, Engine, text
 
+from devstack.alertmanager import AlertmanagerProcess
+from devstack.mosquitto import MosquittoBroker
+from devstack.processes import private_directory, wait_until
 from services.alerts.context import Computation
 from services.alerts.registry import load_registry
 from services.alerts.tables import PUBLICATION_COLUMN_NAMES
-from services.devstack.alertmanager import AlertmanagerProcess
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.processes import private_directory, wait_until
 from services.storage.schema import metadata
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, text
 
+from devstack.alertmanager import AlertmanagerProcess
+from devstack.mosquitto import MosquittoBroker
+from devstack.processes import free_port, wait_until
 from services.alerts.alert_store import acknowledge
 from services.alerts.delivery import Alertmanager, deliver_outbox
 from services.alerts.mqtt_publisher import SnapshotPublisher
@@ -17,9 +20,6 @@ from services.alerts.rules import load_rules
 from services.alerts.service import AlertsService
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from services.common.mqtt_url import MqttEndpoint
-from services.devstack.alertmanager import AlertmanagerProcess
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.processes import free_port, wait_until
 from tests.alerts.conftest import CITY, air_day, insert, retained_snapshots
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)

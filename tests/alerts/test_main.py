@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from services.devstack.alertmanager import AlertmanagerProcess
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.processes import free_port, wait_until
+from devstack.alertmanager import AlertmanagerProcess
+from devstack.mosquitto import MosquittoBroker
+from devstack.processes import free_port, wait_until
 from tests.alerts.conftest import SHANGHAI, air_day, insert, retained_snapshots
 
 STATION = "AIR-SHENGZHOU"  # provincial: not one of the city's stations, so its AQI is its own

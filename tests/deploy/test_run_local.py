@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from services.devstack.localstack import Ports, stack_pids
-from services.devstack.processes import free_port, private_directory
+from devstack.localstack import Ports, stack_pids
+from devstack.processes import free_port, private_directory
 
 REPO = Path(__file__).resolve().parents[2]
 KPI_WAIT_SECONDS = 120

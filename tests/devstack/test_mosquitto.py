@@ -9,7 +9,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from services.devstack.mosquitto import MosquittoBroker
+from devstack.mosquitto import MosquittoBroker
 
 CONNECT_TIMEOUT_SECONDS = 10
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from services.devstack.hj212_fleet import remove_fleet, seed_fleet
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
-from services.devstack.processes import port_accepts, wait_until
+from devstack.hj212_fleet import remove_fleet, seed_fleet
+from devstack.mosquitto import MosquittoBroker
+from devstack.postgres import PostgresCluster
+from devstack.processes import port_accepts, wait_until
 from simulators.hj212_tcp import LoggerIdentity
 from tests.hj212_gateway.support import (
     GATEWAY_ACCOUNT,

@@ -19,8 +19,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, select
 
+from devstack.processes import free_port, port_accepts, stop_process, wait_until
 from services.common.mqtt_url import MqttEndpoint
-from services.devstack.processes import free_port, port_accepts, stop_process, wait_until
 from services.storage.schema import rejected_messages
 
 WAIT_SECONDS = 30.0

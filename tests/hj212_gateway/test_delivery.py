@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
-from services.devstack.postgres import PostgresCluster
-from services.devstack.processes import private_directory
+from devstack.mosquitto import MosquittoBroker, start_registry_broker
+from devstack.postgres import PostgresCluster
+from devstack.processes import private_directory
 from services.standards import hj212
 from services.standards.hj212 import Command, Frame
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from services.devstack.hj212_fleet import FLEET_PREFIX, fleet_logger
+from devstack.hj212_fleet import FLEET_PREFIX, fleet_logger
 from services.standards import hj212
 from services.standards.hj212 import Command
 from services.storage.schema import readings

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine
 
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
+from devstack.mosquitto import MosquittoBroker
+from devstack.postgres import PostgresCluster
 from services.ingest.settings import IngestSettings
 from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, settings_from
 

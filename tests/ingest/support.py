@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select, text
 
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.processes import free_port
+from devstack.mosquitto import MosquittoBroker
+from devstack.processes import free_port
 from services.ingest.service import IngestService
 from services.ingest.settings import IngestSettings
 from services.storage.schema import readings, rejected_messages

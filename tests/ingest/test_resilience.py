@@ -16,10 +16,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import Engine
 
-from services.devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
-from services.devstack.mosquitto import MosquittoBroker, start_registry_broker
-from services.devstack.postgres import PostgresCluster, start_platform_database
-from services.devstack.processes import port_accepts, private_directory
+from devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
+from devstack.mosquitto import MosquittoBroker, start_registry_broker
+from devstack.postgres import PostgresCluster, start_platform_database
+from devstack.processes import port_accepts, private_directory
 from services.ingest.settings import SINGLE_REPLICA_SUBSCRIPTION, IngestSettings
 from services.storage.engine import make_engine
 from tests.ingest.conftest import SettingsFactory

@@ -12,9 +12,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, select
 
+from devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
+from devstack.mosquitto import MosquittoBroker
 from services.common import topics
-from services.devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
-from services.devstack.mosquitto import MosquittoBroker
 from services.ingest.settings import IngestSettings
 from services.standards import hj212
 from services.storage.schema import readings, recompute_queue, rejected_messages

@@ -12,9 +12,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from typer.testing import CliRunner
 
+from devstack.mosquitto import MosquittoBroker
+from devstack.postgres import PostgresCluster
 from services.common.mqtt_url import MqttEndpoint
-from services.devstack.mosquitto import MosquittoBroker
-from services.devstack.postgres import PostgresCluster
 from services.standards import hj212
 from simulators.cli import simulate_app
 from simulators.faults import Faults

@@ -1,6 +1,6 @@
 """Prepares the run folder of ``make run`` (scripts/run-local.sh); honcho then runs the Procfile.
 
-``python -m services.devstack.localstack prepare RUN_DIR`` (ports from ``ENVMON_RUN_*_PORT``):
+``python -m devstack.localstack prepare RUN_DIR`` (ports from ``ENVMON_RUN_*_PORT``):
 
 1. a private TimescaleDB cluster under RUN_DIR/pg: initdb once, then start it briefly to migrate,
    seed the registry and generate Mosquitto's password file and ACL, and stop it again;
@@ -19,12 +19,12 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from services.devstack.postgres import pg_bindir, start_platform_database
-from services.devstack.processes import UNPRIVILEGED_USER, hand_over, running_as_root
+from devstack.postgres import pg_bindir, start_platform_database
+from devstack.processes import UNPRIVILEGED_USER, hand_over, running_as_root
 from services.ingest.broker_config import mosquitto_conf, write_broker_files
 from services.storage.engine import make_engine
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 COMPOSE_TARGETS = {
     "ingest:8001": "ingest",
     "alerts:8002": "alerts",
@@ -187,4 +187,4 @@ if __name__ == "__main__":
     elif command == "pids":
         print(*stack_pids(folder))  # noqa: T201 - read by scripts/stop-local.sh
     else:
-        raise SystemExit(f"usage: python -m services.devstack.localstack prepare|pids RUN_DIR (not {command!r})")
+        raise SystemExit(f"usage: python -m devstack.localstack prepare|pids RUN_DIR (not {command!r})")

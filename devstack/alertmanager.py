@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from services.devstack.processes import ServerLifecycle, free_port, hand_over, unprivileged, wait_until
+from devstack.processes import ServerLifecycle, free_port, hand_over, unprivileged, wait_until
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 

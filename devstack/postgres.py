@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.devstack.processes import (
+from devstack.processes import (
     ServerLifecycle,
     free_port,
     hand_over,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.devstack.processes import (
+from devstack.processes import (
     ServerLifecycle,
     free_port,
     hand_over,
