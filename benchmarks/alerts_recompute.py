@@ -32,7 +32,7 @@ from devstack.postgres import start_platform_database
 from devstack.processes import free_port, private_directory, wait_until
 from services.alerts.api import create_app
 from services.alerts.context import Computation
-from services.alerts.recompute import recompute_days
+from services.alerts.figures.recompute import recompute_days
 from services.alerts.registry import load_registry
 from services.storage.engine import make_engine
 

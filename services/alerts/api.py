@@ -11,7 +11,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 
-from services.alerts.alert_store import acknowledge
 from services.alerts.coverage import comparisons, without_comparison_columns
 from services.alerts.queries import (
     MAX_ALERTS,
@@ -23,6 +22,7 @@ from services.alerts.queries import (
     YearQuery,
     fetch,
 )
+from services.alerts.rules.store import acknowledge
 
 PUBLICATION = "published_at, revision, revised_at"
 

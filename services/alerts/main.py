@@ -14,10 +14,10 @@ import httpx
 import structlog
 
 from services.alerts.api import create_app
-from services.alerts.delivery import Alertmanager
-from services.alerts.metrics import check_metric_names
-from services.alerts.mqtt_publisher import SnapshotPublisher
-from services.alerts.rules import load_rules
+from services.alerts.rules.alertmanager import Alertmanager
+from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.mqtt_snapshots import SnapshotPublisher
+from services.alerts.rules.values import check_metric_names
 from services.alerts.service import AlertsService
 from services.alerts.settings import AlertsSettings
 from services.common.logging import configure_logging

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
-from services.alerts.lifecycle import State
 from services.alerts.periods import Period
-from services.alerts.rules import Severity
+from services.alerts.rules.definitions import Severity
+from services.alerts.rules.lifecycle import State
 
 MAX_SERIES_DAYS = 5 * 366
 MAX_ALERTS = 1000

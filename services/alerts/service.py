@@ -11,14 +11,14 @@ import structlog
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Connection, Engine, func, select
 
-from services.alerts.alert_store import Transition, evaluate
 from services.alerts.context import Computation
-from services.alerts.delivery import Alertmanager, deliver_outbox, resend_firing
-from services.alerts.metrics import metric_parameters, read_metrics
-from services.alerts.mqtt_publisher import SnapshotPublisher, snapshots
-from services.alerts.recompute import CycleReport, run_cycle
+from services.alerts.figures.recompute import CycleReport, run_cycle
 from services.alerts.registry import load_registry
-from services.alerts.rules import Rule
+from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox, resend_firing
+from services.alerts.rules.definitions import Rule
+from services.alerts.rules.mqtt_snapshots import SnapshotPublisher, snapshots
+from services.alerts.rules.store import Transition, evaluate
+from services.alerts.rules.values import metric_parameters, read_metrics
 from services.alerts.settings import AlertsSettings
 from services.alerts.tables import alert_outbox, alert_states
 

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from services.common.settings import CommonSettings
 from services.standards import validity
 
-BUILT_IN_RULES = Path(__file__).with_name("rules.yaml")
+BUILT_IN_RULES = Path(__file__).parent / "rules" / "rules.yaml"
 
 
 class AlertsSettings(CommonSettings):

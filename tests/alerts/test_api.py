@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from services.alerts.api import create_app
-from services.alerts.recompute import recompute_days
+from services.alerts.figures.recompute import recompute_days
 from tests.alerts.conftest import CITY, air_day, insert, job, water_day
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)

@@ -45,7 +45,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from services.alerts.recompute import recompute_days
+from services.alerts.figures.recompute import recompute_days
 from tests.alerts.conftest import (
     CITY,
     CITY_STATIONS,

@@ -10,11 +10,11 @@ from math import floor
 import pytest
 from sqlalchemy import Engine, text
 
-from services.alerts.alert_store import evaluate
-from services.alerts.lifecycle import State
-from services.alerts.metrics import METRICS, metric_parameters, read_metrics
-from services.alerts.recompute import recompute_days
-from services.alerts.rules import load_rules
+from services.alerts.figures.recompute import recompute_days
+from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.lifecycle import State
+from services.alerts.rules.store import evaluate
+from services.alerts.rules.values import METRICS, metric_parameters, read_metrics
 from services.alerts.settings import BUILT_IN_RULES
 from tests.alerts.conftest import CITY, air_day, close, insert, job, water_day
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
-from services.alerts.metrics import metric_parameters, read_metrics
-from services.alerts.recompute import run_cycle
+from services.alerts.figures.recompute import run_cycle
+from services.alerts.rules.values import metric_parameters, read_metrics
 from tests.alerts.conftest import CITY, air_day, insert, job, local, reading
 
 PLACES = Decimal("1e-15")
@@ -81,7 +81,7 @@ def test_the_queue_keeps_rows_bumped_after_they_were_read(alerts_db: Engine) -> 
             )
         )
         computation = job(connection, NOW)
-        from services.alerts.recompute import claim_queue, release_queue
+        from services.alerts.figures.recompute import claim_queue, release_queue
 
         claimed = claim_queue(connection)
         # A concurrent ingest bumps one row after we read it.

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import text
 
 from services.alerts.context import Computation
+from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_select
 from services.alerts.periods import day_start
-from services.alerts.publication import PUBLISHED_DAY_SQL, publish_select
 from services.alerts.tables import station_completeness, station_status
 
 HOURLY_SLOTS = 24

@@ -16,8 +16,8 @@ import httpx
 import structlog
 from sqlalchemy import Engine, select, text
 
-from services.alerts.alert_store import alertmanager_payload
-from services.alerts.lifecycle import State
+from services.alerts.rules.lifecycle import State
+from services.alerts.rules.store import alertmanager_payload
 from services.alerts.tables import alert_outbox, alert_states
 
 log = structlog.get_logger(__name__)

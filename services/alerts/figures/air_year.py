@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import select
 
 from services.alerts.context import Computation
-from services.alerts.exact import as_decimal, exact_mean
+from services.alerts.figures.exact import as_decimal, exact_mean
+from services.alerts.figures.publication import publish_rows, published_at
+from services.alerts.figures.ytd_validity import PeriodCompleteness, period_completeness
 from services.alerts.periods import day_end, same_day_last_year
-from services.alerts.publication import publish_rows, published_at
 from services.alerts.tables import air_daily, air_good_days, air_year
-from services.alerts.ytd_validity import PeriodCompleteness, period_completeness
 from services.standards import validity
 
 O3_PERCENTILE = 90

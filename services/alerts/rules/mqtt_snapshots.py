@@ -18,7 +18,7 @@ import structlog
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Connection, or_, select
 
-from services.alerts.rules import Severity
+from services.alerts.rules.definitions import Severity
 from services.alerts.tables import alert_states
 from services.common.mqtt_url import MqttEndpoint
 from services.common.topics import alerts_topic

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.alerts.context import Computation
-from services.alerts.publication import PUBLISHED_DAY_SQL, publish_select
+from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_select
 from services.alerts.tables import INDUSTRIAL_WASTE, WASTE_ROUTES, waste_daily, waste_facility_daily
 
 PROCESSED = (*WASTE_ROUTES, "industrial_utilized", "industrial_disposed")

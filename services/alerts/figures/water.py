@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 
 from services.alerts.context import Computation
-from services.alerts.exact import as_decimal
+from services.alerts.figures.exact import as_decimal
+from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_rows, publish_select, published_at
 from services.alerts.periods import Period, day_end
-from services.alerts.publication import PUBLISHED_DAY_SQL, publish_rows, publish_select, published_at
 from services.alerts.tables import eco_flow_daily, eco_flow_period, water_daily, water_period, water_share
 from services.standards import water
 

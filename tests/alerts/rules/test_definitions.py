@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from services.alerts.metrics import check_metric_names
-from services.alerts.rules import load_rules
+from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.values import check_metric_names
 from services.alerts.settings import BUILT_IN_RULES
 
 

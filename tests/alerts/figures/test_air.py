@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.alerts.air_compute import Hours, city_hours
+from services.alerts.figures.air import Hours, city_hours
 from tests.alerts.conftest import SHANGHAI
 
 HOUR = datetime(2026, 11, 26, 8, tzinfo=SHANGHAI)

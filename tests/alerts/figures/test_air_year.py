@@ -15,12 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from services.alerts.air_kpi import compute_air_kpis
-from services.alerts.alert_store import evaluate
 from services.alerts.api import create_app
-from services.alerts.lifecycle import State
-from services.alerts.metrics import metric_parameters, read_metrics
-from services.alerts.rules import load_rules
+from services.alerts.figures.air_year import compute_air_kpis
+from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.lifecycle import State
+from services.alerts.rules.store import evaluate
+from services.alerts.rules.values import metric_parameters, read_metrics
 from services.alerts.settings import BUILT_IN_RULES
 from tests.alerts.conftest import CITY, job
 

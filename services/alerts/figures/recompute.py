@@ -14,13 +14,13 @@ from datetime import date, datetime
 import structlog
 from sqlalchemy import Connection, text
 
-from services.alerts.air_compute import compute_air
-from services.alerts.air_kpi import compute_air_kpis
-from services.alerts.completeness import compute_completeness, compute_station_status
 from services.alerts.context import Computation
+from services.alerts.figures.air import compute_air
+from services.alerts.figures.air_year import compute_air_kpis
+from services.alerts.figures.completeness import compute_completeness, compute_station_status
+from services.alerts.figures.waste import compute_waste_days
+from services.alerts.figures.water import compute_water_days, compute_water_periods
 from services.alerts.periods import Period, chunks, months_of
-from services.alerts.waste_compute import compute_waste_days
-from services.alerts.water_compute import compute_water_days, compute_water_periods
 
 log = structlog.get_logger(__name__)
 

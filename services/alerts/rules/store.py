@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.alerts.lifecycle import AlertState, State, fingerprint, step
-from services.alerts.rules import Rule
+from services.alerts.rules.definitions import Rule
+from services.alerts.rules.lifecycle import AlertState, State, fingerprint, step
 from services.alerts.tables import alert_history, alert_outbox, alert_states
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.alerts.lifecycle import AlertState, State, fingerprint, step
-from services.alerts.rules import Direction, Rule, Severity
+from services.alerts.rules.definitions import Direction, Rule, Severity
+from services.alerts.rules.lifecycle import AlertState, State, fingerprint, step
 
 START = datetime(2026, 11, 27, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, text
 from devstack.alertmanager import AlertmanagerProcess
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import free_port, wait_until
-from services.alerts.alert_store import acknowledge
-from services.alerts.delivery import Alertmanager, deliver_outbox
-from services.alerts.mqtt_publisher import SnapshotPublisher
-from services.alerts.rules import load_rules
+from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox
+from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.mqtt_snapshots import SnapshotPublisher
+from services.alerts.rules.store import acknowledge
 from services.alerts.service import AlertsService
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from services.common.mqtt_url import MqttEndpoint

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import text
 
 from services.alerts.context import Computation
-from services.alerts.exact import exact_mean
-from services.alerts.publication import publish_rows, published_at
+from services.alerts.figures.exact import exact_mean
+from services.alerts.figures.publication import publish_rows, published_at
 from services.alerts.tables import AIR_POLLUTANTS, air_daily, air_hourly
 from services.standards import aqi, validity
 

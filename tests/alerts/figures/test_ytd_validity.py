@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.alerts.ytd_validity import period_completeness, pro_rata
+from services.alerts.figures.ytd_validity import period_completeness, pro_rata
 from services.standards import validity
 
 

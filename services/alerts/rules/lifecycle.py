@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from services.alerts.rules import Rule
+from services.alerts.rules.definitions import Rule
 
 
 class State(StrEnum):
