@@ -30,6 +30,7 @@ from devstack.postgres import start_platform_database
 from devstack.processes import free_port, port_accepts, private_directory, wait_until
 from services.standards import hj212
 from services.standards.hj212 import Command
+from services.standards.local_time import BEIJING_TIME
 from services.storage.engine import make_engine
 from services.storage.schema import readings
 from services.storage.seed import load_registry
@@ -37,7 +38,7 @@ from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GATEWAY_ACCOUNT, gateway_environment, running_gateway
 from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
 
-FIRST_HOUR = datetime(2026, 11, 1, tzinfo=hj212.SHANGHAI)
+FIRST_HOUR = datetime(2026, 11, 1, tzinfo=BEIJING_TIME)
 REPLY_TIMEOUT_SECONDS = 120.0
 STORE_TIMEOUT_SECONDS = 600.0
 PARSE_REPEAT = 3

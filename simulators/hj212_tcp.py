@@ -21,6 +21,7 @@ import structlog
 
 from services.standards import hj212
 from services.standards.hj212 import Command, CrcVariant, ExeRtn, Frame, FrameError, FrameReader, QnRtn
+from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import Kind
 from simulators.messages import SYSTEM_CODES, hj212_values
 from simulators.stations import StationSpec
@@ -56,7 +57,7 @@ class QnSequence:
     def next(self, clock: datetime) -> str:
         now_ms = max(int(clock.timestamp() * 1000), self._last_ms + 1)
         self._last_ms = now_ms
-        moment = datetime.fromtimestamp(now_ms / 1000, hj212.SHANGHAI)
+        moment = datetime.fromtimestamp(now_ms / 1000, BEIJING_TIME)
         return f"{moment:%Y%m%d%H%M%S}{now_ms % 1000:03d}"
 
 
@@ -102,7 +103,7 @@ class TcpDataLogger:
 
     @property
     def now(self) -> datetime:
-        return datetime.now(hj212.SHANGHAI) + self.clock_offset
+        return datetime.now(BEIJING_TIME) + self.clock_offset
 
     @property
     def connected(self) -> bool:
@@ -246,7 +247,7 @@ class TcpDataLogger:
             )
             self._write(self.encode(upload))
         elif command.cn == Command.SET_TIME:
-            self.clock_offset = hj212.parse_time(command.extra["SystemTime"]) - datetime.now(hj212.SHANGHAI)
+            self.clock_offset = hj212.parse_time(command.extra["SystemTime"]) - datetime.now(BEIJING_TIME)
         elif command.cn == Command.REALTIME_DATA:
             if self._realtime is None or self._realtime.done():
                 self._realtime = asyncio.create_task(self._send_realtime())
@@ -302,7 +303,7 @@ async def play(
 ) -> int:
     """Upload ``hours`` hourly records (oldest first, ending with the last full hour), ``interval`` seconds
     apart; reconnects after a dropped connection. Returns the number of records the platform acknowledged."""
-    last_hour = (start or datetime.now(hj212.SHANGHAI)).replace(minute=0, second=0, microsecond=0)
+    last_hour = (start or datetime.now(BEIJING_TIME)).replace(minute=0, second=0, microsecond=0)
     acknowledged = 0
     logger = TcpDataLogger(host, port, identity)
     try:

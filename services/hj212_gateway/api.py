@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from services.hj212_gateway.commands import CommandResult
 from services.hj212_gateway.server import GatewayServer
-from services.standards.hj212 import SHANGHAI
+from services.standards.local_time import BEIJING_TIME
 
 
 class SetTime(BaseModel):
@@ -68,7 +68,7 @@ def create_app(gateway: GatewayServer) -> FastAPI:
 
     @app.post("/loggers/{mn}/set-time", dependencies=guarded)
     async def set_time(mn: str, body: SetTime) -> dict[str, Any]:
-        return _result(await gateway.commands.set_time(mn, body.system_time or datetime.now(SHANGHAI)))
+        return _result(await gateway.commands.set_time(mn, body.system_time or datetime.now(BEIJING_TIME)))
 
     @app.post("/loggers/{mn}/start-realtime", dependencies=guarded)
     async def start_realtime(mn: str) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.hj212_gateway.auth import DeviceRegistry
 from services.hj212_gateway.metrics import GatewayMetrics
 from services.standards import hj212
-from services.standards.hj212 import SHANGHAI, Command, Frame, QnRtn
+from services.standards.hj212 import Command, Frame, QnRtn
+from services.standards.local_time import BEIJING_TIME
 
 log = structlog.get_logger(__name__)
 
@@ -70,7 +71,7 @@ class QnClock:
     def next(self) -> str:
         now_ms = max(int(time.time() * 1000), self._last_ms + 1)
         self._last_ms = now_ms
-        moment = datetime.fromtimestamp(now_ms / 1000, SHANGHAI)
+        moment = datetime.fromtimestamp(now_ms / 1000, BEIJING_TIME)
         return f"{moment:%Y%m%d%H%M%S}{now_ms % 1000:03d}"
 
 
@@ -166,12 +167,12 @@ def find_gaps(connection: Connection, station: str, *, now: datetime, days: int,
 
     Asia/Shanghai is a whole-hour offset, so UTC hour boundaries are its local hour boundaries.
     """
-    last = (now - grace).astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0) - HOUR
-    first = (now - timedelta(days=days)).astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
+    last = (now - grace).astimezone(BEIJING_TIME).replace(minute=0, second=0, microsecond=0) - HOUR
+    first = (now - timedelta(days=days)).astimezone(BEIJING_TIME).replace(minute=0, second=0, microsecond=0)
     hours = [row[0] for row in connection.execute(_MISSING_HOURS, {"first": first, "last": last, "station": station})]
     gaps: list[Gap] = []
     for hour in hours:
-        local = hour.astimezone(SHANGHAI)
+        local = hour.astimezone(BEIJING_TIME)
         if gaps and local - gaps[-1].end == HOUR:
             gaps[-1] = Gap(gaps[-1].begin, local)
         else:
@@ -257,7 +258,7 @@ def station_gaps(
 
         def query() -> list[Gap]:
             with engine.connect() as connection:
-                return find_gaps(connection, device.station, now=datetime.now(SHANGHAI), days=days, grace=grace)
+                return find_gaps(connection, device.station, now=datetime.now(BEIJING_TIME), days=days, grace=grace)
 
         return (await asyncio.to_thread(query))[:max_requests]
 

@@ -11,9 +11,10 @@ from sqlalchemy import Engine, insert
 from services.hj212_gateway.commands import CommandTracker, Gap, Outcome, QnClock, find_gaps
 from services.standards import hj212
 from services.standards.hj212 import Command, ExeRtn, Frame, QnRtn
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 
-SH = hj212.SHANGHAI
+SH = BEIJING_TIME
 MN = "330681000000000000000001"
 
 

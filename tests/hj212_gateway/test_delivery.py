@@ -15,6 +15,7 @@ from devstack.postgres import PostgresCluster
 from devstack.processes import private_directory
 from services.standards import hj212
 from services.standards.hj212 import Command, Frame
+from services.standards.local_time import BEIJING_TIME
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger
 from tests.hj212_gateway.support import (
     GATEWAY_ACCOUNT,
@@ -26,7 +27,7 @@ from tests.hj212_gateway.support import (
 )
 from tests.ingest.support import wait_for
 
-SH = hj212.SHANGHAI
+SH = BEIJING_TIME
 JINHUA = LoggerIdentity(mn="330681000000000000000001", pw="123456")
 TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
 HOUR = datetime(2026, 11, 27, 10, tzinfo=SH)

@@ -13,12 +13,13 @@ from sqlalchemy import Engine, func, insert, select
 
 from services.standards import hj212
 from services.standards.hj212 import Command, CrcVariant, Frame, FrameReader, QnRtn
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GatewayProcess, MqttTap, rejects
 from tests.ingest.support import wait_for
 
-SH = hj212.SHANGHAI
+SH = BEIJING_TIME
 JINHUA = LoggerIdentity(mn="330681000000000000000001", pw="123456")  # PYJ-JINHUA, standard CRC only
 YANGXUN = LoggerIdentity(mn="330603000000000000000003", pw="123456", crc_variant=CrcVariant.MODBUS)
 JINHUA_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"

@@ -15,12 +15,13 @@ from sqlalchemy import Engine, func, select
 from devstack.hj212_fleet import FLEET_PREFIX, fleet_logger
 from services.standards import hj212
 from services.standards.hj212 import Command
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GatewayProcess
 from tests.ingest.support import wait_for
 
-SH = hj212.SHANGHAI
+SH = BEIJING_TIME
 HOURS_PER_LOGGER = 3
 FIRST_HOUR = datetime(2026, 11, 27, 5, tzinfo=SH)
 GOOD = LoggerIdentity(mn="330681000000000000000002", pw="123456")  # PYJ-ANHUA

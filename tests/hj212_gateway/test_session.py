@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from services.hj212_gateway.session import build_within_limit
 from services.standards import hj212
 from services.standards.hj212 import Command
+from services.standards.local_time import BEIJING_TIME
 
 MN = "330681000000000000000001"
-HOUR = datetime(2026, 11, 27, 8, tzinfo=hj212.SHANGHAI)
+HOUR = datetime(2026, 11, 27, 8, tzinfo=BEIJING_TIME)
 
 
 def frame_with(factors: int) -> hj212.Frame:

@@ -17,6 +17,7 @@ from devstack.mosquitto import MosquittoBroker
 from services.common import topics
 from services.ingest.settings import IngestSettings
 from services.standards import hj212
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings, recompute_queue, rejected_messages
 from tests.ingest.conftest import SettingsFactory
 from tests.ingest.strategies import bad_documents, sample
@@ -24,7 +25,7 @@ from tests.ingest.support import metric, reading_count, reject_reasons, running,
 
 GATEWAY = "gw-pyj-jinhua"
 JINHUA_MN = "330681000000000000000001"
-SHANGHAI = hj212.SHANGHAI
+SHANGHAI = BEIJING_TIME
 
 
 def _recent(minutes: int = 30) -> datetime:

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from services.standards import hj212
 from services.standards.hj212 import Command, CrcVariant, Frame, FrameError, FrameErrorReason
+from services.standards.local_time import BEIJING_TIME
 
-SH = hj212.SHANGHAI
+SH = BEIJING_TIME
 EXAMPLE = (
     b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
     b"CP=&&RtdInterval=30&&1C80\r\n"
@@ -589,3 +590,9 @@ def test_reader_never_raises_and_stays_bounded(chunks: list[bytes]) -> None:
         for item in reader.feed(chunk):
             assert isinstance(item, FrameError) or (item.startswith(b"##") and item.endswith(b"\r\n"))
         assert reader.buffered <= reader.max_frame_size
+
+
+def test_datatime_is_fixed_utc_plus_8_even_where_zone_history_differs() -> None:
+    # Asia/Shanghai was local mean time +08:05:43 in 1900 and +09:00 in summer 1988; HJ 212 is Beijing time.
+    for text in ("19000101000000", "19880701120000"):
+        assert hj212.parse_time(text).utcoffset() == timedelta(hours=8)
