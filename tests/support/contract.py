@@ -1,0 +1,194 @@
+"""Contract fuzzing: schemathesis against a running app's real OpenAPI, on the real database.
+
+Every service's contract test uses this module (CONTRACTS.md, "Contract tests"). It loads the
+OpenAPI document the app itself serves, generates requests for every operation (the schema's
+examples, schemathesis' boundary "coverage" cases, then random valid and invalid requests, at most
+``max_examples`` per operation and generation mode) and fails when:
+
+- any response is a 5xx (``not_a_server_error``);
+- a response's status code, content type or body is not the one its operation documents
+  (``status_code_conformance``, ``content_type_conformance``, ``response_schema_conformance``);
+- a request that violates the schema is answered with a 2xx (``negative_data_rejection``);
+- the app raises instead of answering (in-process, an unhandled exception reaches the harness as an
+  error where a server would answer 500).
+
+The run is seeded (``CONTRACT_SEED``, or ``ENVMON_CONTRACT_SEED`` to explore other cases), so a
+failure in CI reproduces on a developer's machine; the assertion lists every failing check with a
+``curl`` command that reproduces it.
+
+How a service's test uses it, in-process (the app's ASGI interface; its database is the real one
+the app was built with)::
+
+    from tests.support.contract import assert_contract, asgi_contract
+
+    def test_the_api_keeps_its_contract(alerts_db: Engine) -> None:
+        assert_contract(asgi_contract(create_app(...)))
+
+or against a server running in another process (e.g. a service started with ``python -m
+services.cli …``)::
+
+    assert_contract(url_contract(f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer …"}))
+
+Seed the database first so that operations find something (a 404 everywhere proves little), and
+keep ``max_examples`` small: the whole suite has a time budget. Operations that must not be
+fuzzed (e.g. one that waits 30 s for a device) are left out with ``exclude`` (an operation label
+such as ``"POST /loggers/{mn}/history"``); say in the test why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+import schemathesis.transport.requests as schemathesis_requests
+from schemathesis.engine import events
+from schemathesis.engine.recorder import CheckNode, ScenarioRecorder
+
+# The checks of the contract; every other schemathesis check is off.
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+)
+# Generated requests per operation and generation mode (valid, invalid), besides the schema's examples
+# and the boundary cases; small enough for the suite's time budget.
+MAX_EXAMPLES = 25
+CONTRACT_SEED = 20260301
+SEED_VARIABLE = "ENVMON_CONTRACT_SEED"
+PHASES = ("examples", "coverage", "fuzzing")
+
+
+_count_opened_connections = schemathesis_requests._count_opened_connections
+
+
+def _count_tolerating_urllib3_future(session: Any) -> int:
+    """Schemathesis counts pooled connections (to resend a request once on a dropped keep-alive
+    connection) through urllib3's ``PoolManager.pools.keys()``. grafana-client depends on niquests,
+    whose urllib3-future shadows urllib3 in the same environment, and its pool container has no
+    ``keys()``: count nothing then (a dropped connection is resent once, as before)."""
+    try:
+        return _count_opened_connections(session)
+    except AttributeError:
+        return 0
+
+
+schemathesis_requests._count_opened_connections = _count_tolerating_urllib3_future
+
+
+def contract_config(*, max_examples: int = MAX_EXAMPLES, seed: int | None = None) -> schemathesis.Config:
+    """The schemathesis configuration of a contract run (checks, phases, bounded examples, seed)."""
+    return schemathesis.Config.from_dict(
+        {
+            "seed": seed if seed is not None else int(os.environ.get(SEED_VARIABLE, CONTRACT_SEED)),
+            "generation": {"max-examples": max_examples, "mode": "all"},
+            "phases": {name: {"enabled": name in PHASES} for name in ("examples", "coverage", "fuzzing", "stateful")},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+        }
+    )
+
+
+def asgi_contract(
+    app: Any, *, max_examples: int = MAX_EXAMPLES, exclude: Iterable[str] = ()
+) -> schemathesis.BaseSchema:
+    """The contract of an ASGI app (e.g. FastAPI), called in-process, read from its ``/openapi.json``."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=contract_config(max_examples=max_examples))
+    return _without(schema, exclude)
+
+
+def url_contract(
+    base_url: str,
+    *,
+    max_examples: int = MAX_EXAMPLES,
+    exclude: Iterable[str] = (),
+    headers: Mapping[str, str] | None = None,
+) -> schemathesis.BaseSchema:
+    """The contract of a server listening at ``base_url``, read from its ``/openapi.json``."""
+    config = contract_config(max_examples=max_examples)
+    if headers:
+        config.projects.override.update(headers=dict(headers))
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config, headers=dict(headers or {}))
+    schema.config.update(base_url=base_url)
+    return _without(schema, exclude)
+
+
+def _without(schema: schemathesis.BaseSchema, labels: Iterable[str]) -> schemathesis.BaseSchema:
+    excluded = set(labels)
+    if not excluded:
+        return schema
+    return schema.exclude(func=lambda ctx: ctx.operation.label in excluded)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFailure:
+    operation: str
+    check: str
+    message: str
+    curl: str
+
+    def __str__(self) -> str:
+        return f"{self.operation}: {self.check}: {self.message}\n    {self.curl}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRun:
+    operations: frozenset[str]
+    cases: int
+    failures: tuple[ContractFailure, ...]
+    errors: tuple[str, ...]
+
+
+def run_contract(schema: schemathesis.BaseSchema) -> ContractRun:
+    """Run every configured phase over every operation; what failed, without raising."""
+    failures: dict[tuple[str, str, str], ContractFailure] = {}
+    errors: list[str] = []
+    operations: set[str] = set()
+    cases = 0
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            operations.add(event.recorder.label)
+            cases += len(event.recorder.cases)
+            for failure in _failures(event.recorder):
+                failures.setdefault((failure.operation, failure.check, failure.message), failure)
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {_last_lines(event.info.format())}")
+        elif isinstance(event, events.FatalError):
+            errors.append(f"fatal: {event.exception!r}")
+    return ContractRun(frozenset(operations), cases, tuple(failures.values()), tuple(errors))
+
+
+def _last_lines(text: str, count: int = 12) -> str:
+    """An error's message and the end of its traceback, where the app raised."""
+    lines = text.strip().splitlines()
+    return "\n".join(lines if len(lines) <= 2 * count else [*lines[:3], "    …", *lines[-count:]])
+
+
+def _failures(recorder: ScenarioRecorder) -> Iterable[ContractFailure]:
+    for nodes in recorder.checks.values():
+        for node in nodes:
+            if node.failure_info is not None:
+                yield _failure(recorder.label, node)
+
+
+def _failure(operation: str, node: CheckNode) -> ContractFailure:
+    assert node.failure_info is not None
+    failure = node.failure_info.failure
+    message = failure.title if not failure.message else f"{failure.title}: {failure.message}"
+    return ContractFailure(operation, node.name, " ".join(message.split())[:600], node.failure_info.code_sample)
+
+
+def assert_contract(schema: schemathesis.BaseSchema, *, expected_operations: int | None = None) -> ContractRun:
+    """Run the contract and fail with every failing check (and a ``curl`` reproducing it), if any.
+
+    ``expected_operations`` guards against a run that silently tested fewer operations than the app has.
+    """
+    run = run_contract(schema)
+    problems = [*map(str, run.failures), *run.errors]
+    assert not problems, f"{len(problems)} contract violation(s):\n" + "\n".join(problems)
+    if expected_operations is not None:
+        assert len(run.operations) == expected_operations, sorted(run.operations)
+    return run
