@@ -20,9 +20,8 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -34,9 +33,9 @@ from services.alerts.api import create_app
 from services.alerts.context import Computation
 from services.alerts.figures.recompute import recompute_days
 from services.alerts.registry import load_registry
+from services.standards.local_time import POSTGRES_ZONE, day_start
 from services.storage.engine import make_engine
 
-ZONE = ZoneInfo("Asia/Shanghai")
 CITY = "绍兴市"
 STATIONS_PER_KIND = 30
 AIR = {"pm25": 35.0, "pm10": 60.0, "so2": 8.0, "no2": 30.0, "co": 0.7, "o3": 90.0}
@@ -72,7 +71,7 @@ def add_stations(engine: Engine) -> tuple[list[str], list[str]]:
 def generate(engine: Engine, air: list[str], water: list[str], days: int) -> int:
     """Hourly readings by COPY; values follow a daily cycle plus noise, rounded as instruments report."""
     rng = random.Random(20261127)
-    start = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=ZONE).astimezone(UTC)
+    start = day_start(FIRST_DAY).astimezone(UTC)
     series = [(s, p, base) for s in air for p, base in AIR.items()] + [
         (s, p, base) for s in water for p, base in WATER.items()
     ]
@@ -106,19 +105,20 @@ def baseline_daily_aggregate(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(
             text(
-                "select station, parameter, (time at time zone 'Asia/Shanghai')::date, count(*), avg(value::numeric) "
+                "select station, parameter, (time at time zone :tz)::date, count(*), avg(value::numeric) "
                 "from readings group by 1, 2, 3"
-            )
+            ),
+            {"tz": POSTGRES_ZONE},
         ).all()
 
 
 def recompute(engine: Engine, days: int, *, only_last_two: bool = False) -> None:
     """Every day (a full recompute), or the regular cycle's today and yesterday at the end of the data."""
-    now = datetime.combine(FIRST_DAY + timedelta(days=days), datetime.min.time(), tzinfo=ZONE) + timedelta(hours=10)
+    now = day_start(FIRST_DAY + timedelta(days=days)) + timedelta(hours=10)
     first = days - 2 if only_last_two else 0
     with engine.begin() as connection:
         registry = load_registry(connection, city=CITY, city_control_levels=("national",))
-        job = Computation(connection, registry, ZONE, now)
+        job = Computation(connection, registry, now)
         recompute_days(job, [FIRST_DAY + timedelta(days=i) for i in range(first, days + 1)])
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -25,10 +24,10 @@ from services.compensation.access import Principal, Role
 from services.compensation.main import load_agreements
 from services.compensation.periods import Month
 from services.compensation.settings import CompensationSettings
+from services.standards.local_time import BEIJING_TIME
 from services.storage.engine import make_engine, upgrade
 from services.storage.seed import seed
 
-ZONE = ZoneInfo("Asia/Shanghai")
 STATION = "XXJ-YANGXUN"
 AGREEMENT = "XXJ-XIAOSHAN-KEQIAO"
 INTERVAL = timedelta(minutes=5)
@@ -37,7 +36,7 @@ RUNS = 5
 
 
 def load_year(engine: object) -> int:
-    start, end = datetime(2025, 1, 1, tzinfo=ZONE), datetime(2026, 1, 1, tzinfo=ZONE)
+    start, end = datetime(2025, 1, 1, tzinfo=BEIJING_TIME), datetime(2026, 1, 1, tzinfo=BEIJING_TIME)
     with engine.begin() as conn:  # type: ignore[attr-defined]
         for code, level in LEVELS.items():
             conn.execute(
@@ -86,7 +85,7 @@ def main() -> None:
             conn = engine.connect()
             transaction = conn.begin()
             try:
-                statement_id = statements.create(conn, who, stored, statements.Request("2025", {}), ZONE)
+                statement_id = statements.create(conn, who, stored, statements.Request("2025", {}))
                 return str(repository.statement(conn, statement_id)["status"])
             finally:
                 transaction.rollback()  # the next run starts from an empty period again
@@ -100,7 +99,7 @@ def main() -> None:
                 timings.append(time.perf_counter() - began)
             return statistics.median(timings)
 
-        window = repository.ReadingsWindow((STATION,), tuple(LEVELS), tuple(Month(2025, m) for m in range(1, 13)), ZONE)
+        window = repository.ReadingsWindow((STATION,), tuple(LEVELS), tuple(Month(2025, m) for m in range(1, 13)))
 
         def inputs() -> str:
             return repository.readings_input(engine, window, ()).sha256

@@ -11,9 +11,10 @@ from enum import StrEnum
 
 from services.common.topics import data_topic, hj212_topic
 from services.standards import hj212
+from services.standards.local_time import local
 from services.standards.parameters import PARAMETERS, Kind
 from simulators.stations import GatewaySpec, StationSpec
-from simulators.values import NORMAL, SHANGHAI, Sample
+from simulators.values import NORMAL, Sample
 
 # The ingest contract's limit for one {"readings": [...]} message.
 MAX_BATCH_READINGS = 10_000
@@ -41,7 +42,7 @@ class Message:
 def _entry(item: Sample) -> dict[str, object]:
     flags = {p: f for p, f in item.flags.items() if f != NORMAL}
     entry: dict[str, object] = {
-        "time": item.time.astimezone(SHANGHAI).isoformat(),
+        "time": local(item.time).isoformat(),
         "values": {p: float(v) for p, v in item.values.items()},  # few digits: the float repr is exact
     }
     if flags:
@@ -112,7 +113,7 @@ def hj212_frame(
         cn=hj212.Command.HOURLY_DATA,
         mn=spec.hj212_mn,
         pw=gateway.hj212_password,
-        data_time=item.time.astimezone(SHANGHAI),
+        data_time=local(item.time),
         values=hj212_values(item),
         qn=qn_for(item.time),
     )
@@ -120,8 +121,8 @@ def hj212_frame(
 
 
 def qn_for(moment: datetime) -> str:
-    local = moment.astimezone(SHANGHAI)
-    return local.strftime("%Y%m%d%H%M%S") + f"{local.microsecond // 1000:03d}"
+    beijing = local(moment)
+    return beijing.strftime("%Y%m%d%H%M%S") + f"{beijing.microsecond // 1000:03d}"
 
 
 def hj212_message(

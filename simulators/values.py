@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
+from services.standards import local_time
+from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import Kind
 from simulators.stations import StationSpec
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NORMAL = "N"
 DEFAULT_SEED = 212
 
@@ -130,12 +130,6 @@ def _decimal(value: float, places: int) -> Decimal:
     return Decimal(f"{max(value, 0.0):.{places}f}")
 
 
-def _local(moment: datetime) -> datetime:
-    if moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: give a timezone")
-    return moment.astimezone(SHANGHAI)
-
-
 def _season(moment: datetime) -> float:
     """+1 at the end of July (warmest), -1 at the end of January."""
     return math.sin(2 * math.pi * (moment.timetuple().tm_yday - 120) / 365.25)
@@ -143,7 +137,7 @@ def _season(moment: datetime) -> float:
 
 def _drift(seed: int, station: str, moment: datetime) -> float:
     """A slow multiplier in [0.85, 1.15], interpolated between weekly anchors so it never jumps."""
-    epoch = datetime(2000, 1, 3, tzinfo=SHANGHAI)
+    epoch = datetime(2000, 1, 3, tzinfo=BEIJING_TIME)
     weeks = (moment - epoch) / DRIFT_PERIOD
     week, into = math.floor(weeks), weeks - math.floor(weeks)
     before, after = (1 + 0.15 * centred(seed, station, "drift", w) for w in (week, week + 1))
@@ -159,7 +153,7 @@ def water_episode(seed: int, station: str, day: date) -> bool:
 
 
 def water_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, Decimal]:
-    local = _local(moment)
+    local = local_time.local(moment)
     drift = _drift(seed, spec.code, local)
     cleanliness = CLEAN_SECTION_FACTOR if spec.target_class is not None and spec.target_class <= 2 else 1.0
     temp = 18.5 + 10.5 * _season(local) + 1.2 * math.sin(2 * math.pi * (local.hour - 9) / 24)
@@ -194,7 +188,7 @@ def pm_episode(seed: int, day: date) -> bool:
 
 
 def air_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, Decimal]:
-    local = _local(moment)
+    local = local_time.local(moment)
     key = (spec.code, local.isoformat())
     winter = max(0.0, -_season(local))
     pm25 = (26 + 22 * winter) * _drift(seed, spec.code, local)
@@ -222,7 +216,7 @@ def landfill_emergency(seed: int, day: date) -> bool:
 
 
 def waste_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, Decimal]:
-    day = _local(moment).date()
+    day = local_time.local_date(moment)
     if spec.facility_type is None or spec.capacity_t_per_day is None:
         raise ValueError(f"waste station {spec.code} needs facility_type and capacity_t_per_day")
     capacity = float(spec.capacity_t_per_day)
@@ -249,8 +243,8 @@ def sample(seed: int, spec: StationSpec, moment: datetime) -> Sample:
 
 
 def slots(spec: StationSpec, start: datetime, end: datetime) -> list[datetime]:
-    """The station's report times in [start, end), aligned to its cadence in Asia/Shanghai."""
-    local_start = _local(start)
+    """The station's report times in [start, end), aligned to its cadence in Beijing time."""
+    local_start = local_time.local(start)
     midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
     steps = math.ceil((local_start - midnight) / spec.cadence)
     moment = midnight + steps * spec.cadence

@@ -5,20 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from services.alerts.periods import day_end, day_start, local_today
 from services.alerts.registry import Registry
 from services.standards import validity
+from services.standards.local_time import POSTGRES_ZONE, day_end, day_start, local_date
 
 
 @dataclass(frozen=True)
 class Computation:
     connection: Connection
     registry: Registry
-    zone: ZoneInfo
     now: datetime
     share_control_levels: tuple[str, ...] = ("national", "provincial")
     programme_days: int = 7
@@ -32,7 +30,7 @@ class Computation:
 
     @property
     def today(self) -> date:
-        return local_today(self.now, self.zone)
+        return local_date(self.now)
 
     @property
     def yesterday(self) -> date:
@@ -41,10 +39,10 @@ class Computation:
     def bounds(self, first: date, last: date) -> dict[str, object]:
         """SQL parameters for the local days first..last inclusive."""
         return {
-            "start": day_start(first, self.zone),
-            "end": day_end(last, self.zone),
+            "start": day_start(first),
+            "end": day_end(last),
             "first": first,
             "last": last,
-            "tz": self.zone.key,
+            "tz": POSTGRES_ZONE,
             "now": self.now,
         }

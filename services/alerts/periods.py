@@ -1,4 +1,4 @@
-"""Calendar periods in local time (Asia/Shanghai): days, months (``2026-10``) and years (``2026``)."""
+"""Calendar periods in Beijing time: days, months (``2026-10``) and years (``2026``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 # Consecutive days are recomputed in chunks of at most this many, bounding memory per query.
 MAX_DAYS_PER_CHUNK = 31
@@ -51,18 +50,6 @@ class Period:
     def through(self, as_of: date) -> date:
         """The last day with figures: the period's end, or ``as_of`` while the period runs."""
         return min(self.last_day, as_of)
-
-
-def local_today(now: datetime, zone: ZoneInfo) -> date:
-    return now.astimezone(zone).date()
-
-
-def day_start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
-
-
-def day_end(day: date, zone: ZoneInfo) -> datetime:
-    return day_start(day + timedelta(days=1), zone)
 
 
 def chunks(days: Iterable[date], max_days: int = MAX_DAYS_PER_CHUNK) -> list[tuple[date, date]]:

@@ -56,7 +56,6 @@ class AlertsService:
         return Computation(
             connection,
             registry,
-            settings.zone,
             now,
             share_control_levels=settings.alerts_share_control_levels,
             programme_days=settings.alerts_programme_days,

@@ -1,13 +1,13 @@
 """The settings every service shares; each service subclasses it once (prefix ``ENVMON_``).
 
-Guard rails follow the FastAPI full-stack template: the wrong driver or an unknown time
-zone fails at start-up, and development credentials are refused in production.
+Guard rails follow the FastAPI full-stack template: the wrong driver or a malformed MQTT URL
+fails at start-up, and development credentials are refused in production. There is no time-zone
+setting: regulatory local time is Beijing time by the standards (services.standards.local_time).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,7 +29,6 @@ class CommonSettings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/envmon"
     mqtt_url: str = "mqtt://127.0.0.1:1883"
-    timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     # Overrides of unverified reporting precisions, e.g. {"nh3n": 3, "lake:tp": 3} (services.standards.reporting).
     reporting_places: dict[str, int] = {}
@@ -49,15 +48,6 @@ class CommonSettings(BaseSettings):
         MqttEndpoint.parse(value)
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
     @field_validator("reporting_places")
     @classmethod
     def _known_precisions(cls, value: dict[str, int]) -> dict[str, int]:
@@ -67,10 +57,6 @@ class CommonSettings(BaseSettings):
     @property
     def precision_table(self) -> PrecisionTable:
         return DEFAULT_TABLE.with_overrides(self.reporting_places)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
     @property
     def mqtt(self) -> MqttEndpoint:

@@ -62,7 +62,6 @@ class PrincipalBody(BaseModel):
 
 def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
     app = FastAPI(title="envmon compensation", version="1")
-    zone = settings.zone
     metrics = CompensationMetrics()
     metrics.instrument(app)
 
@@ -189,7 +188,7 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
         who.require(COMPUTE_ROLES, "compute statements")
         stored = visible(conn, who, agreement_id)
         request = statements.Request(body.period, body.declared_volumes_m3)
-        statement_id = statements.create(conn, who, stored, request, zone)
+        statement_id = statements.create(conn, who, stored, request)
         return computed(visible_statement(conn, who, statement_id))
 
     @app.get("/statements")
@@ -219,14 +218,13 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
             statements.Request(view.row["period"], body.declared_volumes_m3),
             body.reason,
             body.approver,
-            zone,
         )
         return computed(visible_statement(conn, who, new_id))
 
     @app.get("/statements/{statement_id}/verify")
     def verify(conn: Db, who: Who, statement_id: int) -> dict[str, Any]:
         visible_statement(conn, who, statement_id)
-        result = statements.verify(conn, statement_id, zone)
+        result = statements.verify(conn, statement_id)
         metrics.verified(result["match"])
         repository.record_audit(conn, who.name, "statement.verify", f"statement:{statement_id}", result)
         return result

@@ -1,4 +1,4 @@
-"""Assessment periods and calculation periods, in whole Asia/Shanghai months.
+"""Assessment periods and calculation periods, in whole Beijing-time months.
 
 Labels: ``2025`` (year), ``2025Q2`` (quarter), ``2025-03`` (month), and for custom spans the first
 month, e.g. ``2024-10`` for October 2024 – September 2025.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from services.compensation.agreements import Agreement, AssessmentPeriod
+from services.standards.local_time import day_start
 
 MONTHS_PER_YEAR = 12
 MONTHS_PER_QUARTER = 3
@@ -44,8 +44,9 @@ class Month:
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    def start(self, zone: ZoneInfo) -> datetime:
-        return datetime(self.year, self.month, 1, tzinfo=zone)
+    def start(self) -> datetime:
+        """00:00 Beijing time on the month's first day."""
+        return day_start(self.first_day)
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,6 @@ class Period:
     def fiscal_year(self) -> int:
         """Settled in the fiscal year in which the period ends."""
         return self.last.year
-
-    def start(self, zone: ZoneInfo) -> datetime:
-        return self.first.start(zone)
-
-    def end(self, zone: ZoneInfo) -> datetime:
-        return self.first.shifted(self.months).start(zone)
 
     def year_before(self) -> Period:
         return Period(f"{self.label} (上年同期)", self.first.shifted(-MONTHS_PER_YEAR), self.months)

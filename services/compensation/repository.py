@@ -8,11 +8,10 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from itertools import product
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from sqlalchemy import (
@@ -37,6 +36,7 @@ from services.compensation.engine import SectionInfo
 from services.compensation.periods import Month
 from services.compensation.samples import VALID_FLAG, Summary
 from services.compensation.tables import agreement_versions, audit, statement_events, statements
+from services.standards.local_time import day_end, day_start
 from services.storage.schema import readings, stations
 
 
@@ -172,20 +172,19 @@ INPUT_ROWS_COPY = """
 
 @dataclass(frozen=True)
 class ReadingsWindow:
-    """The readings a statement reads: these stations and parameters over whole Asia/Shanghai months."""
+    """The readings a statement reads: these stations and parameters over whole Beijing-time months."""
 
     stations: tuple[str, ...]
     parameters: tuple[str, ...]
     months: tuple[Month, ...]  # consecutive
-    zone: ZoneInfo
 
     @property
     def start(self) -> datetime:
-        return self.months[0].start(self.zone)
+        return self.months[0].start()
 
     @property
     def end(self) -> datetime:
-        return self.months[-1].shifted(1).start(self.zone)
+        return self.months[-1].shifted(1).start()
 
 
 @dataclass(frozen=True)
@@ -194,26 +193,21 @@ class ReadingsInput:
     sha256: str
 
 
-def _exclusion_spans(exclusions: Iterable[Exclusion], zone: ZoneInfo) -> list[Any]:
-    spans = []
-    for e in exclusions:
-        start = datetime(e.start.year, e.start.month, e.start.day, tzinfo=zone)
-        end = datetime(e.end.year, e.end.month, e.end.day, tzinfo=zone) + timedelta(days=1)
-        spans.append(and_(readings.c.time >= start, readings.c.time < end))
-    return spans
+def _exclusion_spans(exclusions: Iterable[Exclusion]) -> list[Any]:
+    return [and_(readings.c.time >= day_start(e.start), readings.c.time < day_end(e.end)) for e in exclusions]
 
 
 def _summaries(connection: Connection, window: ReadingsWindow, exclusions: Iterable[Exclusion]) -> tuple[Summary, ...]:
     """Counts and exact sums per station, parameter, local month, source and validity, outside exclusions."""
     # width_bucket over the month starts is a binary search per row, far cheaper than formatting local times
-    month_starts = bindparam("month_starts", [m.start(window.zone) for m in window.months], ARRAY(DateTime(True)))
+    month_starts = bindparam("month_starts", [m.start() for m in window.months], ARRAY(DateTime(True)))
     where = and_(
         readings.c.station.in_(window.stations),
         readings.c.parameter.in_(window.parameters),
         readings.c.time >= window.start,
         readings.c.time < window.end,
     )
-    if spans := _exclusion_spans(exclusions, window.zone):
+    if spans := _exclusion_spans(exclusions):
         where = and_(where, ~or_(*spans))
     rows = (
         select(

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import product
-from zoneinfo import ZoneInfo
 
 from services.compensation.agreements import Exclusion
+from services.standards.local_time import local
 
 VALID_FLAG = "N"
 DOUBLE_DIGITS = 15  # DBL_DIG: the digits PostgreSQL keeps when casting float8 to numeric
@@ -39,7 +39,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class Summary:
-    """Readings of one station, parameter, Asia/Shanghai month, source and validity."""
+    """Readings of one station, parameter, Beijing-time month, source and validity."""
 
     station: str
     parameter: str
@@ -58,17 +58,17 @@ def excluded(day: date, exclusions: Iterable[Exclusion]) -> bool:
     return any(e.start <= day <= e.end for e in exclusions)
 
 
-def summarize(readings: Iterable[Reading], exclusions: Iterable[Exclusion], zone: ZoneInfo) -> tuple[Summary, ...]:
+def summarize(readings: Iterable[Reading], exclusions: Iterable[Exclusion]) -> tuple[Summary, ...]:
     spans = tuple(exclusions)
     groups: dict[tuple[str, str, str, str, bool], tuple[int, Decimal]] = {}
     for reading in readings:
-        local = reading.time.astimezone(zone)
-        if excluded(local.date(), spans):
+        moment = local(reading.time)
+        if excluded(moment.date(), spans):
             continue
         key = (
             reading.station,
             reading.parameter,
-            f"{local.year:04d}-{local.month:02d}",
+            f"{moment.year:04d}-{moment.month:02d}",
             reading.source,
             reading.flag == VALID_FLAG,
         )

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -27,7 +26,7 @@ class Request:
     term_total_before: Decimal | None = None  # None: read from the earlier statements
 
 
-def _engine_input(connection: Connection, stored: StoredAgreement, request: Request, zone: ZoneInfo) -> EngineInput:
+def _engine_input(connection: Connection, stored: StoredAgreement, request: Request) -> EngineInput:
     agreement = stored.agreement
     period = parse_period(agreement, request.period)
     # the comparison year, when a component needs one, is read in the same window (and hash)
@@ -36,7 +35,6 @@ def _engine_input(connection: Connection, stored: StoredAgreement, request: Requ
         stations=tuple(s.code for s in agreement.sections),
         parameters=tuple([i.code for i in agreement.indicators] + ([FLOW] if agreement.needs_flow() else [])),
         months=tuple(period.first.shifted(i - lead) for i in range(lead + period.months)),
-        zone=zone,
     )
     read = repository.readings_input(connection.engine, window, agreement.adjustments.exclusions)
     before = request.term_total_before
@@ -101,14 +99,12 @@ def _store(
     return statement_id
 
 
-def create(
-    connection: Connection, principal: Principal, stored: StoredAgreement, request: Request, zone: ZoneInfo
-) -> int:
+def create(connection: Connection, principal: Principal, stored: StoredAgreement, request: Request) -> int:
     """Revision 1 of a period's statement; a period already computed needs :func:`recalculate`."""
     period = parse_period(stored.agreement, request.period).label
     if repository.latest_revision(connection, stored.agreement.id, period) is not None:
         raise StateConflict(f"{stored.agreement.id} {period} already has a statement; recalculate it with a reason")
-    document = compute(_engine_input(connection, stored, request, zone))
+    document = compute(_engine_input(connection, stored, request))
     return _store(connection, stored, document, 1, principal.name, None, None)
 
 
@@ -120,7 +116,6 @@ def recalculate(
     request: Request,
     reason: str,
     approver: str,
-    zone: ZoneInfo,
 ) -> int:
     """A new revision from today's data and the agreement's latest version; the old revision stays as it was."""
     principal.require(RECALCULATE_ROLES, "recalculate a statement")
@@ -134,7 +129,7 @@ def recalculate(
             f"statement {statement_id} is revision {old['revision']}; recalculate the latest, "
             f"revision {latest['revision']} (statement {latest['id']})"
         )
-    document = compute(_engine_input(connection, stored, Request(old["period"], request.declared_volumes), zone))
+    document = compute(_engine_input(connection, stored, Request(old["period"], request.declared_volumes)))
     return _store(connection, stored, document, old["revision"] + 1, principal.name, reason, approver)
 
 
@@ -155,7 +150,7 @@ def transition(connection: Connection, principal: Principal, statement_id: int, 
     )
 
 
-def verify(connection: Connection, statement_id: int, zone: ZoneInfo) -> dict[str, Any]:
+def verify(connection: Connection, statement_id: int) -> dict[str, Any]:
     """Recompute from the stored rule version and today's rows; the bytes must equal the stored document."""
     row = repository.statement(connection, statement_id)
     stored_document = json.loads(row["document"])
@@ -166,7 +161,7 @@ def verify(connection: Connection, statement_id: int, zone: ZoneInfo) -> dict[st
         {k: Decimal(v) for k, v in inputs["declared_volumes"].items()},
         Decimal(inputs["term_total_before"]),
     )
-    recomputed = canonical_json(compute(_engine_input(connection, stored, request, zone)))
+    recomputed = canonical_json(compute(_engine_input(connection, stored, request)))
     stored_bytes = row["document"].encode()
     return {
         "statement": statement_id,

@@ -1,7 +1,7 @@
 """The five provisioned boards: Water, Air, Waste, Compensation, Operations.
 
-Days are Asia/Shanghai days: panels read the alerts service's daily and period tables (computed
-in local time) or bucket readings with ``time_bucket('1 day', time, 'Asia/Shanghai')``; never
+Days are Beijing-time days: panels read the alerts service's daily and period tables (computed
+in Beijing time) or bucket readings with ``time_bucket('1 day', time, 'Etc/GMT-8')``; never
 Grafana's ``$__timeGroup``, which buckets in UTC (peers.md §1.6). Limits and colours come from
 services.standards so a board cannot disagree with the KPI service.
 """
@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from services.grafana.model import Dashboard, Panel, PromQL, Sql, Variable
 from services.standards import aqi, water
+from services.standards.local_time import POSTGRES_ZONE
 
-LOCAL = "'Asia/Shanghai'"
+LOCAL = f"'{POSTGRES_ZONE}'"
 CITY = "绍兴市"
 WATER_CLASS_COLOURS = ("blue", "blue", "green", "yellow", "orange", "red")
 ROMAN = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ")
 
 
 def local_days(column: str) -> str:
-    """A date column inside the dashboard's time range, compared as Asia/Shanghai dates."""
+    """A date column inside the dashboard's time range, compared as Beijing-time dates."""
     return (
         f"{column} between ($__timeFrom()::timestamptz at time zone {LOCAL})::date "
         f"and ($__timeTo()::timestamptz at time zone {LOCAL})::date"
@@ -153,12 +154,12 @@ order by r.time
             "barchart",
             (
                 Sql(
-                    """
+                    f"""
 select pollutant, count(*) as months
 from water_period, unnest(main_pollutants) as pollutant
-where period ~ '^[0-9]{4}-[0-9]{2}$'
-  and to_date(period, 'YYYY-MM') between ($__timeFrom()::timestamptz at time zone 'Asia/Shanghai')::date - 31
-      and ($__timeTo()::timestamptz at time zone 'Asia/Shanghai')::date
+where period ~ '^[0-9]{{4}}-[0-9]{{2}}$'
+  and to_date(period, 'YYYY-MM') between ($__timeFrom()::timestamptz at time zone {LOCAL})::date - 31
+      and ($__timeTo()::timestamptz at time zone {LOCAL})::date
 group by pollutant order by months desc
 """,
                     ("pollutant", "months"),
@@ -181,7 +182,7 @@ group by 1 order by 1
                     table_format=False,
                 ),
             ),
-            description="Days bucket in Asia/Shanghai with time_bucket, never $__timeGroup (UTC).",
+            description="Days bucket in Beijing time with time_bucket, never $__timeGroup (UTC).",
         ),
     ),
 )
@@ -261,11 +262,11 @@ group by 1 order by 1
             "stat",
             (
                 Sql(
-                    """
+                    f"""
 select share * 100 as good_day_share, 90 as target, good_days, valid_days, remaining_bad_days, as_of
 from air_year
 where subject = '$subject'
-  and year = extract(year from $__timeTo()::timestamptz at time zone 'Asia/Shanghai')
+  and year = extract(year from $__timeTo()::timestamptz at time zone {LOCAL})
 """,
                     ("good_day_share", "target", "good_days", "valid_days", "remaining_bad_days", "as_of"),
                     tables=("air_year",),

@@ -14,6 +14,7 @@ TIMESCALEDB_UID = "envmon-timescaledb"
 PROMETHEUS_UID = "envmon-prometheus"
 POSTGRES_TYPE = "grafana-postgresql-datasource"
 PROMETHEUS_TYPE = "prometheus"
+# The zone Grafana displays times in (display only; days in the queries are Beijing time, POSTGRES_ZONE).
 TIMEZONE = "Asia/Shanghai"
 SCHEMA_VERSION = 39
 GRID_WIDTH = 24

@@ -63,7 +63,7 @@ class _Exchange:
 
 
 class QnClock:
-    """QN values ``YYYYMMDDhhmmsszzz`` (Asia/Shanghai), strictly increasing within the process."""
+    """QN values ``YYYYMMDDhhmmsszzz`` (Beijing time), strictly increasing within the process."""
 
     def __init__(self) -> None:
         self._last_ms = 0
@@ -165,7 +165,7 @@ _MISSING_HOURS = text(
 def find_gaps(connection: Connection, station: str, *, now: datetime, days: int, grace: timedelta) -> list[Gap]:
     """Runs of whole hours in the last ``days`` days (up to ``now - grace``) without any reading of the station.
 
-    Asia/Shanghai is a whole-hour offset, so UTC hour boundaries are its local hour boundaries.
+    Beijing time is a whole-hour offset, so UTC hour boundaries are its local hour boundaries.
     """
     last = (now - grace).astimezone(BEIJING_TIME).replace(minute=0, second=0, microsecond=0) - HOUR
     first = (now - timedelta(days=days)).astimezone(BEIJING_TIME).replace(minute=0, second=0, microsecond=0)

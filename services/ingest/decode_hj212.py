@@ -6,7 +6,7 @@
 - CN 2011 (real-time) stores ``-Rtd``; CN 2051/2061/2031 (minute/hourly/daily) store ``-Avg``.
   ``-Min``/``-Max``, when present, are checked (finite, in the physical range, Min ≤ Avg ≤ Max)
   but not stored: the readings table holds one value per station, parameter and time.
-- Each value keeps its own ``-Flag`` (N when absent). DataTime is Asia/Shanghai local time.
+- Each value keeps its own ``-Flag`` (N when absent). DataTime is Beijing time (UTC+08:00).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def serve(settings: IngestSettings, chunks: Connection, outcomes: Connection, ab
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine = make_engine(settings.database_url, pool_size=1)
-    writer = Writer(settings.database_url, zone=settings.timezone, late_after=settings.ingest_late_after)
+    writer = Writer(settings.database_url, late_after=settings.ingest_late_after)
     try:
         Worker(settings, RegistryCache(engine, settings.ingest_registry_refresh), writer, outcomes, abandon).run(chunks)
     finally:

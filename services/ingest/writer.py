@@ -17,13 +17,13 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import errors
 from sqlalchemy.engine import make_url
 
 from services.ingest.messages import Batch, WriteResult
+from services.standards.local_time import local_date
 
 READING_COLUMNS = "time, station, parameter, value, flag, source, gateway, received_at"
 STAGING_DDL = """
@@ -83,14 +83,14 @@ def copy_text(batch: Batch) -> str:
 
 
 def late_days(
-    stored: Iterable[tuple[str, datetime, datetime, int]], zone: ZoneInfo, late_after: timedelta
+    stored: Iterable[tuple[str, datetime, datetime, int]], late_after: timedelta
 ) -> Counter[tuple[str, date]]:
     """Stored readings, as (station, time, received_at, how many) groups, that are more than
-    ``late_after`` before their receipt, counted by station and local day."""
+    ``late_after`` before their receipt, counted by station and Beijing-time day."""
     counts: Counter[tuple[str, date]] = Counter()
     for station, moment, received, readings in stored:
         if moment < received - late_after:
-            counts[station, moment.astimezone(zone).date()] += readings
+            counts[station, local_date(moment)] += readings
     return counts
 
 
@@ -105,9 +105,8 @@ def _batch_readings(batch: Batch) -> Iterator[tuple[str, datetime, datetime, int
 class Writer:
     """Owns one psycopg connection; reconnects on the next write after a failure."""
 
-    def __init__(self, database_url: str, *, zone: str, late_after: timedelta) -> None:
+    def __init__(self, database_url: str, *, late_after: timedelta) -> None:
         self._url = libpq_url(database_url)
-        self._zone = ZoneInfo(zone)
         self._late_after = late_after
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
 
@@ -139,7 +138,7 @@ class Writer:
                 try:
                     with connection.transaction(), cursor.copy(COPY_READINGS) as copy:
                         copy.write(text)
-                    stored, late = staged, late_days(_batch_readings(batch), self._zone, self._late_after)
+                    stored, late = staged, late_days(_batch_readings(batch), self._late_after)
                 except errors.UniqueViolation:  # some were stored before: only the new ones go in
                     with cursor.copy(COPY_STAGING) as copy:
                         copy.write(text)
@@ -148,7 +147,6 @@ class Writer:
                     stored = len(inserted)
                     late = late_days(
                         ((station, moment, received, 1) for station, moment, received in inserted),
-                        self._zone,
                         self._late_after,
                     )
             if late:

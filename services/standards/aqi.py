@@ -13,7 +13,7 @@ Sources (docs/standards reference §3):
 
 Decisions on points the standards leave open (marked [?] in the reference, or not covered):
 
-- Version switch: a day uses HJ 633—2026 from 2026-03-01; an hour uses the Asia/Shanghai local date of
+- Version switch: a day uses HJ 633—2026 from 2026-03-01; an hour uses the Beijing-time date of
   the timestamp it is given (aware datetimes are converted; naive ones are rejected).
 - HJ 633-2012 concentrations are rounded exactly as in 2026 (whole µg/m³, CO 0.1 mg/m³, half-even):
   that is the HJ 663-2013 reporting precision the 2012 daily figures were published with.

@@ -31,3 +31,8 @@ def local_date(moment: datetime) -> date:
 def day_start(day: date) -> datetime:
     """00:00 Beijing time at the start of ``day``."""
     return datetime.combine(day, time.min, tzinfo=BEIJING_TIME)
+
+
+def day_end(day: date) -> datetime:
+    """00:00 Beijing time at the start of the day after ``day`` (the end of ``day``, exclusive)."""
+    return day_start(day + timedelta(days=1))

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -19,9 +18,9 @@ from devstack.processes import private_directory, wait_until
 from services.alerts.context import Computation
 from services.alerts.registry import load_registry
 from services.alerts.tables import PUBLICATION_COLUMN_NAMES
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import metadata
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CITY = "绍兴市"
 CITY_STATIONS = ("AIR-KEQIAO", "AIR-SHANGYU", "AIR-YUECHENG")
 CLEAN_AIR = {"pm25": 30, "pm10": 30, "so2": 5, "no2": 10, "co": 0.5, "o3": 50}
@@ -66,7 +65,7 @@ def alertmanager() -> Iterator[AlertmanagerProcess]:
 
 
 def local(day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+    return datetime.combine(day, time(hour, minute), tzinfo=BEIJING_TIME)
 
 
 def reading(station: str, parameter: str, at: datetime, value: float, flag: str = "N") -> Reading:
@@ -118,7 +117,7 @@ def close(stored: Decimal, exact: Fraction) -> bool:
 
 def job(connection: Connection, now: datetime) -> Computation:
     registry = load_registry(connection, city=CITY, city_control_levels=("national",))
-    return Computation(connection, registry, SHANGHAI, now, silent_after=timedelta(hours=2))
+    return Computation(connection, registry, now, silent_after=timedelta(hours=2))
 
 
 def retained_snapshots(broker: MosquittoBroker, accounts: dict[str, str]) -> dict[str, bytes]:

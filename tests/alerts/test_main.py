@@ -1,7 +1,7 @@
 """``envmon alerts`` as users run it: a real subprocess against the session's private Alertmanager, database and broker.
 
 It serves /healthz and the KPI API, runs compute cycles on seeded readings (real clock: yesterday in
-Asia/Shanghai), pushes the alerts to Alertmanager, publishes the retained MQTT snapshot and stops
+Beijing time), pushes the alerts to Alertmanager, publishes the retained MQTT snapshot and stops
 cleanly on SIGTERM.
 """
 
@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from devstack.alertmanager import AlertmanagerProcess
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import free_port, wait_until
-from tests.alerts.conftest import SHANGHAI, air_day, insert, retained_snapshots
+from services.standards.local_time import local_date
+from tests.alerts.conftest import air_day, insert, retained_snapshots
 
 STATION = "AIR-SHENGZHOU"  # provincial: not one of the city's stations, so its AQI is its own
 SHUTDOWN_SECONDS = 30
@@ -58,7 +59,7 @@ def test_the_service_runs_serves_pushes_and_stops_on_sigterm(
     mqtt_accounts: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    yesterday = datetime.now(UTC).astimezone(SHANGHAI).date() - timedelta(days=1)
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
     with alerts_db.begin() as connection:
         insert(connection, air_day(yesterday, stations=(STATION,), pm25=100))
     port = free_port()

@@ -18,7 +18,7 @@ from services.alerts.rules.values import METRICS, metric_parameters, read_metric
 from services.alerts.settings import BUILT_IN_RULES
 from tests.alerts.conftest import CITY, air_day, close, insert, job, water_day
 
-NOW = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 February in Shanghai: January is complete
+NOW = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 February, Beijing time: January is complete
 GOOD_DAYS = [1, 2, 3, 4, 6, 7, 9]
 BAD_DAYS = [5, 8]  # PM2.5 100: HJ 633-2012 IAQI ⌈100 + 50·(100−75)/(115−75)⌉ = 132
 NA_DAY = 10  # only 12 hours of data: no pollutant has its 20 hours, so no AQI

@@ -1,4 +1,4 @@
-"""Settings guard rails: driver, MQTT URL and time zone are checked at start-up."""
+"""Settings guard rails: driver and MQTT URL are checked at start-up."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from services.common.mqtt_url import MqttEndpoint
 from services.common.settings import CommonSettings
 
 
-def test_defaults_are_shanghai_and_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ENVMON_DATABASE_URL", "ENVMON_TIMEZONE", "ENVMON_MQTT_URL"):
+def test_the_default_database_url_uses_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ENVMON_DATABASE_URL", "ENVMON_MQTT_URL"):
         monkeypatch.delenv(name, raising=False)
-    settings = CommonSettings()
-    assert settings.timezone == "Asia/Shanghai"
-    assert settings.database_url.startswith("postgresql+psycopg://")
+    assert CommonSettings().database_url.startswith("postgresql+psycopg://")
 
 
 def test_environment_prefix_is_envmon(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +31,6 @@ def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
         ("database_url", "mysql://u@h/db", r"postgresql\+psycopg://"),
         ("mqtt_url", "http://broker", "mqtt://"),
         ("mqtt_url", "mqtt://", "no host"),
-        ("timezone", "Mars/Olympus", "unknown time zone"),
     ],
 )
 def test_bad_settings_fail_at_start_up(field: str, value: str, message: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -17,9 +16,9 @@ from services.compensation.access import Role
 from services.compensation.api import create_app
 from services.compensation.main import load_agreements
 from services.compensation.settings import CompensationSettings
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 
-ZONE = ZoneInfo("Asia/Shanghai")
 PASSWORD = "finance-password-1"
 
 
@@ -86,7 +85,7 @@ def store_monthly(
     """One sample a month per parameter, as a manual or joint laboratory result."""
     rows = [
         {
-            "time": datetime(year, month, day, 10, tzinfo=ZONE),
+            "time": datetime(year, month, day, 10, tzinfo=BEIJING_TIME),
             "station": station,
             "parameter": code,
             "value": value,

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, insert
 
 from services.compensation.agreements import load_agreement_files
+from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
-from tests.compensation.conftest import PASSWORD, ZONE, Keys, as_, store_monthly
+from tests.compensation.conftest import PASSWORD, Keys, as_, store_monthly
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 GOOD_WATER = {"codmn": 4.0, "nh3n": 0.8, "tp": 0.17}
@@ -66,7 +67,7 @@ def test_statement_lifecycle_verify_and_revision(client: TestClient, keys: Keys,
             insert(readings),
             [
                 {
-                    "time": datetime(2025, 12, 20, tzinfo=ZONE),
+                    "time": datetime(2025, 12, 20, tzinfo=BEIJING_TIME),
                     "station": "XXJ-YANGXUN",
                     "parameter": "tp",
                     "value": 0.4,

@@ -12,15 +12,14 @@ from services.compensation.agreements import Exclusion
 from services.compensation.periods import Month
 from services.compensation.samples import Reading, input_sha256, summarize
 from services.storage.schema import readings
-from tests.compensation.conftest import ZONE
 
 STATIONS = ("XXJ-YANGXUN", "PYJ-JINHUA")  # PYJ-JINHUA has no rows: its series still enters the hash
 PARAMETERS = ("tp", "codmn")
-WINDOW = repository.ReadingsWindow(STATIONS, PARAMETERS, (Month(2025, 1), Month(2025, 2), Month(2025, 3)), ZONE)
+WINDOW = repository.ReadingsWindow(STATIONS, PARAMETERS, (Month(2025, 1), Month(2025, 2), Month(2025, 3)))
 EXCLUDED = Exclusion(start=date(2025, 3, 5), end=date(2025, 3, 6), reason="水毁", approval_document="绍环〔2025〕1号")
 
 ROWS = [
-    # (UTC time, parameter, value, flag, source): month edges fall at 16:00 UTC (midnight in Asia/Shanghai)
+    # (UTC time, parameter, value, flag, source): month edges fall at 16:00 UTC (midnight Beijing time)
     (datetime(2024, 12, 31, 15, 59, 59, tzinfo=UTC), "tp", 9.0, "N", "hj212"),  # 2024-12 local: outside
     (datetime(2024, 12, 31, 16, 0, tzinfo=UTC), "tp", 0.1 + 0.2, "N", "hj212"),  # 2025-01-01 00:00 local
     (datetime(2025, 1, 31, 15, 59, 59, 999999, tzinfo=UTC), "tp", 0.17, "N", "hj212"),  # last instant of January
@@ -43,7 +42,7 @@ def test_summaries_and_hash_match_the_documented_forms(db: Engine) -> None:
         conn.execute(insert(readings), [asdict(r) for r in READINGS])
     inside = [r for r in READINGS if r.parameter in PARAMETERS and WINDOW.start <= r.time < WINDOW.end]
     read = repository.readings_input(db, WINDOW, [EXCLUDED])
-    assert set(read.summaries) == set(summarize(inside, [EXCLUDED], ZONE))
+    assert set(read.summaries) == set(summarize(inside, [EXCLUDED]))
     assert {(s.parameter, s.month, s.valid): s.count for s in read.summaries} == {
         ("tp", "2025-01", True): 2,
         ("tp", "2025-02", True): 1,

@@ -12,13 +12,13 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from devstack.localstack import Ports, stack_pids
 from devstack.processes import free_port, private_directory
+from services.standards.local_time import BEIJING_TIME
 
 REPO = Path(__file__).resolve().parents[2]
 KPI_WAIT_SECONDS = 120
@@ -48,7 +48,7 @@ def _environment(run_dir: Path) -> tuple[dict[str, str], Ports]:
 
 
 def _kpis_have_content(ports: Ports) -> bool:
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    now = datetime.now(BEIJING_TIME)
     base = f"http://127.0.0.1:{ports.alerts}"
     try:
         water = httpx.get(f"{base}/v1/kpi/water", params={"period": f"{now:%Y-%m}"}, timeout=5)

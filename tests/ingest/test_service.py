@@ -25,11 +25,10 @@ from tests.ingest.support import metric, reading_count, reject_reasons, running,
 
 GATEWAY = "gw-pyj-jinhua"
 JINHUA_MN = "330681000000000000000001"
-SHANGHAI = BEIJING_TIME
 
 
 def _recent(minutes: int = 30) -> datetime:
-    return (datetime.now(SHANGHAI) - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    return (datetime.now(BEIJING_TIME) - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
 
 
 def _collector(url: str, topic: str) -> tuple[mqtt.Client, list[mqtt.MQTTMessage]]:
@@ -166,7 +165,7 @@ def test_late_reading_queues_its_local_day_and_platform_topics_are_skipped(
     ingest_settings: SettingsFactory, broker: MosquittoBroker, mqtt_accounts: dict[str, str], db: Engine
 ) -> None:
     url = broker.url(GATEWAY, mqtt_accounts[GATEWAY])
-    # 16:30 UTC on 1 Nov is 00:30 on 2 Nov in Shanghai: the queued day must be the local one.
+    # 16:30 UTC on 1 Nov is 00:30 on 2 Nov Beijing time: the queued day must be the local one.
     late = datetime(2026, 11, 1, 16, 30, tzinfo=UTC)
     ingest: IngestSettings = ingest_settings()
     service_url = ingest.mqtt_url

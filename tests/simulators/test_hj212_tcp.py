@@ -3,14 +3,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.standards import hj212
+from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import BY_HJ212_CODE
 from simulators.hj212_tcp import TYPICAL_WATER_SECTION, LoggerIdentity, station_values
 from simulators.messages import Format, hj212_only
 from simulators.plan import PlanConfig, plan
 from simulators.stations import load_gateways, select_gateways
-from simulators.values import SHANGHAI, sample
+from simulators.values import sample
 
-START = datetime(2026, 1, 10, tzinfo=SHANGHAI)
+START = datetime(2026, 1, 10, tzinfo=BEIJING_TIME)
 
 
 def test_a_logger_sends_the_same_values_as_the_plan_for_its_station() -> None:

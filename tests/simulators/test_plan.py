@@ -7,14 +7,14 @@ import pytest
 
 from services.common.topics import data_topic, hj212_topic
 from services.standards import hj212
+from services.standards.local_time import BEIJING_TIME
 from simulators.faults import FAULT, MALFORMED_PAYLOADS, OVER_RANGE, Faults, OfflineWindow
 from simulators.messages import Format
 from simulators.plan import CrcChoice, PlanConfig, plan
 from simulators.stations import GatewaySpec, load_gateways, select_gateways
-from simulators.values import SHANGHAI
 
 GATEWAYS = load_gateways()
-START = datetime(2026, 1, 10, tzinfo=SHANGHAI)
+START = datetime(2026, 1, 10, tzinfo=BEIJING_TIME)
 DAY = timedelta(days=1)
 
 

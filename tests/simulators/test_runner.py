@@ -4,14 +4,14 @@ import json
 import threading
 from datetime import datetime, timedelta
 
+from services.standards.local_time import BEIJING_TIME
 from simulators.faults import Faults
 from simulators.messages import Message
 from simulators.plan import PlanConfig
 from simulators.runner import realtime
 from simulators.stations import load_gateways, select_gateways
-from simulators.values import SHANGHAI
 
-START = datetime(2026, 1, 10, 0, 30, tzinfo=SHANGHAI)
+START = datetime(2026, 1, 10, 0, 30, tzinfo=BEIJING_TIME)
 
 
 class Recorder:

@@ -16,6 +16,7 @@ from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
 from services.common.mqtt_url import MqttEndpoint
 from services.standards import hj212
+from services.standards.local_time import BEIJING_TIME
 from simulators.cli import simulate_app
 from simulators.faults import Faults
 from simulators.messages import Format, Message
@@ -23,11 +24,10 @@ from simulators.plan import CrcChoice, PlanConfig, plan
 from simulators.runner import replay, send_all
 from simulators.stations import load_gateways, select_gateways
 from simulators.transports import MqttTransport, TcpTransport
-from simulators.values import SHANGHAI
 from tests.hj212_gateway import support
 from tests.ingest.support import wait_for
 
-START = datetime(2026, 1, 10, tzinfo=SHANGHAI)
+START = datetime(2026, 1, 10, tzinfo=BEIJING_TIME)
 HOURS = timedelta(hours=6)
 JINHUA_MN = "330681000000000000000001"
 JINHUA_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"

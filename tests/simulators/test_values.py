@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import PARAMETERS, Kind
 from services.standards.water import GB3838_2002, item_class
 from simulators.stations import FOUR_HOURLY, HOURLY, StationSpec, load_gateways
-from simulators.values import SHANGHAI, air_values, pm_episode, sample, slots, waste_values, water_episode
+from simulators.values import air_values, pm_episode, sample, slots, waste_values, water_episode
 
 SEED = 212
 STATIONS = {s.code: s for g in load_gateways() for s in g.stations}
@@ -31,13 +32,13 @@ def test_samples_are_deterministic_and_physically_possible(moment: datetime, sta
 
 
 def test_another_seed_gives_other_values() -> None:
-    moment = datetime(2026, 6, 1, 10, tzinfo=SHANGHAI)
+    moment = datetime(2026, 6, 1, 10, tzinfo=BEIJING_TIME)
     spec = STATIONS["PYJ-JINHUA"]
     assert sample(1, spec, moment).values != sample(2, spec, moment).values
 
 
 def _year_of_days(spec: StationSpec, year: int) -> list[datetime]:
-    start = datetime(year, 1, 1, 10, tzinfo=SHANGHAI)
+    start = datetime(year, 1, 1, 10, tzinfo=BEIJING_TIME)
     return [start + timedelta(days=n) for n in range(365)]
 
 
@@ -59,7 +60,7 @@ def test_water_sits_near_its_target_with_rare_class_iv_episodes(spec: StationSpe
 
 def test_ozone_peaks_in_summer_afternoons() -> None:
     spec = STATIONS["AIR-YUECHENG"]
-    o3 = {hour: air_values(SEED, spec, datetime(2025, 7, 10, hour, tzinfo=SHANGHAI))["o3"] for hour in range(24)}
+    o3 = {hour: air_values(SEED, spec, datetime(2025, 7, 10, hour, tzinfo=BEIJING_TIME))["o3"] for hour in range(24)}
     assert max(o3, key=lambda h: o3[h]) in range(11, 17)
     assert o3[14] > 2 * o3[3]
 
@@ -70,7 +71,7 @@ def test_winter_pm25_episodes_exceed_the_daily_good_limit() -> None:
     episode_days = [d for d in winter if pm_episode(SEED, d)]
     assert episode_days and not pm_episode(SEED, date(2025, 7, 1))
     noon = [
-        air_values(SEED, spec, datetime.combine(d, datetime.min.time(), SHANGHAI).replace(hour=12))["pm25"]
+        air_values(SEED, spec, datetime.combine(d, datetime.min.time(), BEIJING_TIME).replace(hour=12))["pm25"]
         for d in episode_days
     ]
     assert sum(noon) / len(noon) > Decimal(75)
@@ -86,7 +87,7 @@ def test_winter_pm25_episodes_exceed_the_daily_good_limit() -> None:
     ],
 )
 def test_waste_runs_near_the_usual_load(station: str, route: str, low: str, high: str) -> None:
-    values = waste_values(SEED, STATIONS[station], datetime(2025, 5, 6, tzinfo=SHANGHAI))
+    values = waste_values(SEED, STATIONS[station], datetime(2025, 5, 6, tzinfo=BEIJING_TIME))
     assert Decimal(low) <= values[route] <= Decimal(high)
 
 
@@ -97,7 +98,7 @@ def test_landfill_is_normally_zero() -> None:
 
 
 def test_industrial_routes_add_up_to_at_most_what_was_generated() -> None:
-    values = waste_values(SEED, STATIONS["WST-INDUSTRIAL"], datetime(2025, 5, 6, tzinfo=SHANGHAI))
+    values = waste_values(SEED, STATIONS["WST-INDUSTRIAL"], datetime(2025, 5, 6, tzinfo=BEIJING_TIME))
     assert values["industrial_utilized"] + values["industrial_disposed"] <= values["industrial_generated"]
 
 
@@ -105,15 +106,14 @@ def test_industrial_routes_add_up_to_at_most_what_was_generated() -> None:
     ("station", "cadence"),
     [("PYJ-JINHUA", HOURLY), ("PYJ-ANHUA", FOUR_HOURLY), ("AIR-ZHUJI", HOURLY), ("WST-LANDFILL", timedelta(days=1))],
 )
-def test_slots_align_to_the_cadence_in_shanghai(station: str, cadence: timedelta) -> None:
+def test_slots_align_to_the_cadence_in_beijing_time(station: str, cadence: timedelta) -> None:
     spec = STATIONS[station]
     assert spec.cadence == cadence
-    start = datetime(2026, 1, 1, 0, 30, tzinfo=SHANGHAI)
+    local_midnight = datetime(2025, 12, 31, 16, tzinfo=UTC)  # 2026-01-01 00:00 Beijing time
+    start = local_midnight + timedelta(minutes=30)
     times = slots(spec, start, start + timedelta(days=2))
     assert len(times) == timedelta(days=2) // cadence
-    assert all(
-        (t.astimezone(SHANGHAI) - datetime(2026, 1, 1, tzinfo=SHANGHAI)) % cadence == timedelta(0) for t in times
-    )
+    assert all((t - local_midnight) % cadence == timedelta(0) for t in times)
 
 
 def test_naive_times_are_refused() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -12,8 +11,8 @@ from hypothesis import strategies as st
 
 from services.standards import aqi
 from services.standards.aqi import Standard
+from services.standards.local_time import BEIJING_TIME
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 V2012, V2026 = Standard.HJ_633_2012, Standard.HJ_633_2026
 DAY_2012, DAY_2026 = date(2026, 2, 28), date(2026, 3, 1)
 
@@ -177,7 +176,7 @@ def test_issue_daily_example() -> None:
 
 
 def test_issue_hourly_example_publishes_above_100_despite_missing_items() -> None:
-    h = aqi.hourly_aqi({"pm25": "61", "o3": "150"}, hour=datetime(2026, 11, 27, 10, tzinfo=SHANGHAI))
+    h = aqi.hourly_aqi({"pm25": "61", "o3": "150"}, hour=datetime(2026, 11, 27, 10, tzinfo=BEIJING_TIME))
     assert h.hourly
     assert h.standard == V2026
     assert dict(h.iaqi) == {"pm25": 101, "o3": 47}
@@ -186,7 +185,7 @@ def test_issue_hourly_example_publishes_above_100_despite_missing_items() -> Non
 
 
 def test_worked_example_hourly_pm25_61() -> None:
-    h = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 3, 1, 0, 30, tzinfo=SHANGHAI))
+    h = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 3, 1, 0, 30, tzinfo=BEIJING_TIME))
     assert (h.iaqi["pm25"], h.aqi, h.category, h.primary) == (101, 101, "轻度污染", ("pm25",))
 
 
@@ -215,7 +214,7 @@ def test_2026_missing_item_with_aqi_above_100_is_published() -> None:
 def test_items_not_in_the_programme_do_not_block_2026_publication() -> None:
     r = aqi.daily_aqi({"pm25": 60, "pm10": 120, "o3_8h": 100, "no2": 20}, DAY_2026, not_in_programme=("so2", "co"))
     assert (r.aqi, r.primary, r.missing) == (100, ("pm25", "pm10"), ())
-    h = aqi.hourly_aqi({"pm25": 10}, hour=datetime(2026, 5, 1, tzinfo=SHANGHAI), not_in_programme=("so2",))
+    h = aqi.hourly_aqi({"pm25": 10}, hour=datetime(2026, 5, 1, tzinfo=BEIJING_TIME), not_in_programme=("so2",))
     assert (h.aqi, h.missing) == (None, ("pm10", "no2", "co", "o3"))
     with pytest.raises(ValueError, match="inputs"):
         aqi.daily_aqi({"pm25": 10}, DAY_2026, not_in_programme=("o3",))
@@ -286,10 +285,10 @@ def test_category_hex_and_negative_aqi() -> None:
         (date(2026, 2, 28), V2012),
         (date(2026, 3, 1), V2026),
         (date(2012, 1, 1), V2012),
-        (datetime(2026, 2, 28, 23, 30, tzinfo=SHANGHAI), V2012),
-        (datetime(2026, 3, 1, 0, 30, tzinfo=SHANGHAI), V2026),
-        (datetime(2026, 2, 28, 16, 30, tzinfo=UTC), V2026),  # 2026-03-01 00:30 in Shanghai
-        (datetime(2026, 2, 28, 15, 30, tzinfo=UTC), V2012),  # 2026-02-28 23:30 in Shanghai
+        (datetime(2026, 2, 28, 23, 30, tzinfo=BEIJING_TIME), V2012),
+        (datetime(2026, 3, 1, 0, 30, tzinfo=BEIJING_TIME), V2026),
+        (datetime(2026, 2, 28, 16, 0, tzinfo=UTC), V2026),  # 2026-03-01 00:00 Beijing time
+        (datetime(2026, 2, 28, 15, 59, 59, tzinfo=UTC), V2012),  # 2026-02-28 23:59:59 Beijing time
     ],
 )
 def test_version_switch(moment: date, expected: Standard) -> None:
@@ -297,8 +296,8 @@ def test_version_switch(moment: date, expected: Standard) -> None:
 
 
 def test_version_switch_changes_the_pm_table() -> None:
-    before = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 2, 28, 23, 30, tzinfo=SHANGHAI))
-    after = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 3, 1, 0, 30, tzinfo=SHANGHAI))
+    before = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 2, 28, 23, 30, tzinfo=BEIJING_TIME))
+    after = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 3, 1, 0, 30, tzinfo=BEIJING_TIME))
     utc = aqi.hourly_aqi({"pm25": 61}, hour=datetime(2026, 2, 28, 16, 30, tzinfo=UTC))
     assert (before.standard, before.iaqi["pm25"]) == (V2012, 83)  # 50 + 50/40·26 = 82.5 → 83
     assert (after.standard, after.iaqi["pm25"]) == (V2026, 101)
@@ -332,8 +331,8 @@ def test_negative_concentration_is_rejected() -> None:
         ({"o3_1h_max": 100}, DAY_2026),  # a 2012-only daily item
         ({"o3": 100}, DAY_2026),  # 1-hour O3 is not a daily item
         ({"pm2.5": 10}, DAY_2012),
-        ({"o3_8h": 100}, datetime(2026, 5, 1, 12, tzinfo=SHANGHAI)),  # not a 2026 real-time item
-        ({"so2_24h": 100}, datetime(2026, 5, 1, 12, tzinfo=SHANGHAI)),  # 2012-only substitute
+        ({"o3_8h": 100}, datetime(2026, 5, 1, 12, tzinfo=BEIJING_TIME)),  # not a 2026 real-time item
+        ({"so2_24h": 100}, datetime(2026, 5, 1, 12, tzinfo=BEIJING_TIME)),  # 2012-only substitute
     ],
 )
 def test_inputs_outside_the_version_and_period_are_rejected(inputs: dict[str, int], day_or_hour: date) -> None:
@@ -359,7 +358,7 @@ def test_non_numbers_are_rejected() -> None:
 
 
 def test_2026_so2_1h_above_800_is_200_and_o3_8h_above_800_is_300() -> None:
-    hour = datetime(2026, 6, 1, 12, tzinfo=SHANGHAI)
+    hour = datetime(2026, 6, 1, 12, tzinfo=BEIJING_TIME)
     h = aqi.hourly_aqi({"so2": 801, "pm25": 10}, hour=hour)
     assert (h.iaqi["so2"], h.aqi, h.primary, h.capped) == (200, 200, ("so2",), ())
     d = aqi.daily_aqi({"o3_8h": 900, "pm25": 10}, date(2026, 6, 1))
@@ -367,7 +366,7 @@ def test_2026_so2_1h_above_800_is_200_and_o3_8h_above_800_is_300() -> None:
 
 
 def test_2012_so2_1h_above_800_reports_the_24h_mean_iaqi() -> None:
-    hour = datetime(2025, 6, 1, 12, tzinfo=SHANGHAI)
+    hour = datetime(2025, 6, 1, 12, tzinfo=BEIJING_TIME)
     h = aqi.hourly_aqi({"so2": 900, "so2_24h": 300, "pm25": 10}, hour=hour)
     # SO2 24-h 300: 100 + 50/325·150 = 123.08 → 124
     assert dict(h.iaqi) == {"pm25": 15, "so2": 124}
@@ -377,7 +376,7 @@ def test_2012_so2_1h_above_800_reports_the_24h_mean_iaqi() -> None:
 
 
 def test_2012_so2_1h_above_800_without_24h_mean_is_unrated() -> None:
-    h = aqi.hourly_aqi({"so2": 900, "pm25": 10}, hour=datetime(2025, 6, 1, 12, tzinfo=SHANGHAI))
+    h = aqi.hourly_aqi({"so2": 900, "pm25": 10}, hour=datetime(2025, 6, 1, 12, tzinfo=BEIJING_TIME))
     assert "so2" not in h.iaqi
     assert h.unrated == ("so2",)
     assert (h.aqi, h.category) == (15, "优")
@@ -405,7 +404,7 @@ def test_above_top_is_capped_at_500_and_flagged() -> None:
     assert (r.aqi, r.level, r.category, r.colour) == (500, 6, "严重污染", (126, 0, 35))
     assert r.capped == ("pm25", "pm10")
     assert r.primary == ("pm25", "pm10")
-    h = aqi.hourly_aqi({"so2": 900, "so2_24h": 3000}, hour=datetime(2025, 1, 1, tzinfo=SHANGHAI))
+    h = aqi.hourly_aqi({"so2": 900, "so2_24h": 3000}, hour=datetime(2025, 1, 1, tzinfo=BEIJING_TIME))
     assert (h.iaqi["so2"], h.capped) == (500, ("so2_24h",))
 
 

@@ -27,6 +27,7 @@ from services.alerts.figures.exact import exact_mean
 from services.alerts.figures.publication import publish_rows, published_at
 from services.alerts.tables import AIR_POLLUTANTS, air_daily, air_hourly
 from services.standards import aqi, validity
+from services.standards.local_time import day_end, day_start, local_date
 
 HOUR = timedelta(hours=1)
 DAILY_MEAN_ITEMS = ("pm25", "pm10", "so2", "no2", "co")
@@ -110,15 +111,15 @@ def hourly_rows(subject: str, hours: Hours, now: datetime) -> Iterator[dict[str,
         }
 
 
-def _day_series(hours: Hours, day: date, job: Computation) -> dict[str, list[Decimal | None]]:
-    start = datetime.combine(day, datetime.min.time(), tzinfo=job.zone)
+def _day_series(hours: Hours, day: date) -> dict[str, list[Decimal | None]]:
+    start = day_start(day)
     slots = [hours.get(start + i * HOUR, {}) for i in range(validity.HOURS_PER_DAY)]
     return {code: [slot.get(code) for slot in slots] for code in AIR_POLLUTANTS}
 
 
 def daily_row(subject: str, day: date, hours: Hours, job: Computation) -> dict[str, Any]:
     """One day's concentrations (valid ones only) and AQI for a station or the city."""
-    series = _day_series(hours, day, job)
+    series = _day_series(hours, day)
     values: dict[str, Decimal | None] = {}
     for code in DAILY_MEAN_ITEMS:
         statistic = validity.daily_mean(series[code])
@@ -132,7 +133,7 @@ def daily_row(subject: str, day: date, hours: Hours, job: Computation) -> dict[s
     standard = aqi.standard_for(day)
     inputs = {code: values[code] for code in aqi.items_for(standard, hourly=False)}
     result = aqi.daily_aqi(inputs, day)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=job.zone)
+    end = day_end(day)
     return {
         "subject": subject,
         "day": day,
@@ -155,6 +156,6 @@ def compute_air(job: Computation, first: date, last: date) -> int:
     daily = (
         daily_row(subject, day, hours, job)
         for subject, hours in subjects.items()
-        for day in sorted({hour.astimezone(job.zone).date() for hour in hours})
+        for day in sorted({local_date(hour) for hour in hours})
     )
     return written + publish_rows(job.connection, air_daily, daily)

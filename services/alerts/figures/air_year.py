@@ -22,9 +22,10 @@ from services.alerts.context import Computation
 from services.alerts.figures.exact import as_decimal, exact_mean
 from services.alerts.figures.publication import publish_rows, published_at
 from services.alerts.figures.ytd_validity import PeriodCompleteness, period_completeness
-from services.alerts.periods import day_end, same_day_last_year
+from services.alerts.periods import same_day_last_year
 from services.alerts.tables import air_daily, air_good_days, air_year
 from services.standards import validity
+from services.standards.local_time import day_end
 
 O3_PERCENTILE = 90
 
@@ -126,7 +127,7 @@ def year_row(subject: str, year: int, daily: Mapping[date, DayFigures], job: Com
         **comparison_columns(daily, first, as_of, "", job.completeness_rule),
         "days_elapsed_last_year": (last_year_as_of - last_year_first).days + 1,
         **comparison_columns(daily, last_year_first, last_year_as_of, "_last_year", job.completeness_rule),
-        "published_at": published_at(day_end(date(year, 12, 31), job.zone), job.now),
+        "published_at": published_at(day_end(date(year, 12, 31)), job.now),
     }
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from services.alerts.context import Computation
 from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_select
-from services.alerts.periods import day_start
 from services.alerts.tables import station_completeness, station_status
+from services.standards.local_time import day_start
 
 HOURLY_SLOTS = 24
 
@@ -55,7 +55,7 @@ def compute_completeness(job: Computation, first: date, last: date) -> int:
     params: dict[str, Any] = {
         **job.bounds(first, last),
         "programme_days": job.programme_days,
-        "programme_start": day_start(first - timedelta(days=job.programme_days - 1), job.zone),
+        "programme_start": day_start(first - timedelta(days=job.programme_days - 1)),
     }
     return publish_select(job.connection, station_completeness, _COMPLETENESS_SQL, params)
 

@@ -20,9 +20,10 @@ from sqlalchemy import select
 from services.alerts.context import Computation
 from services.alerts.figures.exact import as_decimal
 from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_rows, publish_select, published_at
-from services.alerts.periods import Period, day_end
+from services.alerts.periods import Period
 from services.alerts.tables import eco_flow_daily, eco_flow_period, water_daily, water_period, water_share
 from services.standards import water
+from services.standards.local_time import day_end
 
 CLASS_ITEMS = frozenset(water.GB3838_2002.codes)
 GOOD_CLASS = 3  # Class Ⅲ or better counts towards the share KPI
@@ -68,7 +69,7 @@ def _daily_samples(job: Computation, period: Period, through: date) -> dict[str,
 def section_period_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
     through = period.through(job.today)
     samples = _daily_samples(job, period, through)
-    published = published_at(day_end(period.last_day, job.zone), job.now)
+    published = published_at(day_end(period.last_day), job.now)
     rows = []
     for section in job.registry.sections:
         section_samples = samples.get(section.code)
@@ -104,7 +105,7 @@ def share_row(job: Computation, period: Period, sections: list[dict[str, Any]]) 
         "sections": len(classes),
         "sections_i_iii": sum(1 for c in classes if c <= GOOD_CLASS),
         "share": water.class_i_iii_share(classes),
-        "published_at": published_at(day_end(period.last_day, job.zone), job.now),
+        "published_at": published_at(day_end(period.last_day), job.now),
     }
 
 
@@ -120,7 +121,7 @@ def eco_flow_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
         for subject in (section, job.registry.city):
             tallies[subject][0] += 1
             tallies[subject][1] += int(attained)
-    published = published_at(day_end(period.last_day, job.zone), job.now)
+    published = published_at(day_end(period.last_day), job.now)
     return [
         {
             "subject": subject,

@@ -117,7 +117,7 @@ def get_time(*, st: int, mn: str, pw: str, qn: str, pol_id: str | None = None, v
 def set_time(
     *, st: int, mn: str, pw: str, qn: str, system_time: datetime, pol_id: str | None = None, version: int = 1
 ) -> Frame:
-    """CN 1012: set the device clock (SystemTime, Asia/Shanghai)."""
+    """CN 1012: set the device clock (SystemTime, Beijing time)."""
     extra = {**_pol_id(pol_id), "SystemTime": format_time(system_time)}
     return command(Command.SET_TIME, st=st, mn=mn, pw=pw, qn=qn, extra=extra, version=version)
 

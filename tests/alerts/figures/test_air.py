@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from services.alerts.figures.air import Hours, city_hours
-from tests.alerts.conftest import SHANGHAI
+from services.standards.local_time import BEIJING_TIME
 
-HOUR = datetime(2026, 11, 26, 8, tzinfo=SHANGHAI)
+HOUR = datetime(2026, 11, 26, 8, tzinfo=BEIJING_TIME)
 
 
 @pytest.mark.parametrize(("min_stations", "pm25"), [(1, Decimal(20)), (2, Decimal(20)), (3, None)])

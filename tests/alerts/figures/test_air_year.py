@@ -24,7 +24,7 @@ from services.alerts.rules.values import metric_parameters, read_metrics
 from services.alerts.settings import BUILT_IN_RULES
 from tests.alerts.conftest import CITY, job
 
-NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 March in Shanghai
+NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 March, Beijing time
 REQUIRED = 53
 FALLING_RULES = tuple(r for r in load_rules(BUILT_IN_RULES) if r.name in {"pm25_not_falling", "o3_not_falling"})
 METRICS = ("air.pm25_change_ytd", "air.o3_p90_change_ytd")

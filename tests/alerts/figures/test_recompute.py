@@ -9,19 +9,20 @@ from sqlalchemy import Engine, text
 
 from services.alerts.figures.recompute import run_cycle
 from services.alerts.rules.values import metric_parameters, read_metrics
+from services.standards.local_time import POSTGRES_ZONE
 from tests.alerts.conftest import CITY, air_day, insert, job, local, reading
 
 PLACES = Decimal("1e-15")
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 on 2026-11-27 in Shanghai
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 on 2026-11-27, Beijing time
 
 
-def test_a_reading_at_1630_utc_belongs_to_the_next_local_day(alerts_db: Engine) -> None:
+def test_the_local_day_turns_at_1600_utc(alerts_db: Engine) -> None:
     with alerts_db.begin() as connection:
         insert(
             connection,
             [
-                reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 16, 30, tzinfo=UTC), 0.4),
-                reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 15, 30, tzinfo=UTC), 0.8),
+                reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 16, 0, tzinfo=UTC), 0.4),
+                reading("PYJ-JINHUA", "nh3n", datetime(2026, 11, 26, 15, 59, 59, tzinfo=UTC), 0.8),
             ],
         )
         run_cycle(job(connection, NOW))
@@ -107,10 +108,10 @@ def test_sub_hourly_readings_need_45_minutes_of_coverage(alerts_db: Engine) -> N
         hours: dict[int, Decimal | None] = dict(
             connection.execute(
                 text(
-                    "select extract(hour from hour at time zone 'Asia/Shanghai')::int, pm25 from air_hourly "
+                    "select extract(hour from hour at time zone :tz)::int, pm25 from air_hourly "
                     "where subject = 'AIR-ZHUJI' and hour < :noon"
                 ),
-                {"noon": local(day, 12)},
+                {"tz": POSTGRES_ZONE, "noon": local(day, 12)},
             ).all()
         )
     assert hours[9] == Decimal(sum(20 + m for m in range(0, 45, 5))) / 9
