@@ -29,8 +29,8 @@ from devstack.ingest_stream import WATER_VALUES, publish_all, water_messages
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
 from devstack.processes import free_port, private_directory
+from services.broker.accounts import acl_file, load_accounts, password_file
 from services.common.logging import configure_logging
-from services.ingest.broker_config import acl_file, load_accounts, password_file
 from services.ingest.service import IngestService
 from services.ingest.settings import BROKER_INFLIGHT_WINDOW, IngestSettings
 from services.storage.engine import make_engine, upgrade

@@ -19,9 +19,10 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devstack.mosquitto import mosquitto_conf
 from devstack.postgres import pg_bindir, start_platform_database
 from devstack.processes import UNPRIVILEGED_USER, hand_over, running_as_root
-from services.ingest.broker_config import mosquitto_conf, write_broker_files
+from services.broker.accounts import write_broker_files
 from services.storage.engine import make_engine
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,9 +17,28 @@ from devstack.processes import (
     unprivileged,
     wait_until,
 )
-from services.ingest.broker_config import acl_file, load_accounts, mosquitto_conf, password_file
+from services.broker.accounts import acl_file, load_accounts, password_file
+from services.broker.tuning import BROKER_TUNING
 
 MOSQUITTO = "mosquitto"
+
+
+def mosquitto_conf(*, port: int, bind: str, password_path: Path, acl_path: Path, persistence_dir: Path | None) -> str:
+    lines = [
+        "# Generated for a private envmon broker.",
+        "per_listener_settings false",
+        "allow_anonymous false",
+        f"password_file {password_path}",
+        f"acl_file {acl_path}",
+        f"listener {port} {bind}",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        *(f"{key} {value}" for key, value in BROKER_TUNING.items()),
+    ]
+    if persistence_dir is not None:
+        lines += ["persistence true", f"persistence_location {persistence_dir}/"]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass

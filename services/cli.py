@@ -58,7 +58,7 @@ def mosquitto_config(
     out: Annotated[Path, typer.Option(help="Folder for the passwd and acl files.")] = Path("deploy/mosquitto"),
 ) -> None:
     """Generate Mosquitto's password file and ACL from the gateways registry."""
-    from services.ingest.broker_config import write_broker_files
+    from services.broker.accounts import write_broker_files
     from services.storage.engine import make_engine
 
     engine = make_engine(_settings().database_url)

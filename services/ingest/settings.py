@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from pydantic import Field
 
+from services.broker.tuning import BROKER_TUNING
 from services.common import topics
 from services.common.settings import CommonSettings
-from services.ingest.broker_config import BROKER_TUNING
 
 BROKER_INFLIGHT_WINDOW = int(BROKER_TUNING["max_inflight_messages"])
 # A stopped replica's queued messages must survive a long weekend outage of the service.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.ingest.broker_config import BROKER_TUNING
+from services.broker.tuning import BROKER_TUNING
 from services.ingest.settings import IngestSettings
 
 SHIPPED = Path(__file__).parents[2] / "deploy" / "mosquitto" / "mosquitto.conf"

@@ -1,4 +1,4 @@
-"""Generates Mosquitto's password file and ACL from the ``gateways`` registry.
+"""Mosquitto's password file and ACL, generated from the ``gateways`` registry.
 
 A gateway may publish only on its own stations' topics and read only their replies; each
 platform service gets exactly the topics it needs (``envmon mosquitto-config``).
@@ -89,42 +89,3 @@ def write_broker_files(connection: Connection, directory: Path) -> tuple[Path, P
     passwords.chmod(0o640)
     acl.write_text(acl_file(accounts), encoding="utf-8")
     return passwords, acl
-
-
-# Broker tuning that the ingest service's ack-after-commit design relies on; shared by
-# deploy/mosquitto/mosquitto.conf (checked by a test) and the private test brokers.
-# - max_inflight_messages: unacked QoS 1 messages Mosquitto sends one client at a time. Ingest
-#   acks only after a commit, so this window must hold the batch being committed, the one queued
-#   behind it and the one filling: 2,000 messages of ~8 readings = 16,000 rows = four batches of
-#   4,000 rows. The client's MQTT 5 Receive Maximum matches it.
-# - max_queued_messages 0: no cap on a persistent session's queue; while ingest or the database
-#   is down, the broker holds the backlog instead of dropping (Mosquitto's default is 1,000).
-# - persistent_client_expiration: how long a stopped ingest replica's session is kept.
-# - autosave_interval: Mosquitto writes its store on shutdown and every this many seconds.
-BROKER_TUNING: dict[str, str] = {
-    "max_inflight_messages": "2000",
-    "max_queued_messages": "0",
-    "max_queued_bytes": "0",
-    "max_packet_size": "2097152",
-    "persistent_client_expiration": "14d",
-    "autosave_interval": "30",
-    "set_tcp_nodelay": "true",
-}
-
-
-def mosquitto_conf(*, port: int, bind: str, password_path: Path, acl_path: Path, persistence_dir: Path | None) -> str:
-    lines = [
-        "# Generated for a private envmon broker.",
-        "per_listener_settings false",
-        "allow_anonymous false",
-        f"password_file {password_path}",
-        f"acl_file {acl_path}",
-        f"listener {port} {bind}",
-        "log_dest stderr",
-        "log_type error",
-        "log_type warning",
-        *(f"{key} {value}" for key, value in BROKER_TUNING.items()),
-    ]
-    if persistence_dir is not None:
-        lines += ["persistence true", f"persistence_location {persistence_dir}/"]
-    return "\n".join(lines) + "\n"
