@@ -32,7 +32,7 @@ from devstack.processes import free_port, private_directory, wait_until
 from services.alerts.api import create_app
 from services.alerts.context import Computation
 from services.alerts.figures.recompute import recompute_days
-from services.alerts.registry import load_registry
+from services.alerts.registry import registry_from_database
 from services.standards.local_time import POSTGRES_ZONE, day_start
 from services.storage.engine import make_engine
 
@@ -117,7 +117,7 @@ def recompute(engine: Engine, days: int, *, only_last_two: bool = False) -> None
     now = day_start(FIRST_DAY + timedelta(days=days)) + timedelta(hours=10)
     first = days - 2 if only_last_two else 0
     with engine.begin() as connection:
-        registry = load_registry(connection, city=CITY, city_control_levels=("national",))
+        registry = registry_from_database(connection, city=CITY, city_control_levels=("national",))
         job = Computation(connection, registry, now)
         recompute_days(job, [FIRST_DAY + timedelta(days=i) for i in range(first, days + 1)])
 

@@ -33,7 +33,7 @@ from services.standards.hj212 import Command
 from services.standards.local_time import BEIJING_TIME
 from services.storage.engine import make_engine
 from services.storage.schema import readings
-from services.storage.seed import load_registry
+from services.storage.seed import read_registry_yaml
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.hj212_gateway.support import GATEWAY_ACCOUNT, gateway_environment, running_gateway
 from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
@@ -156,7 +156,7 @@ def main() -> None:
         with engine.begin() as connection:
             fleet = seed_fleet(connection, args.connections)
         broker = start_registry_broker(private_directory("bench-hj212-mqtt"), engine)
-        _, registry = load_registry()
+        _, registry = read_registry_yaml()
         passwords = {e.id: e.dev_password or "" for e in [*registry.gateways, *registry.services]}
 
         parse_seconds = parse_baseline(fleet, args.frames)

@@ -34,7 +34,7 @@ from services.common.logging import configure_logging
 from services.ingest.service import IngestService
 from services.ingest.settings import BROKER_INFLIGHT_WINDOW, IngestSettings
 from services.storage.engine import make_engine, upgrade
-from services.storage.seed import load_registry, seed
+from services.storage.seed import read_registry_yaml, seed
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=1)
@@ -44,7 +44,7 @@ POLL_SECONDS = 0.05
 
 
 def _passwords() -> dict[str, str]:
-    _, registry = load_registry()
+    _, registry = read_registry_yaml()
     return {e.id: e.dev_password for e in [*registry.gateways, *registry.services] if e.dev_password}
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from services.standards.parameters import Kind
-from services.storage.seed import REGISTRY_DIR, AccountEntry, StationEntry, load_registry
+from services.storage.seed import REGISTRY_DIR, AccountEntry, StationEntry, read_registry_yaml
 
 HOURLY = timedelta(hours=1)
 FOUR_HOURLY = timedelta(hours=4)
@@ -80,7 +80,7 @@ def _gateway(
 
 
 def load_gateways(directory: Path = REGISTRY_DIR, passwords: dict[str, str] | None = None) -> tuple[GatewaySpec, ...]:
-    station_registry, gateway_registry = load_registry(directory)
+    station_registry, gateway_registry = read_registry_yaml(directory)
     entries = {e.code: (e, kind) for kind in Kind for e in getattr(station_registry, kind.value)}
     return tuple(_gateway(account, entries, passwords or {}) for account in gateway_registry.gateways)
 

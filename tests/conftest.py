@@ -15,7 +15,7 @@ from devstack.mosquitto import MosquittoBroker, start_registry_broker
 from devstack.postgres import PostgresCluster, start_platform_database
 from devstack.processes import private_directory
 from services.storage.engine import make_engine
-from services.storage.seed import load_registry
+from services.storage.seed import read_registry_yaml
 
 INTEGRATION_FIXTURES = {"postgres", "engine", "broker", "db", "mqtt_accounts"}
 
@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def mqtt_accounts() -> dict[str, str]:
     """Development passwords of every broker account in the seed registry, by account id."""
-    _, gateway_registry = load_registry()
+    _, gateway_registry = read_registry_yaml()
     return {
         entry.id: entry.dev_password
         for entry in [*gateway_registry.gateways, *gateway_registry.services]

@@ -15,14 +15,14 @@ _PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?")
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
+class CalendarPeriod:
     """A calendar month, or a calendar year (whose figures are year-to-date until it ends)."""
 
     year: int
     month: int | None = None
 
     @classmethod
-    def parse(cls, value: str) -> Period:
+    def parse(cls, value: str) -> CalendarPeriod:
         match = _PERIOD.fullmatch(value.strip())
         if match is None:
             raise ValueError(f"period {value!r} must be a year (2026) or a month (2026-10)")
@@ -68,5 +68,5 @@ def same_day_last_year(day: date) -> date:
     return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - 1)
 
 
-def months_of(days: Iterable[date]) -> set[Period]:
-    return {Period(d.year, d.month) for d in days}
+def months_of(days: Iterable[date]) -> set[CalendarPeriod]:
+    return {CalendarPeriod(d.year, d.month) for d in days}

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
-from services.alerts.periods import Period
+from services.alerts.periods import CalendarPeriod
 from services.alerts.rules.definitions import Severity
 from services.alerts.rules.lifecycle import State
 
@@ -41,12 +41,12 @@ class Fragment(Protocol):
 class PeriodQuery:
     """``period=2026-10`` (a month) or ``period=2026`` (the year to date)."""
 
-    period: Period
+    period: CalendarPeriod
 
     @classmethod
     def parse(cls, value: str) -> PeriodQuery:
         try:
-            return cls(Period.parse(value))
+            return cls(CalendarPeriod.parse(value))
         except ValueError as error:
             raise QueryError("period", str(error)) from None
 

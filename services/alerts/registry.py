@@ -40,11 +40,12 @@ class Registry:
         return [s.code for s in self.sections]
 
 
-def load_registry(
+def registry_from_database(
     connection: Connection, *, city: str, city_control_levels: tuple[str, ...], city_stations: tuple[str, ...] = ()
 ) -> Registry:
-    """The registry; the city's air stations are ``city_stations`` when given, else its stations of
-    ``city_control_levels`` (unknown or non-air codes in ``city_stations`` raise ValueError)."""
+    """The registry as stored in the database (``stations``); the city's air stations are
+    ``city_stations`` when given, else its stations of ``city_control_levels`` (unknown or non-air
+    codes in ``city_stations`` raise ValueError)."""
     rows = connection.execute(select(stations).order_by(stations.c.code)).mappings().all()
     air = [r for r in rows if r["kind"] == "air"]
     unknown = sorted(set(city_stations) - {r["code"] for r in air})

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from services.alerts.context import Computation
 from services.alerts.figures.recompute import CycleReport, run_cycle
-from services.alerts.registry import load_registry
+from services.alerts.registry import registry_from_database
 from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox, resend_firing
 from services.alerts.rules.definitions import Rule
 from services.alerts.rules.mqtt_snapshots import SnapshotPublisher, snapshots
@@ -47,7 +47,7 @@ class AlertsService:
 
     def computation(self, connection: Connection, now: datetime) -> Computation:
         settings = self.settings
-        registry = load_registry(
+        registry = registry_from_database(
             connection,
             city=settings.alerts_city,
             city_control_levels=settings.alerts_city_control_levels,

@@ -24,7 +24,7 @@ from services.compensation.components import (
     section_class,
     target_of,
 )
-from services.compensation.periods import Month, Period, calculation_periods
+from services.compensation.periods import Month, StatementPeriod, calculation_periods
 from services.compensation.samples import INPUT_HASH_FORMAT, Summary
 from services.standards.water import Waterbody, item_class
 
@@ -55,7 +55,7 @@ class EngineInput:
     agreement: Agreement
     agreement_version: int
     rule_sha256: str
-    period: Period
+    period: StatementPeriod
     summaries: tuple[Summary, ...]
     input_sha256: str
     sections: Mapping[str, SectionInfo]

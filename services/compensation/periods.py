@@ -50,7 +50,9 @@ class Month:
 
 
 @dataclass(frozen=True)
-class Period:
+class StatementPeriod:
+    """The whole months one statement settles: the agreement's assessment period named by ``label``."""
+
     label: str
     first: Month
     months: int
@@ -76,11 +78,11 @@ class Period:
         """Settled in the fiscal year in which the period ends."""
         return self.last.year
 
-    def year_before(self) -> Period:
-        return Period(f"{self.label} (上年同期)", self.first.shifted(-MONTHS_PER_YEAR), self.months)
+    def year_before(self) -> StatementPeriod:
+        return StatementPeriod(f"{self.label} (上年同期)", self.first.shifted(-MONTHS_PER_YEAR), self.months)
 
 
-def parse_period(agreement: Agreement, label: str) -> Period:
+def parse_period(agreement: Agreement, label: str) -> StatementPeriod:
     """The period a label names under the agreement, refused if malformed or outside the term."""
     spec: AssessmentPeriod = agreement.assessment_period
     match = _LABELS[spec.kind].match(label)
@@ -99,7 +101,7 @@ def parse_period(agreement: Agreement, label: str) -> Period:
             raise PeriodError(f"periods of {agreement.id} start in month {spec.start_month}, not {month}")
     else:
         first = Month(year, spec.first_month)
-    period = Period(label, first, spec.span_months)
+    period = StatementPeriod(label, first, spec.span_months)
     if period.first_day < agreement.term.start or period.last_day > agreement.term.end:
         raise PeriodError(
             f"period {label} ({period.first_day} – {period.last_day}) is outside the term of {agreement.id} "
@@ -108,7 +110,7 @@ def parse_period(agreement: Agreement, label: str) -> Period:
     return period
 
 
-def calculation_periods(agreement: Agreement, period: Period) -> tuple[tuple[str, tuple[Month, ...]], ...]:
+def calculation_periods(agreement: Agreement, period: StatementPeriod) -> tuple[tuple[str, tuple[Month, ...]], ...]:
     """The calculation periods (label, months) of an assessment period, per the agreement's granularity."""
     months = period.month_list
     if agreement.calculation_granularity == "month":

@@ -82,7 +82,8 @@ def _load_yaml(path: Path) -> Any:
         return yaml.safe_load(handle)
 
 
-def load_registry(directory: Path = REGISTRY_DIR) -> tuple[StationRegistry, GatewayRegistry]:
+def read_registry_yaml(directory: Path = REGISTRY_DIR) -> tuple[StationRegistry, GatewayRegistry]:
+    """The seed registry as written in ``stations.yaml`` and ``gateways.yaml``, validated."""
     return (
         StationRegistry.model_validate(_load_yaml(directory / "stations.yaml")),
         GatewayRegistry.model_validate(_load_yaml(directory / "gateways.yaml")),
@@ -114,7 +115,7 @@ def _hj212_password_hash(entry: AccountEntry, current: str | None, *, production
 
 
 def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: bool = False) -> dict[str, int]:
-    station_registry, gateway_registry = load_registry(directory)
+    station_registry, gateway_registry = read_registry_yaml(directory)
     station_rows = [
         {**entry.model_dump(), "kind": kind, "illustrative": station_registry.illustrative}
         for kind in ("water", "air", "waste")

@@ -16,7 +16,7 @@ from devstack.alertmanager import AlertmanagerProcess
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import private_directory, wait_until
 from services.alerts.context import Computation
-from services.alerts.registry import load_registry
+from services.alerts.registry import registry_from_database
 from services.alerts.tables import PUBLICATION_COLUMN_NAMES
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import metadata
@@ -116,7 +116,7 @@ def close(stored: Decimal, exact: Fraction) -> bool:
 
 
 def job(connection: Connection, now: datetime) -> Computation:
-    registry = load_registry(connection, city=CITY, city_control_levels=("national",))
+    registry = registry_from_database(connection, city=CITY, city_control_levels=("national",))
     return Computation(connection, registry, now, silent_after=timedelta(hours=2))
 
 

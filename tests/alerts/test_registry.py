@@ -5,17 +5,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from services.alerts.registry import load_registry
+from services.alerts.registry import registry_from_database
 from tests.alerts.conftest import CITY
 
 
 def test_an_explicit_city_station_list_replaces_the_control_levels(engine: Engine) -> None:
     with engine.connect() as connection:
-        by_level = load_registry(connection, city=CITY, city_control_levels=("national",))
-        explicit = load_registry(
+        by_level = registry_from_database(connection, city=CITY, city_control_levels=("national",))
+        explicit = registry_from_database(
             connection, city=CITY, city_control_levels=("national",), city_stations=("AIR-ZHUJI", "AIR-YUECHENG")
         )
         with pytest.raises(ValueError, match=r"not air stations: \['PYJ-JINHUA'\]"):
-            load_registry(connection, city=CITY, city_control_levels=("national",), city_stations=("PYJ-JINHUA",))
+            registry_from_database(
+                connection, city=CITY, city_control_levels=("national",), city_stations=("PYJ-JINHUA",)
+            )
     assert by_level.city_stations == ("AIR-KEQIAO", "AIR-SHANGYU", "AIR-YUECHENG")
     assert explicit.city_stations == ("AIR-YUECHENG", "AIR-ZHUJI")

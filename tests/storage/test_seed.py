@@ -10,11 +10,11 @@ from sqlalchemy import Engine, func, select
 
 from services.common.credentials import hash_password, verify_password
 from services.storage.schema import gateway_stations, gateways, stations
-from services.storage.seed import REGISTRY_DIR, SeedError, load_registry, seed
+from services.storage.seed import REGISTRY_DIR, SeedError, read_registry_yaml, seed
 
 
 def test_registry_covers_the_plan_sections_and_stations() -> None:
-    station_registry, _ = load_registry()
+    station_registry, _ = read_registry_yaml()
     names = {s.name for s in station_registry.water}
     assert any("进化" in n for n in names) and any("安华" in n for n in names)
     assert any("杨汛" in n for n in names) and any("壶源江" in n for n in names)

@@ -20,7 +20,7 @@ from services.alerts.figures.air_year import compute_air_kpis
 from services.alerts.figures.completeness import compute_completeness, compute_station_status
 from services.alerts.figures.waste import compute_waste_days
 from services.alerts.figures.water import compute_water_days, compute_water_periods
-from services.alerts.periods import Period, chunks, months_of
+from services.alerts.periods import CalendarPeriod, chunks, months_of
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +65,7 @@ def recompute_days(job: Computation, days: Iterable[date]) -> int:
         written += compute_waste_days(job, first, last)
         written += compute_completeness(job, first, last)
     years = {d.year for d in days} | {job.today.year}
-    periods = months_of([*days, job.today]) | {Period(year) for year in years}
+    periods = months_of([*days, job.today]) | {CalendarPeriod(year) for year in years}
     written += compute_water_periods(job, periods)
     written += compute_air_kpis(job, years)
     written += compute_station_status(job)

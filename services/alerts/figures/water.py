@@ -20,7 +20,7 @@ from sqlalchemy import select
 from services.alerts.context import Computation
 from services.alerts.figures.exact import as_decimal
 from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_rows, publish_select, published_at
-from services.alerts.periods import Period
+from services.alerts.periods import CalendarPeriod
 from services.alerts.tables import eco_flow_daily, eco_flow_period, water_daily, water_period, water_share
 from services.standards import water
 from services.standards.local_time import day_end
@@ -54,7 +54,7 @@ def compute_water_days(job: Computation, first: date, last: date) -> int:
     return written + publish_select(job.connection, eco_flow_daily, _ECO_FLOW_SQL, params)
 
 
-def _daily_samples(job: Computation, period: Period, through: date) -> dict[str, list[dict[str, Decimal]]]:
+def _daily_samples(job: Computation, period: CalendarPeriod, through: date) -> dict[str, list[dict[str, Decimal]]]:
     rows = job.connection.execute(
         select(water_daily.c.section, water_daily.c.day, water_daily.c.parameter, water_daily.c.mean)
         .where(water_daily.c.day.between(period.first_day, through))
@@ -66,7 +66,7 @@ def _daily_samples(job: Computation, period: Period, through: date) -> dict[str,
     return {section: list(by_day.values()) for section, by_day in days.items()}
 
 
-def section_period_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
+def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]:
     through = period.through(job.today)
     samples = _daily_samples(job, period, through)
     published = published_at(day_end(period.last_day), job.now)
@@ -96,7 +96,7 @@ def section_period_rows(job: Computation, period: Period) -> list[dict[str, Any]
     return rows
 
 
-def share_row(job: Computation, period: Period, sections: list[dict[str, Any]]) -> dict[str, Any]:
+def share_row(job: Computation, period: CalendarPeriod, sections: list[dict[str, Any]]) -> dict[str, Any]:
     counted = {s.code for s in job.registry.sections if s.control_level in job.share_control_levels}
     classes = [row["water_class"] for row in sections if row["section"] in counted]
     return {
@@ -109,7 +109,7 @@ def share_row(job: Computation, period: Period, sections: list[dict[str, Any]]) 
     }
 
 
-def eco_flow_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
+def eco_flow_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]:
     through = period.through(job.today)
     rows = job.connection.execute(
         select(eco_flow_daily.c.section, eco_flow_daily.c.attained).where(
@@ -136,7 +136,7 @@ def eco_flow_rows(job: Computation, period: Period) -> list[dict[str, Any]]:
     ]
 
 
-def compute_water_periods(job: Computation, periods: Iterable[Period]) -> int:
+def compute_water_periods(job: Computation, periods: Iterable[CalendarPeriod]) -> int:
     written = 0
     for period in sorted(set(periods), key=lambda p: (p.year, p.month or 0)):
         if period.first_day > job.today:
