@@ -40,17 +40,28 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 @db_app.command("seed")
 def db_seed(
-    registry: Annotated[Path | None, typer.Option(help="Folder with stations.yaml and gateways.yaml.")] = None,
+    registry: Annotated[
+        Path | None, typer.Option(help="Folder with stations.yaml, programmes.yaml and gateways.yaml.")
+    ] = None,
 ) -> None:
-    """Load the station and gateway registry (idempotent)."""
+    """Load the station, programme and gateway registry (idempotent); a programme change queues its days for
+    recompute."""
     from services.storage.engine import make_engine
-    from services.storage.seed import REGISTRY_DIR, seed
+    from services.storage.programmes import ProgrammeError
+    from services.storage.seed import REGISTRY_DIR, SeedError, seed
 
     settings = _settings()
     engine = make_engine(settings.database_url)
-    with engine.begin() as connection:
-        counts = seed(connection, registry or REGISTRY_DIR, production=settings.is_production)
-    typer.echo(f"seeded {counts['stations']} stations and {counts['accounts']} broker accounts")
+    try:
+        with engine.begin() as connection:
+            counts = seed(connection, registry or REGISTRY_DIR, production=settings.is_production)
+    except (SeedError, ProgrammeError) as error:
+        typer.echo(f"envmon db seed: nothing loaded: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"seeded {counts['stations']} stations, {counts['programmes']} programme periods "
+        f"and {counts['accounts']} broker accounts"
+    )
 
 
 @app.command("mosquitto-config")

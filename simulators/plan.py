@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,7 +23,7 @@ from simulators.messages import (
     supports_hj212,
 )
 from simulators.stations import GatewaySpec, StationSpec
-from simulators.values import DEFAULT_SEED, Sample, sample, slots
+from simulators.values import DEFAULT_SEED, Sample, sample
 
 
 class CrcChoice(StrEnum):
@@ -65,14 +65,27 @@ def _encode(
     return [json_message(gateway.id, item, due or item.time + spec.report_delay) for item in items]
 
 
+def programme_sample(seed: int, spec: StationSpec, moment: datetime, parameters: Sequence[str]) -> Sample:
+    """The station's sample at ``moment`` holding only the parameters its programme has due then."""
+    full = sample(seed, spec, moment)
+    missing = set(parameters) - set(full.values)
+    if missing:
+        raise ValueError(f"{spec.code}: the programme expects {sorted(missing)} but the generator makes none")
+    return replace(
+        full,
+        values={p: full.values[p] for p in parameters},
+        flags={p: full.flags[p] for p in parameters if p in full.flags},
+    )
+
+
 def station_messages(
     config: PlanConfig, gateway: GatewaySpec, spec: StationSpec, start: datetime, end: datetime
 ) -> list[Message]:
     on_time: list[Sample] = []
     withheld: dict[datetime, list[Sample]] = defaultdict(list)  # catch-up time -> samples held back
-    # Slots whose report falls due within [start, end).
-    for moment in slots(spec, start - spec.report_delay, end - spec.report_delay):
-        item = flag_values(config.seed, config.faults, sample(config.seed, spec, moment))
+    # Report times (of the station's programme) whose report falls due within [start, end).
+    for moment, parameters in spec.schedule(start - spec.report_delay, end - spec.report_delay).items():
+        item = flag_values(config.seed, config.faults, programme_sample(config.seed, spec, moment, parameters))
         window = offline_window(config.faults, gateway.id, moment)
         if window is None:
             on_time.append(item)

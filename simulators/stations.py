@@ -1,21 +1,22 @@
-"""What each simulated gateway knows about itself: its stations, credentials, cadence and HJ 212 identity.
+"""What each simulated gateway knows about itself: its stations, credentials, programmes and HJ 212 identity.
 
 Built from the seed registry files (no database needed), so a simulator can run anywhere the
-registry ships. Broker passwords are the registry's development passwords unless overridden.
+registry ships. Each station reports what its programme (``programmes.yaml``, the same file
+``envmon db seed`` loads) says, when it says. Broker passwords are the registry's development
+passwords unless overridden.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from services.standards.parameters import Kind
-from services.storage.seed import REGISTRY_DIR, AccountEntry, StationEntry, read_registry_yaml
+from services.storage.programmes import ProgrammePeriod, Programmes
+from services.storage.seed import REGISTRY_DIR, AccountEntry, StationEntry, read_programmes_yaml, read_registry_yaml
 
-HOURLY = timedelta(hours=1)
-FOUR_HOURLY = timedelta(hours=4)
 DAILY = timedelta(days=1)
 
 
@@ -29,12 +30,16 @@ class StationSpec:
     facility_type: str | None = None
     capacity_t_per_day: Decimal | None = None
     hj212_mn: str | None = None
-    cadence: timedelta = HOURLY
+    programme: tuple[ProgrammePeriod, ...] = ()
 
     @property
     def report_delay(self) -> timedelta:
         """Daily totals (waste) are stamped with the day's start and reported once the day is over."""
-        return self.cadence if self.kind is Kind.WASTE else timedelta(0)
+        return DAILY if self.kind is Kind.WASTE else timedelta(0)
+
+    def schedule(self, start: datetime, end: datetime) -> dict[datetime, tuple[str, ...]]:
+        """The station's report times in [start, end), each with the parameters its programme has due then."""
+        return Programmes(self.programme).schedule(self.code, start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +51,9 @@ class GatewaySpec:
     stations: tuple[StationSpec, ...]
 
 
-def cadence_of(entry: StationEntry, kind: Kind) -> timedelta:
-    """National water sections report hourly, the others every 4 h; air hourly; waste daily."""
-    if kind is Kind.WASTE:
-        return DAILY
-    if kind is Kind.WATER and entry.control_level != "national":
-        return FOUR_HOURLY
-    return HOURLY
-
-
-def _station(entry: StationEntry, kind: Kind, gateway: str, mn: str | None) -> StationSpec:
+def _station(
+    entry: StationEntry, kind: Kind, gateway: str, mn: str | None, programme: tuple[ProgrammePeriod, ...]
+) -> StationSpec:
     return StationSpec(
         code=entry.code,
         kind=kind,
@@ -65,14 +63,19 @@ def _station(entry: StationEntry, kind: Kind, gateway: str, mn: str | None) -> S
         facility_type=entry.facility_type,
         capacity_t_per_day=entry.capacity_t_per_day,
         hj212_mn=mn,
-        cadence=cadence_of(entry, kind),
+        programme=programme,
     )
 
 
 def _gateway(
-    account: AccountEntry, entries: dict[str, tuple[StationEntry, Kind]], passwords: dict[str, str]
+    account: AccountEntry,
+    entries: dict[str, tuple[StationEntry, Kind]],
+    programmes: Programmes,
+    passwords: dict[str, str],
 ) -> GatewaySpec:
-    stations = tuple(_station(*entries[s.code], account.id, s.hj212_mn) for s in account.stations)
+    stations = tuple(
+        _station(*entries[s.code], account.id, s.hj212_mn, programmes.of(s.code)) for s in account.stations
+    )
     password = passwords.get(account.id, account.dev_password)
     if password is None:
         raise ValueError(f"gateway {account.id} has no development password; give one with --password")
@@ -81,8 +84,9 @@ def _gateway(
 
 def load_gateways(directory: Path = REGISTRY_DIR, passwords: dict[str, str] | None = None) -> tuple[GatewaySpec, ...]:
     station_registry, gateway_registry = read_registry_yaml(directory)
+    programmes = read_programmes_yaml(directory)
     entries = {e.code: (e, kind) for kind in Kind for e in getattr(station_registry, kind.value)}
-    return tuple(_gateway(account, entries, passwords or {}) for account in gateway_registry.gateways)
+    return tuple(_gateway(account, entries, programmes, passwords or {}) for account in gateway_registry.gateways)
 
 
 def select_gateways(gateways: tuple[GatewaySpec, ...], wanted: list[str]) -> tuple[GatewaySpec, ...]:

@@ -237,19 +237,7 @@ GENERATORS = MappingProxyType({Kind.WATER: water_values, Kind.AIR: air_values, K
 
 
 def sample(seed: int, spec: StationSpec, moment: datetime) -> Sample:
-    """The station's sample at ``moment`` (aware; a slot start of the station's cadence), flags all N."""
+    """Every quantity the station's kind measures at ``moment`` (aware), flags all N; the plan keeps the
+    parameters the station's programme has due then."""
     values = GENERATORS[spec.kind](seed, spec, moment)
     return Sample(spec.code, spec.kind, moment, values, dict.fromkeys(values, NORMAL))
-
-
-def slots(spec: StationSpec, start: datetime, end: datetime) -> list[datetime]:
-    """The station's report times in [start, end), aligned to its cadence in Beijing time."""
-    local_start = local_time.local(start)
-    midnight = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
-    steps = math.ceil((local_start - midnight) / spec.cadence)
-    moment = midnight + steps * spec.cadence
-    times = []
-    while moment < end:
-        times.append(moment)
-        moment += spec.cadence
-    return times

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 
 from devstack.postgres import PostgresCluster
 from devstack.processes import private_directory
+from services.storage.seed import REGISTRY_DIR
 
 
 @pytest.fixture
@@ -36,8 +38,16 @@ def test_upgrade_seed_and_broker_config_on_a_fresh_database(fresh_cluster: Postg
     assert envmon("db", "upgrade", database_url=url).returncode == 0
     seeded = envmon("db", "seed", database_url=url)
     assert seeded.returncode == 0, seeded.stderr
-    assert "seeded 19 stations and 15 broker accounts" in seeded.stdout
+    assert "seeded 19 stations, 121 programme periods and 15 broker accounts" in seeded.stdout
     assert envmon("db", "seed", database_url=url).returncode == 0  # idempotent
+
+    bad = tmp_path / "bad-registry"
+    shutil.copytree(REGISTRY_DIR, bad)
+    programme = (bad / "programmes.yaml").read_text(encoding="utf-8")
+    (bad / "programmes.yaml").write_text(programme.replace("interval: 4h", "interval: 7h", 1), encoding="utf-8")
+    refused = envmon("db", "seed", "--registry", str(bad), database_url=url)
+    assert refused.returncode == 1
+    assert "nothing loaded" in refused.stderr and "interval 7h must divide a day evenly" in refused.stderr
 
     written = envmon("mosquitto-config", "--out", str(tmp_path), database_url=url)
     assert written.returncode == 0, written.stderr

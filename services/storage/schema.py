@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Integer,
+    Interval,
     LargeBinary,
     MetaData,
     Numeric,
@@ -149,4 +150,22 @@ recompute_queue = Table(
     Column("modified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("readings", Integer, nullable=False, server_default="1"),
     PrimaryKeyConstraint("station", "day"),
+)
+
+station_programmes = Table(
+    "station_programmes",
+    metadata,
+    Column("station", String(64), ForeignKey("stations.code", ondelete="CASCADE"), nullable=False),
+    Column("parameter", String(32), nullable=False),
+    # The reporting interval; it divides a day, so report times lie on a grid from Beijing midnight.
+    Column("interval", Interval, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),  # exclusive; null = still in force
+    PrimaryKeyConstraint("station", "parameter", "valid_from"),
+    CheckConstraint(
+        "interval between interval '1 minute' and interval '1 day' "
+        "and mod(extract(epoch from interval '1 day')::numeric, extract(epoch from interval)::numeric) = 0",
+        name="station_programmes_interval",
+    ),
+    CheckConstraint("valid_to is null or valid_to > valid_from", name="station_programmes_period"),
 )

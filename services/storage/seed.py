@@ -1,11 +1,13 @@
-"""Loads the station and gateway registry files into the database (``envmon db seed``).
+"""Loads the station, programme and gateway registry files into the database (``envmon db seed``).
 
-Idempotent: stations and gateways are upserted by their natural keys. A gateway's stored
-password hash is replaced only when it no longer matches the development password.
+Idempotent: stations and gateways are upserted by their natural keys; each station's programme
+(``programmes.yaml``, see ``services.storage.programmes``) is validated and replaces the stored one.
+A gateway's stored password hash is replaced only when it no longer matches the development password.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +18,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.credentials import hash_password, verify_password
+from services.standards.local_time import local_date
+from services.standards.parameters import Kind
+from services.storage.programmes import Programmes, read_programmes, store_programmes
 from services.storage.schema import AccountRole, ControlLevel, gateway_stations, gateways, stations
 
 REGISTRY_DIR = Path(__file__).parent / "registry"
@@ -77,6 +82,16 @@ class SeedError(ValueError):
     pass
 
 
+def station_kinds(registry: StationRegistry) -> dict[str, Kind]:
+    return {entry.code: kind for kind in Kind for entry in getattr(registry, kind.value)}
+
+
+def read_programmes_yaml(directory: Path = REGISTRY_DIR) -> Programmes:
+    """The validated programmes of the registry in ``directory`` (raises ProgrammeError)."""
+    station_registry, _ = read_registry_yaml(directory)
+    return read_programmes(directory, station_kinds(station_registry))
+
+
 def _load_yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
@@ -114,8 +129,15 @@ def _hj212_password_hash(entry: AccountEntry, current: str | None, *, production
     return _development_hash(entry.id, "hj212_dev_password", entry.hj212_dev_password, current, production=production)
 
 
-def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: bool = False) -> dict[str, int]:
+def seed(
+    connection: Connection,
+    directory: Path = REGISTRY_DIR,
+    *,
+    production: bool = False,
+    now: datetime | None = None,
+) -> dict[str, int]:
     station_registry, gateway_registry = read_registry_yaml(directory)
+    programmes = read_programmes(directory, station_kinds(station_registry))
     station_rows = [
         {**entry.model_dump(), "kind": kind, "illustrative": station_registry.illustrative}
         for kind in ("water", "air", "waste")
@@ -129,6 +151,7 @@ def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: 
                 set_={column: statement.excluded[column] for column in station_rows[0] if column != "code"},
             )
         )
+    stored_programmes = store_programmes(connection, programmes, local_date(now or datetime.now(UTC)))
     known_stations = {row["code"] for row in station_rows} | set(connection.execute(select(stations.c.code)).scalars())
     existing = {
         row.id: row
@@ -164,4 +187,4 @@ def seed(connection: Connection, directory: Path = REGISTRY_DIR, *, production: 
                     [{"gateway_id": entry.id, "station_code": s.code, "hj212_mn": s.hj212_mn} for s in entry.stations]
                 )
             )
-    return {"stations": len(station_rows), "accounts": len(accounts)}
+    return {"stations": len(station_rows), "programmes": stored_programmes, "accounts": len(accounts)}

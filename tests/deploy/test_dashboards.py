@@ -9,8 +9,8 @@ from services.grafana.boards import DASHBOARDS
 from services.grafana.files import DASHBOARD_DIR, rendered
 from services.grafana.model import Dashboard, Sql, Variable
 from services.storage.schema import Source, readings
+from simulators.plan import programme_sample
 from simulators.stations import load_gateways
-from simulators.values import sample, slots
 from tests.deploy.grafana_macros import expand
 
 END = datetime(2026, 3, 15, tzinfo=UTC)
@@ -55,8 +55,8 @@ def seeded(engine: Engine) -> Engine:
         }
         for gateway in load_gateways()
         for spec in gateway.stations
-        for moment in slots(spec, START, END)
-        for parameter, value in sample(212, spec, moment).values.items()
+        for moment, due in spec.schedule(START, END).items()
+        for parameter, value in programme_sample(212, spec, moment, due).values.items()
     ]
     with engine.begin() as connection:
         connection.execute(text("truncate readings"))

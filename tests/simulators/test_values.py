@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import PARAMETERS, Kind
 from services.standards.water import GB3838_2002, item_class
-from simulators.stations import FOUR_HOURLY, HOURLY, StationSpec, load_gateways
-from simulators.values import air_values, pm_episode, sample, slots, waste_values, water_episode
+from simulators.stations import StationSpec, load_gateways
+from simulators.values import air_values, pm_episode, sample, waste_values, water_episode
 
 SEED = 212
 STATIONS = {s.code: s for g in load_gateways() for s in g.stations}
@@ -100,20 +100,6 @@ def test_landfill_is_normally_zero() -> None:
 def test_industrial_routes_add_up_to_at_most_what_was_generated() -> None:
     values = waste_values(SEED, STATIONS["WST-INDUSTRIAL"], datetime(2025, 5, 6, tzinfo=BEIJING_TIME))
     assert values["industrial_utilized"] + values["industrial_disposed"] <= values["industrial_generated"]
-
-
-@pytest.mark.parametrize(
-    ("station", "cadence"),
-    [("PYJ-JINHUA", HOURLY), ("PYJ-ANHUA", FOUR_HOURLY), ("AIR-ZHUJI", HOURLY), ("WST-LANDFILL", timedelta(days=1))],
-)
-def test_slots_align_to_the_cadence_in_beijing_time(station: str, cadence: timedelta) -> None:
-    spec = STATIONS[station]
-    assert spec.cadence == cadence
-    local_midnight = datetime(2025, 12, 31, 16, tzinfo=UTC)  # 2026-01-01 00:00 Beijing time
-    start = local_midnight + timedelta(minutes=30)
-    times = slots(spec, start, start + timedelta(days=2))
-    assert len(times) == timedelta(days=2) // cadence
-    assert all((t - local_midnight) % cadence == timedelta(0) for t in times)
 
 
 def test_naive_times_are_refused() -> None:

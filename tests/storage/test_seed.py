@@ -50,7 +50,8 @@ def test_production_refuses_development_passwords(engine: Engine) -> None:
 
 
 def test_production_refuses_a_development_hj212_password(engine: Engine, tmp_path: Path) -> None:
-    shutil.copy(REGISTRY_DIR / "stations.yaml", tmp_path / "stations.yaml")
+    for name in ("stations.yaml", "programmes.yaml"):
+        shutil.copy(REGISTRY_DIR / name, tmp_path / name)
     (tmp_path / "gateways.yaml").write_text(
         "gateways:\n"
         f"  - {{id: gw-prod, name: prod, password_hash: '{hash_password('s3cret', iterations=1_000)}',\n"
