@@ -25,6 +25,7 @@ from functools import partial
 
 import httpx
 import uvicorn
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 
 from devstack.postgres import start_platform_database
@@ -130,7 +131,12 @@ def percentile_ms(samples: list[float], p: float) -> float:
 def serve(engine: Engine) -> tuple[uvicorn.Server, str]:
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(engine, city=CITY), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(engine, city=CITY, metrics_registry=CollectorRegistry()),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     threading.Thread(target=server.run, daemon=True).start()
     wait_until(lambda: server.started, "benchmark API server")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 
@@ -32,7 +32,8 @@ class Acknowledgement(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-def create_app(engine: Engine, *, city: str) -> FastAPI:
+def create_app(engine: Engine, *, city: str, metrics_registry: CollectorRegistry) -> FastAPI:
+    """The API over the computed tables; /metrics serves ``metrics_registry`` (the service's own)."""
     app = FastAPI(
         title="envmon alerts",
         version="1",
@@ -54,7 +55,7 @@ def create_app(engine: Engine, *, city: str) -> FastAPI:
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/kpi/water")
     def kpi_water(

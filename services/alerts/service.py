@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Connection, Engine, func, select
 
 from services.alerts.context import Computation
 from services.alerts.figures.recompute import CycleReport, run_cycle
+from services.alerts.metrics import AlertsMetrics
 from services.alerts.registry import registry_from_database
 from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox, resend_firing
 from services.alerts.rules.definitions import Rule
@@ -23,12 +23,6 @@ from services.alerts.settings import AlertsSettings
 from services.alerts.tables import alert_outbox, alert_states
 
 log = structlog.get_logger(__name__)
-
-CYCLES = Counter("envmon_alerts_cycles_total", "Compute cycles run", ["outcome"])
-CYCLE_SECONDS = Histogram("envmon_alerts_cycle_seconds", "Duration of one compute cycle")
-ALERTS = Gauge("envmon_alerts_states", "Alert states by state", ["state"])
-OUTBOX_PENDING = Gauge("envmon_alerts_outbox_pending", "Outbox rows not yet delivered to Alertmanager")
-DELIVERED = Counter("envmon_alerts_delivered_total", "Outbox rows delivered to Alertmanager")
 
 
 def utc_now() -> datetime:
@@ -44,6 +38,7 @@ class AlertsService:
     publisher: SnapshotPublisher | None = None
     clock: Callable[[], datetime] = utc_now
     last_resend: float = field(default=float("-inf"))
+    metrics: AlertsMetrics = field(default_factory=AlertsMetrics)
 
     def computation(self, connection: Connection, now: datetime) -> Computation:
         settings = self.settings
@@ -75,7 +70,7 @@ class AlertsService:
         return report, transitions
 
     def deliver(self, now: datetime) -> None:
-        DELIVERED.inc(deliver_outbox(self.engine, self.alertmanager))
+        self.metrics.delivered.inc(deliver_outbox(self.engine, self.alertmanager))
         if time.monotonic() - self.last_resend >= self.settings.alerts_resend_seconds:
             resend_firing(self.engine, self.alertmanager, self.settings.alerts_public_url)
             self.last_resend = time.monotonic()
@@ -93,8 +88,8 @@ class AlertsService:
                 select(func.count()).select_from(alert_outbox).where(alert_outbox.c.delivered_at.is_(None))
             ).scalar_one()
         for state in ("pending", "firing", "resolved"):
-            ALERTS.labels(state).set(counts.get(state, 0))
-        OUTBOX_PENDING.set(pending)
+            self.metrics.alert_states.labels(state).set(counts.get(state, 0))
+        self.metrics.outbox_pending.set(pending)
 
     def cycle(self) -> list[Transition]:
         """One full cycle; errors are logged and counted, never raised (the loop goes on)."""
@@ -105,10 +100,10 @@ class AlertsService:
             self.deliver(now)
             self.observe()
         except Exception:
-            CYCLES.labels("error").inc()
+            self.metrics.cycles.labels("error").inc()
             log.exception("alerts cycle failed")
             return []
-        CYCLES.labels("ok").inc()
-        CYCLE_SECONDS.observe(time.perf_counter() - started)
+        self.metrics.cycles.labels("ok").inc()
+        self.metrics.cycle_seconds.observe(time.perf_counter() - started)
         log.info("alerts cycle", days=len(report.days), queued=report.queued, transitions=len(transitions))
         return transitions

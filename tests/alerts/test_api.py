@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from services.alerts.api import create_app
@@ -21,7 +22,7 @@ def client(alerts_db: Engine) -> TestClient:
         insert(connection, air_day(date(2026, 11, 25)) + air_day(date(2026, 11, 26), pm25=100))
         insert(connection, water_day("PYJ-JINHUA", date(2026, 11, 26), {"nh3n": 1.2, "flow": 9}))
         recompute_days(job(connection, NOW), [date(2026, 11, 25), date(2026, 11, 26)])
-    return TestClient(create_app(alerts_db, city=CITY))
+    return TestClient(create_app(alerts_db, city=CITY, metrics_registry=CollectorRegistry()))
 
 
 @pytest.mark.parametrize(

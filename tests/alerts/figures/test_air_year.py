@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 
 from services.alerts.api import create_app
@@ -136,7 +137,11 @@ def test_only_valid_comparisons_fire_or_resolve(last_year: Engine) -> None:
 def test_the_api_serves_each_figure_with_its_coverage(last_year: Engine) -> None:
     store_days(last_year, first_days(2026, 31, 24), pm25=40, o3_8h=110)
     recompute(last_year)
-    body = TestClient(create_app(last_year, city=CITY)).get("/v1/kpi/air?year=2026").json()
+    body = (
+        TestClient(create_app(last_year, city=CITY, metrics_registry=CollectorRegistry()))
+        .get("/v1/kpi/air?year=2026")
+        .json()
+    )
     pm25 = body["pm25"]
     assert pm25["this_year"] == {
         "value": "40",
@@ -157,5 +162,9 @@ def test_the_api_serves_each_figure_with_its_coverage(last_year: Engine) -> None
 
     store_days(last_year, [date(2026, 2, 25)], pm25=40, o3_8h=110)
     recompute(last_year)
-    body = TestClient(create_app(last_year, city=CITY)).get("/v1/kpi/air?year=2026").json()
+    body = (
+        TestClient(create_app(last_year, city=CITY, metrics_registry=CollectorRegistry()))
+        .get("/v1/kpi/air?year=2026")
+        .json()
+    )
     assert [(body[f]["comparable"], body[f]["change"]) for f in ("pm25", "o3")] == [(True, "10"), (True, "10")]
