@@ -34,6 +34,7 @@ from services.alerts.api import create_app
 from services.alerts.context import Computation
 from services.alerts.figures.recompute import recompute_days
 from services.alerts.registry import registry_from_database
+from services.alerts.settings import AlertsSettings
 from services.standards.local_time import POSTGRES_ZONE, day_start
 from services.storage.engine import make_engine
 
@@ -132,7 +133,7 @@ def serve(engine: Engine) -> tuple[uvicorn.Server, str]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(engine, city=CITY, metrics_registry=CollectorRegistry()),
+            create_app(engine, AlertsSettings(alerts_city=CITY), metrics_registry=CollectorRegistry()),
             host="127.0.0.1",
             port=port,
             log_level="warning",

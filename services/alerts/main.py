@@ -47,7 +47,7 @@ def main() -> None:
     service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()), publisher)
     stop = stop_on_signals()
     server, http = http_server_thread(
-        create_app(engine, city=settings.alerts_city, metrics_registry=service.metrics.registry),
+        create_app(engine, settings, metrics_registry=service.metrics.registry),
         host=settings.alerts_http_host,
         port=settings.alerts_http_port,
         name="alerts-http",

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 # Consecutive days are recomputed in chunks of at most this many, bounding memory per query.
 MAX_DAYS_PER_CHUNK = 31
 
-_PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?")
+# ASCII digits only: ``\d`` would accept any Unicode digit (``٢٠٢٦-١١``).
+_PERIOD = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2}))?")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,7 @@ class CalendarPeriod:
         if match is None:
             raise ValueError(f"period {value!r} must be a year (2026) or a month (2026-10)")
         year, month = int(match["year"]), match["month"]
-        if not 1900 <= year <= 2999:
+        if not FIRST_YEAR <= year <= LAST_YEAR:
             raise ValueError(f"period {value!r}: year {year} is out of range")
         if month is not None and not 1 <= int(month) <= 12:
             raise ValueError(f"period {value!r}: month {month} must be 01..12")

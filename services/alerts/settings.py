@@ -24,6 +24,9 @@ class AlertsSettings(CommonSettings):
     # Alertmanager forgets an alert that is not re-sent within resolve_timeout (default 5 min).
     alerts_resend_seconds: float = Field(default=60.0, gt=0)
     alerts_public_url: str = "http://127.0.0.1:8002"
+    # Header an authenticating reverse proxy sets to the user's identity (e.g. X-Forwarded-User); when set,
+    # acknowledgements need it and record it as their actor. Unset: the actor is the body's ``by``.
+    alerts_identity_header: str | None = None
     # The city whose air quality is the mean of these stations (HJ 663 assessment stations).
     alerts_city: str = "绍兴市"
     alerts_city_control_levels: tuple[str, ...] = ("national",)

@@ -1,83 +1,236 @@
-"""The HTTP API: KPIs from the computed tables, 422 for bad parameters, alerts list and acknowledge."""
+"""The KPI and alerts API on the real database: figures at reporting precision (or exact on request),
+bad parameters answered 422 naming them, acknowledgements with their actor, and the OpenAPI contract
+fuzzed by schemathesis."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from services.alerts.api import create_app
+from services.alerts.api.params import FINGERPRINT_EXAMPLE, FINGERPRINT_PATTERN
 from services.alerts.figures.recompute import recompute_days
-from tests.alerts.conftest import CITY, air_day, insert, job, water_day
+from services.alerts.rules.lifecycle import fingerprint
+from services.alerts.settings import AlertsSettings
+from tests.alerts.conftest import CITY, air_day, empty_alerts_tables, insert, job, local, reading, water_day
+from tests.support.contract import asgi_contract, assert_contract
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+DAY = date(2026, 11, 26)
+SETTINGS = AlertsSettings(alerts_city=CITY)
+# Hourly water readings whose daily means need rounding: NH3-N 1.205 (→ 1.20, half to even), DO 6.333… (→ 6.3),
+# TP 0.1125 (→ 0.11 in a river), pH 7.355 (→ 7.36, half to even), CODMn 4 (→ 4.0).
+WATER_HOURS = {
+    "nh3n": [1.2] * 12 + [1.21] * 12,
+    "do": [7.0] * 8 + [6.0] * 16,
+    "tp": [0.1] * 12 + [0.125] * 12,
+    "ph": [7.355] * 24,
+    "codmn": [4.0] * 24,
+}
+WASTE_TONNES = {
+    "incinerated": 2400,
+    "food_waste": 500,
+    "recycled": 300.04,
+    "landfilled": 0,
+    "industrial_generated": 200,
+    "industrial_utilized": 164.0008,
+}
+
+
+def api(engine: Engine, settings: AlertsSettings = SETTINGS) -> FastAPI:
+    return create_app(engine, settings, metrics_registry=CollectorRegistry())
+
+
+def seed_alert(connection: Connection, rule: str, subject: str, value: str) -> str:
+    key = fingerprint(rule, subject)
+    connection.execute(
+        text(
+            "insert into alert_states (fingerprint, rule, subject, severity, state, value, labels, annotations, "
+            "fired_at) values (:key, :rule, :subject, 'warning', 'firing', :value, :labels, :annotations, now())"
+        ),
+        {
+            "key": key,
+            "rule": rule,
+            "subject": subject,
+            "value": value,
+            "labels": f'{{"alertname": "{rule}", "subject": "{subject}"}}',
+            "annotations": '{"summary": "日 AQI 超过 100"}',
+        },
+    )
+    return key
+
+
+@pytest.fixture(scope="module")
+def seeded(engine: Engine) -> Engine:
+    """Seeded once for the module: the tests only read, or acknowledge different alerts."""
+    empty_alerts_tables(engine, "readings", "rejected_messages", "recompute_queue")
+    with engine.begin() as connection:
+        insert(connection, air_day(date(2026, 11, 25)) + air_day(DAY, pm25=100))
+        water = [
+            reading("PYJ-JINHUA", code, local(DAY, hour), value)
+            for code, values in WATER_HOURS.items()
+            for hour, value in enumerate(values)
+        ]
+        insert(connection, water + water_day("PYJ-JINHUA", DAY, {"flow": 9}))
+        insert(connection, [reading("WST-INCINERATION", code, local(DAY, 8), v) for code, v in WASTE_TONNES.items()])
+        recompute_days(job(connection, NOW), [date(2026, 11, 25), DAY])
+        seed_alert(connection, "daily_aqi_above_100", CITY, "137")
+        seed_alert(connection, "zero_landfill_target", CITY, "0E-24")
+    return engine
 
 
 @pytest.fixture
-def client(alerts_db: Engine) -> TestClient:
-    with alerts_db.begin() as connection:
-        insert(connection, air_day(date(2026, 11, 25)) + air_day(date(2026, 11, 26), pm25=100))
-        insert(connection, water_day("PYJ-JINHUA", date(2026, 11, 26), {"nh3n": 1.2, "flow": 9}))
-        recompute_days(job(connection, NOW), [date(2026, 11, 25), date(2026, 11, 26)])
-    return TestClient(create_app(alerts_db, city=CITY, metrics_registry=CollectorRegistry()))
+def client(seeded: Engine) -> TestClient:
+    return TestClient(api(seeded, SETTINGS))
 
 
-@pytest.mark.parametrize(
-    ("url", "parameter", "message"),
-    [
-        ("/v1/kpi/water?period=2026-13", "period", "month 13 must be 01..12"),
-        ("/v1/kpi/water?period=last-month", "period", "must be a year (2026) or a month (2026-10)"),
-        ("/v1/kpi/waste?period=20261", "period", "must be a year"),
-        ("/v1/kpi/air?year=99999", "year", "year 99999 must be within 1900..2999"),
-        ("/v1/air/daily?from=2026-11-27&to=2026-11-01", "from", "is after to"),
-        ("/v1/alerts?state=burning", "state", "must be one of pending, firing, resolved"),
-        ("/v1/alerts?severity=loud", "severity", "must be one of info, warning, critical"),
-    ],
-)
-def test_bad_parameters_get_a_clear_422(client: TestClient, url: str, parameter: str, message: str) -> None:
+def get(client: TestClient, url: str) -> Any:
     response = client.get(url)
-    assert response.status_code == 422
-    [detail] = response.json()["detail"]
-    assert detail["loc"] == ["query", parameter] and message in detail["msg"]
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
-@pytest.mark.parametrize("url", ["/v1/kpi/water", "/v1/kpi/air?year=twenty", "/v1/air/daily?from=yesterday"])
-def test_missing_or_mistyped_parameters_get_422(client: TestClient, url: str) -> None:
-    assert client.get(url).status_code == 422
-
-
-def test_water_kpi_for_a_month_and_the_year(client: TestClient) -> None:
-    month, year = client.get("/v1/kpi/water?period=2026-11").json(), client.get("/v1/kpi/water?period=2026").json()
-    assert (month["kind"], year["kind"]) == ("month", "ytd")
+def test_water_figures_are_published_at_each_parameters_precision(client: TestClient) -> None:
+    month, year = get(client, "/v1/kpi/water?period=2026-11"), get(client, "/v1/kpi/water?period=2026")
+    assert (month["kind"], year["kind"], month["figures"]) == ("month", "ytd", "published")
     for body in (month, year):
         [section] = body["sections"]
         assert (section["section"], section["water_class"], section["label"]) == ("PYJ-JINHUA", 4, "Ⅳ")
-        assert body["class_i_iii"]["share"] == "0"
+        assert section["means"] == {"nh3n": "1.20", "do": "6.3", "tp": "0.11", "ph": "7.36", "codmn": "4.0"}
+        assert body["class_i_iii"]["share_percent"] == "0.0" and "share" not in body["class_i_iii"]
         assert body["eco_flow"]["city"]["days_attained"] == 1
+        assert body["eco_flow"]["city"]["share_percent"] == "100.0"
+
+
+def test_exact_figures_only_when_asked(client: TestClient) -> None:
+    body = get(client, "/v1/kpi/water?period=2026-11&exact=true")
+    assert body["figures"] == "exact"
+    means = body["sections"][0]["means"]
+    assert (means["nh3n"], means["tp"], means["ph"], means["codmn"]) == ("1.205", "0.1125", "7.355", "4")
+    assert means["do"].startswith("6.33333333333333")
+    assert body["class_i_iii"]["share_percent"] == "0"
+    waste = get(client, "/v1/kpi/waste?period=2026-11&exact=true")
+    assert (waste["landfill_share_percent"], waste["utilization_rate_percent"]) == ("0", "82.0004")
+    assert waste["recycled"] == "300.04"
+
+
+def test_waste_figures_in_tonnes_and_percent_without_exponents(client: TestClient) -> None:
+    body = get(client, "/v1/kpi/waste?period=2026-11")
+    assert body == {
+        "period": "2026-11",
+        "figures": "published",
+        "days": 1,
+        "incinerated": "2400.0",
+        "food_waste": "500.0",
+        "recycled": "300.0",
+        "landfilled": "0.0",
+        "household_total": "3200.0",
+        "landfill_share_percent": "0.0",
+        "industrial_generated": "200.0",
+        "industrial_utilized": "164.0",
+        "industrial_disposed": "0.0",
+        "utilization_rate_percent": "82.0",
+        "max_revision": 0,
+    }
+    empty = get(client, "/v1/kpi/waste?period=2025-11")
+    assert (empty["days"], empty["landfill_share_percent"], empty["incinerated"]) == (0, None, None)
 
 
 def test_air_kpi_and_daily_series(client: TestClient) -> None:
-    kpi = client.get("/v1/kpi/air?year=2026").json()
-    assert (kpi["subject"], kpi["good_days"], kpi["valid_days"]) == (CITY, 1, 2)
-    assert kpi["windows"]["month"]["good_days"] == 1
-    series = client.get("/v1/air/daily?subject=AIR-KEQIAO&from=2026-11-25&to=2026-11-26").json()
-    assert [(d["day"], d["aqi"], d["category"]) for d in series] == [
-        ("2026-11-25", 43, "优"),
-        ("2026-11-26", 137, "轻度污染"),
+    kpi = get(client, "/v1/kpi/air?year=2026")
+    assert (kpi["subject"], kpi["good_days"], kpi["valid_days"], kpi["share_percent"]) == (CITY, 1, 2, "50.0")
+    assert kpi["windows"]["month"]["good_days"] == 1 and kpi["windows"]["month"]["share_percent"] == "50.0"
+    assert kpi["pm25"]["this_year"]["value"] == "65" and kpi["pm25"]["this_year"]["unit"] == "µg/m³"
+    series = get(client, "/v1/air/daily?subject=AIR-KEQIAO&from=2026-11-25&to=2026-11-26")
+    assert [(d["day"], d["aqi"], d["category"], d["pm25"], d["co"]) for d in series] == [
+        ("2026-11-25", 43, "优", "30", "0.5"),
+        ("2026-11-26", 137, "轻度污染", "100", "0.5"),
     ]
     assert client.get("/v1/kpi/air?year=2001").status_code == 404
 
 
-def test_health_metrics_and_openapi(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/metrics").status_code == 200
-    assert "/v1/kpi/water" in client.get("/openapi.json").json()["paths"]
+def test_alert_values_are_plain_and_acknowledgement_records_the_actor(seeded: Engine) -> None:
+    proxied = TestClient(api(seeded, AlertsSettings(alerts_city=CITY, alerts_identity_header="X-Forwarded-User")))
+    states = get(proxied, "/v1/alerts?severity=warning")
+    assert {(s["rule"], s["value"]) for s in states} == {("daily_aqi_above_100", "137"), ("zero_landfill_target", "0")}
+    url = f"/v1/alerts/{fingerprint('zero_landfill_target', CITY)}/acknowledge"
+    assert proxied.post(url, json={"by": "张三"}).status_code == 401
+    response = proxied.post(url, json={"by": "张三", "comment": "已通知"}, headers={"X-Forwarded-User": "zhangsan"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["acknowledged_by"], body["acknowledge_comment"]) == ("张三", "已通知")
+    assert [(e["event"], e["actor"]) for e in body["history"]] == [("acknowledged", "zhangsan")]
+    plain = TestClient(api(seeded, SETTINGS)).post(url, json={"by": "李四"}).json()
+    assert plain["history"][-1]["actor"] == "李四"
 
 
-def test_acknowledging_an_unknown_alert_is_404(client: TestClient) -> None:
-    response = client.post("/v1/alerts/nope/acknowledge", json={"by": "张三"})
-    assert response.status_code == 404
-    assert client.post("/v1/alerts/nope/acknowledge", json={"by": ""}).status_code == 422
+@pytest.mark.parametrize(
+    ("method", "url", "where", "parameter"),
+    [
+        ("GET", "/v1/kpi/water?period=2026-13", "query", "period"),
+        ("GET", "/v1/kpi/water?period=last-month", "query", "period"),
+        ("GET", "/v1/kpi/water?period=%D9%A2%D9%A0%D9%A2%D9%A6-%D9%A1%D9%A1", "query", "period"),  # ٢٠٢٦-١١
+        ("GET", "/v1/kpi/waste?period=20261", "query", "period"),
+        ("GET", "/v1/kpi/air?year=99999", "query", "year"),
+        ("GET", "/v1/kpi/air?year=%D9%A2%D9%A0%D9%A2%D9%A6", "query", "year"),
+        ("GET", "/v1/kpi/air?year=2026&subject=AIR%00", "query", "subject"),
+        ("GET", "/v1/kpi/air?year=2026&subject=" + "A" * 65, "query", "subject"),
+        ("GET", "/v1/air/daily?from=2026-11-27&to=2026-11-01", "query", "from"),
+        ("GET", "/v1/air/daily?from=0001-01-01&to=9999-12-31", "query", "to"),
+        ("GET", "/v1/air/daily?subject=%00", "query", "subject"),
+        ("GET", "/v1/water/classes?period=2026&section=PYJ%00", "query", "section"),
+        ("GET", "/v1/alerts?state=burning", "query", "state"),
+        ("GET", "/v1/alerts?severity=loud", "query", "severity"),
+        ("GET", "/v1/alerts?rule=aqi%00", "query", "rule"),
+        ("GET", "/v1/alerts?subject=%1B", "query", "subject"),
+        ("GET", "/v1/alerts?limit=-1", "query", "limit"),
+        ("GET", "/v1/alerts?limit=9223372036854775808", "query", "limit"),
+        ("GET", "/v1/alerts/abc%00", "path", "fingerprint"),
+        ("GET", "/v1/alerts/9223372036854775808", "path", "fingerprint"),
+        ("POST", f"/v1/alerts/{FINGERPRINT_EXAMPLE}/acknowledge", "body", "by"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_parameter(
+    client: TestClient, method: str, url: str, where: str, parameter: str
+) -> None:
+    body = {"by": "张\x00三"} if method == "POST" else None
+    response = client.request(method, url, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:2] == ([where, parameter] if where != "body" else ["body", "by"])
+
+
+def test_a_nul_in_a_comment_is_refused_and_a_newline_kept(client: TestClient) -> None:
+    url = f"/v1/alerts/{FINGERPRINT_EXAMPLE}/acknowledge"
+    assert client.post(url, json={"by": "张三", "comment": "a\x00b"}).status_code == 422
+    assert client.post(url, json={"by": "张三", "comment": "第一行\n第二行"}).status_code == 200
+
+
+def test_unknown_alerts_are_404(client: TestClient) -> None:
+    assert client.get(f"/v1/alerts/{'0' * 32}").status_code == 404
+    assert client.post(f"/v1/alerts/{'0' * 32}/acknowledge", json={"by": "张三"}).status_code == 404
+    assert client.post(f"/v1/alerts/{'0' * 32}/acknowledge", json={"by": ""}).status_code == 422
+
+
+def test_fingerprints_match_the_path_pattern() -> None:
+    assert re.fullmatch(FINGERPRINT_PATTERN, fingerprint("station_silent", "AIR-KEQIAO"))
+
+
+def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
+    paths = get(client, "/openapi.json")["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith("2") and path != "/metrics":
+                    assert response["content"]["application/json"]["schema"], (method, path, status)
+
+
+def test_the_api_keeps_its_contract(seeded: Engine) -> None:
+    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=15), expected_operations=10)
+    assert run.cases > 200

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 
 from services.alerts.api import create_app
 from services.alerts.metrics import AlertsMetrics
+from services.alerts.settings import AlertsSettings
 
 
 def test_each_service_counts_on_its_own_registry() -> None:
@@ -22,5 +23,5 @@ def test_metrics_serves_the_registry_it_is_given() -> None:
     metrics = AlertsMetrics()
     metrics.delivered.inc(3)
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/unused")  # /metrics never connects
-    body = TestClient(create_app(engine, city="绍兴市", metrics_registry=metrics.registry)).get("/metrics").text
+    body = TestClient(create_app(engine, AlertsSettings(), metrics_registry=metrics.registry)).get("/metrics").text
     assert "envmon_alerts_delivered_total 3.0" in body

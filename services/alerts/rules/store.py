@@ -143,8 +143,13 @@ def _record(
         )
 
 
-def acknowledge(connection: Connection, key: str, by: str, comment: str | None, now: datetime) -> bool:
-    """Record who acknowledged an alert, when and why; False when the fingerprint is unknown."""
+def acknowledge(
+    connection: Connection, key: str, by: str, comment: str | None, now: datetime, *, actor: str | None = None
+) -> bool:
+    """Record who acknowledged an alert, when and why; False when the fingerprint is unknown.
+
+    ``actor`` is the authenticated identity behind the request, when there is one; the history records it
+    (else ``by``, the name the request gives)."""
     updated = connection.execute(
         alert_states.update()
         .where(alert_states.c.fingerprint == key)
@@ -152,6 +157,8 @@ def acknowledge(connection: Connection, key: str, by: str, comment: str | None, 
     ).rowcount
     if updated:
         connection.execute(
-            alert_history.insert().values(fingerprint=key, at=now, event="acknowledged", actor=by, comment=comment)
+            alert_history.insert().values(
+                fingerprint=key, at=now, event="acknowledged", actor=actor or by, comment=comment
+            )
         )
     return bool(updated)

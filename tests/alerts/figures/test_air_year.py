@@ -22,7 +22,7 @@ from services.alerts.rules.definitions import load_rules
 from services.alerts.rules.lifecycle import State
 from services.alerts.rules.store import evaluate
 from services.alerts.rules.values import metric_parameters, read_metrics
-from services.alerts.settings import BUILT_IN_RULES
+from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from tests.alerts.conftest import CITY, job
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 March, Beijing time
@@ -138,13 +138,14 @@ def test_the_api_serves_each_figure_with_its_coverage(last_year: Engine) -> None
     store_days(last_year, first_days(2026, 31, 24), pm25=40, o3_8h=110)
     recompute(last_year)
     body = (
-        TestClient(create_app(last_year, city=CITY, metrics_registry=CollectorRegistry()))
+        TestClient(create_app(last_year, AlertsSettings(alerts_city=CITY), metrics_registry=CollectorRegistry()))
         .get("/v1/kpi/air?year=2026")
         .json()
     )
     pm25 = body["pm25"]
     assert pm25["this_year"] == {
         "value": "40",
+        "unit": "µg/m³",
         "valid": False,
         "period": {"from": "2026-01-01", "to": "2026-02-28"},
         "coverage": {
@@ -163,7 +164,7 @@ def test_the_api_serves_each_figure_with_its_coverage(last_year: Engine) -> None
     store_days(last_year, [date(2026, 2, 25)], pm25=40, o3_8h=110)
     recompute(last_year)
     body = (
-        TestClient(create_app(last_year, city=CITY, metrics_registry=CollectorRegistry()))
+        TestClient(create_app(last_year, AlertsSettings(alerts_city=CITY), metrics_registry=CollectorRegistry()))
         .get("/v1/kpi/air?year=2026")
         .json()
     )

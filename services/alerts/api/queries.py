@@ -1,16 +1,17 @@
 """Read-side query classes (OpenAQ style): each parameter group validates itself and renders its own SQL.
 
-A query class turns raw query parameters into a ``where`` fragment and named parameters, raising
-``QueryError`` (→ HTTP 422) with a message naming the parameter. ``fetch`` composes fragments into
-one readable SQL string per endpoint; there is no ORM on the read path.
+A query class turns validated parameters (``params``) into a ``where`` fragment and named
+parameters; what a schema cannot say (a month 13, ``from`` after ``to``) raises ``QueryError``
+(→ HTTP 422) with a message naming the parameter. ``fetch`` composes fragments into one readable
+SQL string per endpoint and returns the rows as they are (exact Decimals); the routes publish them.
+There is no ORM on the read path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
@@ -23,7 +24,7 @@ MAX_SERIES_DAYS = 5 * 366
 MAX_ALERTS = 1000
 
 
-class QueryError(ValueError):
+class QueryError(Exception):
     """A bad query parameter; ``parameter`` names it for the 422 response."""
 
     def __init__(self, parameter: str, message: str) -> None:
@@ -60,12 +61,6 @@ class PeriodQuery:
 @dataclass(frozen=True, slots=True)
 class YearQuery:
     year: int
-
-    @classmethod
-    def parse(cls, value: int) -> YearQuery:
-        if not 1900 <= value <= 2999:
-            raise QueryError("year", f"year {value} must be within 1900..2999")
-        return cls(value)
 
     def where(self) -> list[str]:
         return ["year = :year"]
@@ -110,23 +105,15 @@ class DayRange:
 
 @dataclass(frozen=True, slots=True)
 class AlertFilter:
-    state: str | None
-    severity: str | None
+    state: State | None
+    severity: Severity | None
     rule: str | None
     subject: str | None
 
-    @classmethod
-    def parse(cls, state: str | None, severity: str | None, rule: str | None, subject: str | None) -> AlertFilter:
-        if state is not None and state not in {s.value for s in State}:
-            raise QueryError("state", f"state {state!r} must be one of {', '.join(s.value for s in State)}")
-        if severity is not None and severity not in {s.value for s in Severity}:
-            raise QueryError("severity", f"severity {severity!r} must be one of {', '.join(s.value for s in Severity)}")
-        return cls(state, severity, rule, subject)
-
     def _filters(self) -> list[ColumnEquals]:
         return [
-            ColumnEquals("state", self.state),
-            ColumnEquals("severity", self.severity),
+            ColumnEquals("state", None if self.state is None else self.state.value),
+            ColumnEquals("severity", None if self.severity is None else self.severity.value),
             ColumnEquals("rule", self.rule),
             ColumnEquals("subject", self.subject),
         ]
@@ -144,19 +131,6 @@ def where_clause(fragments: Sequence[Fragment]) -> tuple[str, dict[str, Any]]:
     return (" where " + " and ".join(clauses)) if clauses else "", params
 
 
-def plain(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """JSON-ready values: Decimals as strings (exact), dates and times in ISO 8601."""
-    return {key: _plain_value(value) for key, value in row.items()}
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
 def fetch(
     connection: Connection,
     sql: str,
@@ -164,7 +138,7 @@ def fetch(
     suffix: str = "",
     extra: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``sql`` + where(fragments) + ``suffix``; rows as JSON-ready dicts."""
+    """Run ``sql`` + where(fragments) + ``suffix``; rows as dicts of their database values."""
     where, params = where_clause(fragments)
     rows = connection.execute(text(sql + where + " " + suffix), {**params, **(extra or {})}).mappings()
-    return [plain(row) for row in rows]
+    return [dict(row) for row in rows]

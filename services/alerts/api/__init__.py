@@ -1,0 +1,44 @@
+"""The KPI and alerts HTTP API (FastAPI; OpenAPI at /docs). Reads only the computed tables.
+
+``create_app`` only wires: the engine and settings go to ``app.state`` for ``deps``, the routers
+(``routes/``) hold the handlers, and ``QueryError`` (a parameter the schema cannot judge alone, e.g.
+``from`` after ``to``) answers 422 naming the parameter, in FastAPI's validation-error shape.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+
+from services.alerts.api.queries import QueryError
+from services.alerts.api.routes import alerts, health, kpi, series
+from services.alerts.settings import AlertsSettings
+
+
+def query_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, QueryError)
+    return JSONResponse(
+        status_code=422,
+        content={"detail": [{"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}]},
+    )
+
+
+def create_app(engine: Engine, settings: AlertsSettings, *, metrics_registry: CollectorRegistry) -> FastAPI:
+    """The API over the computed tables; /metrics serves ``metrics_registry`` (the service's own)."""
+    app = FastAPI(
+        title="envmon alerts",
+        version="1",
+        description=(
+            "KPIs against the plan's targets, daily AQI and water classes, alert states. Figures are strings in "
+            "plain decimal notation at their GB/T 8170 reporting precision; `?exact=true` gives the exact values."
+        ),
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.metrics_registry = metrics_registry
+    app.add_exception_handler(QueryError, query_error)
+    for router in (health.router, kpi.router, series.router, alerts.router):
+        app.include_router(router)
+    return app

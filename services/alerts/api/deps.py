@@ -1,0 +1,48 @@
+"""Dependencies of the routes (FastAPI template style): the engine, the settings, the publisher, the actor."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine
+
+from services.alerts.api.params import NAME_LENGTH, NO_CONTROL, ExactParam
+from services.alerts.api.presentation import Publisher
+from services.alerts.settings import AlertsSettings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> AlertsSettings:
+    settings: AlertsSettings = request.app.state.settings
+    return settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[AlertsSettings, Depends(get_settings)]
+
+
+def get_publisher(settings: SettingsDep, exact: ExactParam = False) -> Publisher:
+    return Publisher(settings.precision_table, exact)
+
+
+PublisherDep = Annotated[Publisher, Depends(get_publisher)]
+
+
+def identity(request: Request, settings: SettingsDep) -> str | None:
+    """The user an authenticating proxy vouches for (``ALERTS_IDENTITY_HEADER``), or None when none is configured."""
+    header = settings.alerts_identity_header
+    if header is None:
+        return None
+    value = request.headers.get(header)
+    if not value or len(value) > NAME_LENGTH or not re.fullmatch(NO_CONTROL, value):
+        raise HTTPException(401, f"the {header} header with the acknowledging user is required")
+    return value
+
+
+IdentityDep = Annotated[str | None, Depends(identity)]

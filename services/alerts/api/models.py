@@ -1,0 +1,291 @@
+"""Response and request bodies of the KPI and alerts API, as they appear in /openapi.json.
+
+Figures are strings in plain decimal notation, published at their reporting precision (or exact with
+``?exact=true``; ``figures`` says which). Fields holding a percentage end in ``_percent``.
+Concentrations are in the unit of their parameter (µg/m³, CO mg/m³; water mg/L, pH dimensionless).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.alerts.api.params import Comment, Name
+from services.alerts.rules.definitions import Severity
+from services.alerts.rules.lifecycle import State
+
+Figures = Literal["published", "exact"]
+FIGURES = Field(description="`published`: GB/T 8170 reporting precision; `exact`: as computed (`?exact=true`)")
+PERCENT = Field(description="Percent (0.1 % when published); null without data", examples=["85.7"])
+TONNES = Field(description="Tonnes (0.1 t when published); null without data", examples=["1234.5"])
+
+
+class Problem(BaseModel):
+    detail: str = Field(examples=["no alert 3f…"])
+
+
+class Health(BaseModel):
+    status: Literal["ok", "database unavailable"]
+
+
+class Publication(BaseModel):
+    published_at: datetime | None = Field(
+        description="When the period ended and the figure became final; null while provisional"
+    )
+    revision: int = Field(description="0 = never revised; raised by late data after publication")
+    revised_at: datetime | None
+
+
+class ClassShare(Publication):
+    as_of: date = Field(description="Last day included")
+    sections: int = Field(description="Sections with a class, in the share's control levels")
+    sections_i_iii: int
+    share_percent: str | None = PERCENT
+
+
+class SectionClass(Publication):
+    section: str
+    name: str
+    control_level: str | None
+    waterbody: Literal["river", "lake"]
+    as_of: date
+    days: int = Field(description="Days with data")
+    water_class: int = Field(ge=1, le=6, description="GB 3838-2002 class, 6 = 劣Ⅴ")
+    label: str = Field(examples=["Ⅲ"])
+    target_class: int | None
+    meets_target: bool | None
+    main_pollutants: list[str]
+    determining_items: list[str]
+    means: dict[str, str] = Field(
+        description="Period mean per GB 3838 item, at the item's reporting precision (TP by waterbody)",
+        examples=[{"do": "6.8", "nh3n": "0.52", "tp": "0.12", "codmn": "4.1", "ph": "7.35"}],
+    )
+
+
+class EcoFlowFigure(Publication):
+    subject: str = Field(description="Section code, or the city for all sections pooled")
+    as_of: date
+    days_with_data: int
+    days_attained: int
+    share_percent: str | None = PERCENT
+
+
+class EcoFlow(BaseModel):
+    city: EcoFlowFigure | None
+    sections: list[EcoFlowFigure]
+
+
+class WaterKpi(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2026-10",
+                    "kind": "month",
+                    "figures": "published",
+                    "class_i_iii": {
+                        "as_of": "2026-10-31",
+                        "sections": 7,
+                        "sections_i_iii": 6,
+                        "share_percent": "85.7",
+                        "published_at": "2026-11-01T00:00:00+08:00",
+                        "revision": 0,
+                        "revised_at": None,
+                    },
+                    "sections": [],
+                    "eco_flow": {"city": None, "sections": []},
+                }
+            ]
+        }
+    )
+
+    period: str = Field(examples=["2026-10"])
+    kind: Literal["month", "ytd"]
+    figures: Figures = FIGURES
+    class_i_iii: ClassShare | None = Field(description="Class Ⅰ–Ⅲ share of national and provincial sections")
+    sections: list[SectionClass]
+    eco_flow: EcoFlow
+
+
+class GoodDayWindow(BaseModel):
+    as_of: date
+    first_day: date
+    good_days: int
+    valid_days: int
+    share_percent: str | None = PERCENT
+
+
+class FigurePeriod(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: date = Field(alias="from")
+    to: date
+
+
+class Coverage(BaseModel):
+    expected: int | None = Field(description="Calendar days in the period")
+    observed: int | None = Field(description="Days with a valid daily value (MDA8 for O3)")
+    required: int | None = Field(description="Pro-rata annual minimum (GB 3095 Table 4)")
+    percent_complete: str | None = PERCENT
+    short_months: list[int] | None = Field(description="Months below their minimum")
+
+
+class YearFigure(BaseModel):
+    value: str | None = Field(description="PM2.5 mean or O3 MDA8 90th percentile, µg/m³", examples=["32"])
+    unit: Literal["µg/m³"] = "µg/m³"
+    valid: bool
+    period: FigurePeriod
+    coverage: Coverage
+
+
+class Comparison(BaseModel):
+    this_year: YearFigure
+    last_year: YearFigure = Field(description="The same days of last year")
+    comparable: bool = Field(description="Both figures valid")
+    change: str | None = Field(description="This year − last year, µg/m³, only when comparable", examples=["-3"])
+
+
+class AirKpi(Publication):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "绍兴市",
+                    "year": 2026,
+                    "figures": "published",
+                    "as_of": "2026-11-26",
+                    "days_elapsed": 330,
+                    "good_days": 290,
+                    "valid_days": 328,
+                    "share_percent": "88.4",
+                    "remaining_days": 35,
+                    "remaining_bad_days": 2,
+                    "reachable": True,
+                    "best_case_share_percent": "89.6",
+                    "projected_share_percent": "88.4",
+                    "computed_at": "2026-11-27T10:00:00+08:00",
+                    "published_at": None,
+                    "revision": 0,
+                    "revised_at": None,
+                }
+            ]
+        }
+    )
+
+    subject: str
+    year: int
+    figures: Figures = FIGURES
+    as_of: date = Field(description="Last complete day (yesterday)")
+    days_elapsed: int
+    good_days: int
+    valid_days: int
+    share_percent: str | None = PERCENT
+    remaining_days: int
+    remaining_bad_days: int = Field(description="Bad-day budget left to reach the good-day target")
+    reachable: bool
+    best_case_share_percent: str | None = PERCENT
+    projected_share_percent: str | None = PERCENT
+    computed_at: datetime
+    pm25: Comparison
+    o3: Comparison
+    windows: dict[Literal["month", "ytd", "last365"], GoodDayWindow]
+
+
+class WasteKpi(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2026-10",
+                    "figures": "published",
+                    "days": 31,
+                    "incinerated": "62000.0",
+                    "food_waste": "9300.0",
+                    "recycled": "15500.0",
+                    "landfilled": "0.0",
+                    "household_total": "86800.0",
+                    "landfill_share_percent": "0.0",
+                    "industrial_generated": "31000.0",
+                    "industrial_utilized": "25420.0",
+                    "industrial_disposed": "5580.0",
+                    "utilization_rate_percent": "82.0",
+                    "max_revision": 0,
+                }
+            ]
+        }
+    )
+
+    period: str
+    figures: Figures = FIGURES
+    days: int = Field(description="Days with a waste report")
+    incinerated: str | None = TONNES
+    food_waste: str | None = TONNES
+    recycled: str | None = TONNES
+    landfilled: str | None = TONNES
+    household_total: str | None = TONNES
+    landfill_share_percent: str | None = PERCENT
+    industrial_generated: str | None = TONNES
+    industrial_utilized: str | None = TONNES
+    industrial_disposed: str | None = TONNES
+    utilization_rate_percent: str | None = PERCENT
+    max_revision: int | None
+
+
+class AirDay(Publication):
+    subject: str
+    day: date
+    pm25: str | None = Field(description="Valid daily mean, µg/m³", examples=["35"])
+    pm10: str | None
+    so2: str | None
+    no2: str | None
+    co: str | None = Field(description="mg/m³", examples=["0.6"])
+    o3_8h: str | None = Field(description="Valid MDA8, µg/m³")
+    o3_1h_max: str | None
+    aqi: int | None = Field(description="Null when the day has no valid AQI (NA)")
+    level: int | None
+    category: str | None = Field(examples=["良"])
+    primary_pollutants: list[str]
+    missing: list[str]
+    standard: str = Field(examples=["HJ 633—2026"])
+    computed_at: datetime
+
+
+class AlertState(BaseModel):
+    fingerprint: str
+    rule: str
+    subject: str
+    severity: Severity
+    state: State
+    value: str | None = Field(description="The rule's metric value when last evaluated, exact")
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    pending_since: datetime | None
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    updated_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    acknowledge_comment: str | None
+
+
+class AlertEvent(BaseModel):
+    at: datetime
+    event: str = Field(examples=["transition", "acknowledged"])
+    from_state: str | None
+    to_state: str | None
+    value: str | None
+    actor: str | None = Field(description="Who acknowledged (the authenticated identity when a proxy supplies one)")
+    comment: str | None
+
+
+class AlertDetail(AlertState):
+    history: list[AlertEvent]
+
+
+class Acknowledgement(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"by": "张三", "comment": "已通知柯桥分局现场核查"}]})
+
+    by: Name = Field(description="Who acknowledges")
+    comment: Comment | None = None
