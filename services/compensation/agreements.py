@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from services.compensation.canonical import canonical_json
 from services.standards.numbers import to_decimal
@@ -23,6 +23,12 @@ from services.standards.water import GB3838_2002
 
 AGREEMENTS_DIR = Path(__file__).parent / "agreements"
 ONE = Decimal(1)
+MAX_YUAN = Decimal(10) ** 12  # 1万亿元: far above any agreement, and sums of a few stay within numeric(18, 2)
+MAX_CONCENTRATION = Decimal(10) ** 4  # mg/L
+MAX_PRICE = Decimal(10) ** 9  # 元 per tonne
+NAME_LENGTH = 200
+FIRST_YEAR, LAST_YEAR = 2000, 2200  # terms (and so periods) stay far from datetime's year 1 and 9999
+TEXT_LENGTH = 500
 
 
 def _exact(value: Any) -> Decimal:
@@ -30,7 +36,12 @@ def _exact(value: Any) -> Decimal:
     return to_decimal(value)
 
 
-Exact = Annotated[Decimal, BeforeValidator(_exact)]
+# plain notation in JSON ("20000000", never "2E+7"), so canonical bytes and API output never carry exponents
+Exact = Annotated[
+    Decimal,
+    BeforeValidator(_exact),
+    PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json"),
+]
 
 
 class Tier(StrEnum):
@@ -55,8 +66,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Yuan = Annotated[Exact, Field(ge=-MAX_YUAN, le=MAX_YUAN)]
+PositiveYuan = Annotated[Exact, Field(gt=0, le=MAX_YUAN)]
+Concentration = Annotated[Exact, Field(ge=0, le=MAX_CONCENTRATION)]
+Share = Annotated[Exact, Field(ge=0, le=1)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_LENGTH, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$")]
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
 class Party(_Model):
-    name: str
+    name: Name
     code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
 
 
@@ -77,6 +97,8 @@ class Term(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Term:
+        if not (self.start.year >= FIRST_YEAR and self.end.year <= LAST_YEAR):
+            raise ValueError(f"a term lies within the years {FIRST_YEAR}–{LAST_YEAR}")
         if self.end < self.start:
             raise ValueError(f"term ends ({self.end}) before it starts ({self.start})")
         return self
@@ -98,15 +120,15 @@ class AssessmentPeriod(_Model):
 
 
 class Section(_Model):
-    code: str
+    code: Code
     role: Literal["assessment", "inbound"]
-    weight: Exact = ONE
+    weight: Share = ONE
 
 
 class Indicator(_Model):
-    code: str
-    baseline: Exact | None = None  # Ci0, e.g. the mean of the 3–5 years before signing
-    target: Exact | None = None  # target concentration; defaults to the target class limit
+    code: Code
+    baseline: Annotated[Exact, Field(gt=0, le=MAX_CONCENTRATION)] | None = None  # Ci0, e.g. the prior 3–5-year mean
+    target: Concentration | None = None  # target concentration; defaults to the target class limit
 
     @model_validator(mode="after")
     def _known(self) -> Indicator:
@@ -115,26 +137,71 @@ class Indicator(_Model):
         return self
 
 
+class Minimum(_Model):
+    """The valid samples a tier needs in one calculation period: a share of what the station programme
+    expects (automatic data, e.g. 0.75 = 75 % of the month's 4-hourly values) or a count (laboratory samples)."""
+
+    share: Exact | None = Field(default=None, gt=0, le=1)
+    count: int | None = Field(default=None, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _one(self) -> Minimum:
+        if (self.share is None) == (self.count is None):
+            raise ValueError("a minimum is either a share of the expected samples or a count, not both or neither")
+        return self
+
+    def required(self, expected: int) -> int:
+        """Valid samples needed when the programme expects ``expected``; at least one."""
+        if self.count is not None:
+            return self.count
+        assert self.share is not None
+        return max(1, int((self.share * expected).to_integral_value(rounding=ROUND_CEILING)))
+
+
+PERIOD_MEANS = {
+    "mean_of_calculation_means": "考核期均值为各计算期（月）均值的算术平均",
+    "mean_of_samples": "考核期均值为考核期内全部有效样本的算术平均",
+}
+
+
 class DataRules(_Model):
-    source_priority: tuple[Tier, ...] = (Tier.AUTOMATIC, Tier.JOINT_MANUAL, Tier.MANUAL)
+    source_priority: tuple[Tier, ...] = Field(
+        default=(Tier.AUTOMATIC, Tier.JOINT_MANUAL, Tier.MANUAL), min_length=1, max_length=3
+    )
     # minimum valid samples of a tier in one calculation period before that tier may be used
-    min_valid: dict[Tier, int] = {Tier.AUTOMATIC: 360, Tier.JOINT_MANUAL: 1, Tier.MANUAL: 1}
-    expected_interval_minutes: int = Field(default=60, ge=1)  # the automatic stations' cycle
+    min_valid: dict[Tier, Minimum] = {
+        Tier.AUTOMATIC: Minimum(share=Decimal("0.75")),
+        Tier.JOINT_MANUAL: Minimum(count=1),
+        Tier.MANUAL: Minimum(count=1),
+    }
+    # a calculation period's mean is the mean of its valid samples; the period mean is formed as named here
+    period_mean: Literal["mean_of_calculation_means", "mean_of_samples"] = "mean_of_calculation_means"
+    # the agreement's own statistics rule in words, where it differs from the national rule
+    statistics_note: str | None = Field(default=None, max_length=500)
     concentration_places: int | None = Field(default=None, ge=0, le=6)  # round period means; None = exact
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DataRules:
+        if len(set(self.source_priority)) != len(self.source_priority):
+            raise ValueError("source_priority lists a tier twice")
+        return self
+
+    def minimum(self, tier: Tier) -> Minimum:
+        return self.min_valid.get(tier, Minimum(count=1))
 
 
 class Band(_Model):
-    upper: Exact | None = None  # inclusive upper bound of P; None = no bound (the last band)
-    amount: Exact
+    upper: Annotated[Exact, Field(ge=0, le=1000)] | None = None  # inclusive upper bound of P; None = the last band
+    amount: Yuan
 
 
 class IndexThreshold(_Model):
     """Xin'an: P = K0 · Σ Ki · Ci / Ci0 over the assessment period, then a band lookup."""
 
     type: Literal["index_threshold"]
-    k0: Exact
-    weights: dict[str, Exact]
-    bands: tuple[Band, ...]
+    k0: Annotated[Exact, Field(gt=0, le=10)]
+    weights: dict[Code, Share] = Field(max_length=30)
+    bands: tuple[Band, ...] = Field(max_length=20)
 
     @model_validator(mode="after")
     def _valid(self) -> IndexThreshold:
@@ -155,26 +222,26 @@ class ClassStep(_Model):
 
     type: Literal["class_step"]
     baseline_class: int = Field(ge=1, le=6)
-    per_class: Exact
-    cap: Exact | None = None
+    per_class: Yuan
+    cap: PositiveYuan | None = None
 
 
 class ChangeIndex(_Model):
     """豫鲁 change part: year-on-year change of mean(C / class limit), paid per whole point, capped."""
 
     type: Literal["change_index"]
-    indicators: tuple[str, ...]
+    indicators: tuple[Code, ...] = Field(min_length=1, max_length=30)
     limit_class: int = Field(default=3, ge=1, le=5)
     basis: Literal["relative_pct", "absolute_points"]
-    per_point: Exact
-    cap: Exact
+    per_point: Yuan
+    cap: PositiveYuan
 
 
 class Flux(_Model):
     """Jiangsu: (C − target) × monthly volume × price per tonne, per calculation period."""
 
     type: Literal["flux"]
-    prices: dict[str, Exact]  # 元 per tonne
+    prices: dict[Code, Annotated[Exact, Field(ge=0, le=MAX_PRICE)]] = Field(max_length=30)  # 元 per tonne
     credit_below_target: bool = False
     volume_source: Literal["flow_readings", "declared"] = "flow_readings"
 
@@ -184,8 +251,8 @@ class AttainmentRate(_Model):
 
     type: Literal["attainment_rate"]
     target_class: int = Field(ge=1, le=5)
-    target_rate: Exact = Field(ge=0, le=1)
-    amount: Exact
+    target_rate: Share
+    amount: Yuan
     prorate: bool = True
 
 
@@ -197,46 +264,48 @@ class Exclusion(_Model):
 
     start: date
     end: date  # inclusive
-    reason: str = Field(min_length=1)
-    approval_document: str = Field(min_length=1)
+    reason: Text
+    approval_document: Name
 
 
 class Adjustments(_Model):
-    exclusions: tuple[Exclusion, ...] = ()
+    exclusions: tuple[Exclusion, ...] = Field(default=(), max_length=100)
     inbound_deduction: bool = False  # Jinhua/Henan: inbound flux exceedance reduces the upstream payment
 
 
 class Caps(_Model):
-    per_period: Exact | None = None
-    per_term: Exact | None = None
+    per_period: PositiveYuan | None = None
+    per_term: PositiveYuan | None = None
 
 
 class Settlement(_Model):
-    channel: str = "年终结算（经共同上级财政部门）"
-    deadline_days: int = 15
-    budget_line: str = "生态保护补偿转移性收入/支出（科目编码待核实）"
-    permitted_use: str = "流域生态保护修复、环境治理和民生改善"
+    channel: Name = "年终结算（经共同上级财政部门）"
+    deadline_days: int = Field(default=15, ge=1, le=366)
+    budget_line: Name = "生态保护补偿转移性收入/支出（科目编码待核实）"
+    permitted_use: Text = "流域生态保护修复、环境治理和民生改善"
 
 
 class Agreement(_Model):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]{2,63}$")
-    name: str
-    river: str
-    round: int = Field(default=1, ge=1)
+    name: Name
+    river: Name
+    round: int = Field(default=1, ge=1, le=1000)
     illustrative: bool = True
-    illustrative_note: str | None = None
+    illustrative_note: Text | None = None
     parties: Parties
     term: Term
+    # the first day this content is in force; later-effective versions take over from their own date
+    effective_from: date | None = None  # None: the term's start
     assessment_period: AssessmentPeriod
     calculation_granularity: Literal["month", "quarter", "period"] = "month"
     target_class: int = Field(default=3, ge=1, le=5)
-    sections: tuple[Section, ...]
-    indicators: tuple[Indicator, ...]
+    sections: tuple[Section, ...] = Field(max_length=20)
+    indicators: tuple[Indicator, ...] = Field(max_length=30)
     data_rules: DataRules = DataRules()
-    components: tuple[Component, ...]
+    components: tuple[Component, ...] = Field(max_length=10)
     adjustments: Adjustments = Adjustments()
     caps: Caps = Caps()
-    money_quantum: Exact = Decimal("0.01")  # 元; round money to this step only
+    money_quantum: Annotated[Exact, Field(ge=Decimal("0.01"), le=10000)] = Decimal("0.01")  # 元; money steps
     settlement: Settlement = Settlement()
 
     @model_validator(mode="after")
@@ -258,7 +327,15 @@ class Agreement(_Model):
                 raise ValueError(f"index_threshold needs a baseline for {unbased}")
         if not self.components:
             raise ValueError("an agreement needs at least one component")
+        if not self.term.start <= self.in_force_from <= self.term.end:
+            raise ValueError(f"effective_from {self.in_force_from} is outside the term")
+        if len({s.code for s in self.sections}) != len(self.sections):
+            raise ValueError("a section is listed twice")
         return self
+
+    @property
+    def in_force_from(self) -> date:
+        return self.effective_from or self.term.start
 
     @property
     def assessment_sections(self) -> tuple[Section, ...]:

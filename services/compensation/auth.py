@@ -81,6 +81,10 @@ def by_token(connection: Connection, token: str) -> Principal | None:
     return _principal(row) if row else None
 
 
+def exists(connection: Connection, name: str) -> bool:
+    return connection.execute(select(principals.c.name).where(principals.c.name == name)).first() is not None
+
+
 def has_admin(connection: Connection) -> bool:
     return (
         connection.execute(select(principals.c.name).where(principals.c.role == Role.ADMIN.value)).first() is not None

@@ -28,11 +28,8 @@ Parties = Annotated[
 
 def _create(name: str, role: Role, parties: list[str], password: str | None) -> str | None:
     """Create the principal (an API key when no password is given); the new key, if any."""
-    from sqlalchemy import select
-
     from services.compensation import auth, repository
     from services.compensation.settings import CompensationSettings
-    from services.compensation.tables import principals
     from services.storage.engine import make_engine
 
     if not re.fullmatch(PRINCIPAL_NAME, name):
@@ -40,7 +37,7 @@ def _create(name: str, role: Role, parties: list[str], password: str | None) -> 
     engine = make_engine(CompensationSettings().database_url)
     try:
         with engine.begin() as conn:
-            if conn.execute(select(principals.c.name).where(principals.c.name == name)).first() is not None:
+            if auth.exists(conn, name):
                 raise typer.BadParameter(f"a principal {name!r} already exists", param_hint="--name")
             key = None
             if password is None:

@@ -1,15 +1,14 @@
 """The five rule families as pure functions: means in, a signed amount with its full working out.
 
 Positive amounts mean downstream pays upstream. Each result lists its inputs and intermediate values
-so the statement shows the arithmetic; the engine rounds money afterwards, only as the agreement says.
+so the statement shows the arithmetic; money is rounded only to the agreement's quantum, once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
-from typing import Any
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 from services.compensation.agreements import (
     Agreement,
@@ -19,6 +18,16 @@ from services.compensation.agreements import (
     Flux,
     IndexThreshold,
 )
+from services.compensation.document import (
+    AttainmentRateWorking,
+    ChangeIndexWorking,
+    ClassStepWorking,
+    FluxLine,
+    FluxPeriod,
+    FluxWorking,
+    IndexTerm,
+    IndexThresholdWorking,
+)
 from services.standards.water import GB3838_2002, Waterbody, classify_section
 
 # Quotients (means, ratios, indices) keep 28 significant digits, rounded half-even.
@@ -26,7 +35,7 @@ DIVISION = Context(prec=28, rounding=ROUND_HALF_EVEN)
 GRAMS_PER_TONNE = Decimal(10) ** 6  # 1 mg/L = 1 g/m³, so t = ΔC × V / 10⁶
 PERCENT = Decimal(100)
 
-Working = dict[str, Any]
+Working = IndexThresholdWorking | ClassStepWorking | ChangeIndexWorking | FluxWorking | AttainmentRateWorking
 AnyComponent = IndexThreshold | ClassStep | ChangeIndex | Flux | AttainmentRate
 
 
@@ -67,39 +76,54 @@ def clamp(amount: Decimal, cap: Decimal | None) -> Decimal:
     return max(-cap, min(cap, amount))
 
 
-def index_threshold(component: IndexThreshold, agreement: Agreement, means: Means) -> Working:
+def money(agreement: Agreement, amount: Decimal) -> Decimal:
+    return amount.quantize(agreement.money_quantum, rounding=ROUND_HALF_UP)
+
+
+def index_threshold(
+    component: IndexThreshold, agreement: Agreement, means: Means, rule_version: str
+) -> IndexThresholdWorking:
     terms = {}
     for code, weight in component.weights.items():
         baseline = agreement.indicator(code).baseline
         assert baseline is not None  # the agreement validator requires it
         ratio = divide(means.period[code], baseline)
-        terms[code] = {"C": means.period[code], "C0": baseline, "ratio": ratio, "K": weight, "K_ratio": weight * ratio}
-    weighted = sum((t["K_ratio"] for t in terms.values()), Decimal(0))
+        terms[code] = IndexTerm(
+            mean=means.period[code], baseline=baseline, ratio=ratio, weight=weight, weighted_ratio=weight * ratio
+        )
+    weighted = sum((t.weighted_ratio for t in terms.values()), Decimal(0))
     p_value = component.k0 * weighted
     band = next(b for b in component.bands if b.upper is None or p_value <= b.upper)
-    return {
-        "formula": "P = K0 × Σ Ki × Ci / Ci0",
-        "inputs": {"K0": component.k0, "terms": terms, "bands": [b.model_dump(mode="json") for b in component.bands]},
-        "intermediates": {"sum_K_ratio": weighted, "P": p_value, "band_upper": band.upper},
-        "amount": band.amount,
-    }
+    return IndexThresholdWorking(
+        rule_version=rule_version,
+        k0=component.k0,
+        terms=terms,
+        bands=component.bands,
+        sum_weighted_ratio=weighted,
+        p_value=p_value,
+        band_upper=band.upper,
+        amount_unrounded=band.amount,
+        amount=money(agreement, band.amount),
+    )
 
 
-def class_step(component: ClassStep, _agreement: Agreement, means: Means) -> Working:
+def class_step(component: ClassStep, agreement: Agreement, means: Means, rule_version: str) -> ClassStepWorking:
     water_class = section_class(means.period, means.waterbody)
     steps = component.baseline_class - water_class
     raw = steps * component.per_class
-    return {
-        "formula": "(baseline class − class) × amount per class",
-        "inputs": {
-            "means": dict(means.period),
-            "baseline_class": component.baseline_class,
-            "per_class": component.per_class,
-            "cap": component.cap,
-        },
-        "intermediates": {"class": water_class, "steps": steps, "uncapped": raw},
-        "amount": clamp(raw, component.cap),
-    }
+    amount = clamp(raw, component.cap)
+    return ClassStepWorking(
+        rule_version=rule_version,
+        means=dict(means.period),
+        baseline_class=component.baseline_class,
+        per_class=component.per_class,
+        cap=component.cap,
+        water_class=water_class,
+        steps=steps,
+        uncapped=raw,
+        amount_unrounded=amount,
+        amount=money(agreement, amount),
+    )
 
 
 def _pollution_index(
@@ -109,7 +133,7 @@ def _pollution_index(
     return divide(sum(ratios.values(), Decimal(0)), Decimal(len(ratios))), ratios
 
 
-def change_index(component: ChangeIndex, _agreement: Agreement, means: Means) -> Working:
+def change_index(component: ChangeIndex, agreement: Agreement, means: Means, rule_version: str) -> ChangeIndexWorking:
     current, current_ratios = _pollution_index(component, means.period, means.waterbody)
     before, before_ratios = _pollution_index(component, means.year_before, means.waterbody)
     if component.basis == "relative_pct":
@@ -120,91 +144,88 @@ def change_index(component: ChangeIndex, _agreement: Agreement, means: Means) ->
     points = change.to_integral_value(rounding=ROUND_DOWN)
     raw = points * component.per_point
     amount = clamp(raw, component.cap)
-    return {
-        "formula": "index = mean(C / class limit); points = whole(fall of the index) × per point, capped",
-        "inputs": {
-            "indicators": list(component.indicators),
-            "limit_class": component.limit_class,
-            "basis": component.basis,
-            "per_point": component.per_point,
-            "cap": component.cap,
-            "means": {c: means.period[c] for c in component.indicators},
-            "means_year_before": {c: means.year_before[c] for c in component.indicators},
-        },
-        "intermediates": {
-            "ratios": current_ratios,
-            "ratios_year_before": before_ratios,
-            "index": current,
-            "index_year_before": before,
-            "change_points": change,
-            "whole_points": points,
-            "uncapped": raw,
-            "capped": amount != raw,
-        },
-        "amount": amount,
-    }
+    return ChangeIndexWorking(
+        rule_version=rule_version,
+        indicators=list(component.indicators),
+        limit_class=component.limit_class,
+        basis=component.basis,
+        per_point=component.per_point,
+        cap=component.cap,
+        means={c: means.period[c] for c in component.indicators},
+        means_year_before={c: means.year_before[c] for c in component.indicators},
+        ratios=current_ratios,
+        ratios_year_before=before_ratios,
+        index=current,
+        index_year_before=before,
+        change_points=change,
+        whole_points=int(points),
+        uncapped=raw,
+        capped=amount != raw,
+        amount_unrounded=amount,
+        amount=money(agreement, amount),
+    )
 
 
-def flux_amount(component: Flux, agreement: Agreement, means: Means) -> Working:
+def flux_amount(component: Flux, agreement: Agreement, means: Means, rule_version: str) -> FluxWorking:
     periods = {}
     total = Decimal(0)
     for label, values in means.by_calculation.items():
         volume = means.volumes[label]
         lines = {}
         for code, price in component.prices.items():
-            excess = values[code] - target_of(agreement, code, means.waterbody)
+            target = target_of(agreement, code, means.waterbody)
+            excess = values[code] - target
             counted = excess if excess > 0 or component.credit_below_target else Decimal(0)
             tonnes = counted * volume / GRAMS_PER_TONNE
-            money = -tonnes * price  # pollution above target: upstream pays
-            lines[code] = {
-                "C": values[code],
-                "target": target_of(agreement, code, means.waterbody),
-                "excess": excess,
-                "tonnes": tonnes,
-                "price_per_t": price,
-                "amount": money,
-            }
-            total += money
-        periods[label] = {"volume_m3": volume, "indicators": lines}
-    return {
-        "formula": "Σ (C − target) × V / 10⁶ t × price per t; above target upstream pays",
-        "inputs": {
-            "prices": dict(component.prices),
-            "credit_below_target": component.credit_below_target,
-            "volume_source": component.volume_source,
-        },
-        "intermediates": {"periods": periods},
-        "amount": total,
-    }
+            amount = -tonnes * price  # pollution above target: upstream pays
+            lines[code] = FluxLine(
+                mean=values[code], target=target, excess=excess, tonnes=tonnes, price_per_t=price, amount=amount
+            )
+            total += amount
+        periods[label] = FluxPeriod(volume_m3=volume, indicators=lines)
+    return FluxWorking(
+        rule_version=rule_version,
+        prices=dict(component.prices),
+        credit_below_target=component.credit_below_target,
+        volume_source=component.volume_source,
+        periods=periods,
+        amount_unrounded=total,
+        amount=money(agreement, total),
+    )
 
 
-def attainment_rate(component: AttainmentRate, _agreement: Agreement, means: Means) -> Working:
+def attainment_rate(
+    component: AttainmentRate, agreement: Agreement, means: Means, rule_version: str
+) -> AttainmentRateWorking:
     classes = {label: section_class(values, means.waterbody) for label, values in means.by_calculation.items()}
     attained = sum(1 for c in classes.values() if c <= component.target_class)
     rate = divide(Decimal(attained), Decimal(len(classes)))
     met = rate >= component.target_rate
     earned = component.amount * rate if component.prorate else component.amount
     amount = earned if met else -component.amount
-    return {
-        "formula": "rate = periods meeting the target class / periods; met → amount (× rate), else upstream pays",
-        "inputs": {
-            "target_class": component.target_class,
-            "target_rate": component.target_rate,
-            "amount": component.amount,
-            "prorate": component.prorate,
-        },
-        "intermediates": {"classes": classes, "attained": attained, "periods": len(classes), "rate": rate, "met": met},
-        "amount": amount,
-    }
+    return AttainmentRateWorking(
+        rule_version=rule_version,
+        target_class=component.target_class,
+        target_rate=component.target_rate,
+        agreed_amount=component.amount,
+        prorate=component.prorate,
+        classes=classes,
+        attained=attained,
+        periods=len(classes),
+        rate=rate,
+        met=met,
+        amount_unrounded=amount,
+        amount=money(agreement, amount),
+    )
 
 
-def evaluate(component: AnyComponent, agreement: Agreement, means: Means) -> Working:
+def evaluate(component: AnyComponent, agreement: Agreement, means: Means, rule_version: str) -> Working:
     if isinstance(component, IndexThreshold):
-        return index_threshold(component, agreement, means)
+        return index_threshold(component, agreement, means, rule_version)
     if isinstance(component, ClassStep):
-        return class_step(component, agreement, means)
+        return class_step(component, agreement, means, rule_version)
     if isinstance(component, ChangeIndex):
-        return change_index(component, agreement, means)
+        return change_index(component, agreement, means, rule_version)
     if isinstance(component, Flux):
-        return flux_amount(component, agreement, means)
-    return attainment_rate(component, agreement, means)
+        return flux_amount(component, agreement, means, rule_version)
+    return attainment_rate(component, agreement, means, rule_version)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.compensation.agreements import SOURCE_TIERS, Agreement, Flux, Tier
+from services.compensation.agreements import PERIOD_MEANS, SOURCE_TIERS, Agreement, Flux, Tier
 from services.compensation.capital import capital_amount
 from services.compensation.components import (
     Means,
@@ -24,6 +24,22 @@ from services.compensation.components import (
     section_class,
     target_of,
 )
+from services.compensation.document import (
+    Adjustments,
+    AgreementRef,
+    CapsWorking,
+    Cell,
+    Gap,
+    InboundDeduction,
+    IndicatorRow,
+    Inputs,
+    PeriodInfo,
+    Result,
+    SectionRow,
+    StatementDocument,
+    Statistics,
+    TermTotals,
+)
 from services.compensation.periods import Month, StatementPeriod, calculation_periods
 from services.compensation.samples import INPUT_HASH_FORMAT, Summary
 from services.standards.water import Waterbody, item_class
@@ -31,10 +47,10 @@ from services.standards.water import Waterbody, item_class
 STATUS_COMPUTED = "computed"
 STATUS_INSUFFICIENT = "insufficient data"
 FLOW = "flow"  # m³/s
-MINUTES_PER_DAY = 24 * 60
 SECONDS_PER_DAY = 24 * 60 * 60
 YUAN_PER_WAN = Decimal(10000)
-DOCUMENT_SCHEMA = 2  # 2: the input hash covers the binary COPY form (samples.INPUT_HASH_FORMAT)
+# 环办〔2011〕22号 and the 2020 statistics rule form period values from all valid values of the period
+NATIONAL_PERIOD_MEAN = "mean_of_samples"
 
 Cells = dict[str, dict[Tier, list[Any]]]  # month → tier → [valid count, valid total, invalid count]
 
@@ -59,6 +75,8 @@ class EngineInput:
     summaries: tuple[Summary, ...]
     input_sha256: str
     sections: Mapping[str, SectionInfo]
+    # automatic samples the station programme expects per (station, parameter, month) on the open days
+    expected: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
     declared_volumes: Mapping[str, Decimal] = field(default_factory=dict)
     term_total_before: Decimal = Decimal(0)
 
@@ -86,52 +104,67 @@ def _open_days(agreement: Agreement, months: tuple[Month, ...]) -> int:
     return sum(1 for day in _days(months) if not any(e.start <= day <= e.end for e in spans))
 
 
-def _cell(agreement: Agreement, cells: Cells, months: tuple[Month, ...]) -> dict[str, Any]:
+def _cell(agreement: Agreement, cells: Cells, months: tuple[Month, ...], expected: Mapping[str, int]) -> Cell:
     rules = agreement.data_rules
-    open_days = _open_days(agreement, months)
-    if open_days == 0:
-        return {"status": "excluded"}
+    if _open_days(agreement, months) == 0:
+        return Cell(status="excluded")
     totals: dict[Tier, list[Any]] = {}
     for month in months:
         for tier, (valid, total, invalid) in cells.get(month.label, {}).items():
             slot = totals.setdefault(tier, [0, Decimal(0), 0])
             slot[0], slot[1], slot[2] = slot[0] + valid, slot[1] + total, slot[2] + invalid
-    cell: dict[str, Any] = {
-        "valid_by_source": {tier.value: totals[tier][0] for tier in rules.source_priority if tier in totals},
+    expected_automatic = sum(expected.get(m.label, 0) for m in months)
+    # a share-based minimum needs a programme: a tier the station does not report automatically is unusable
+    required = {
+        tier: rules.minimum(tier).required(expected_automatic)
+        for tier in rules.source_priority
+        if rules.minimum(tier).count is not None or expected_automatic > 0
+    }
+    base = {
+        "valid_by_source": {tier: totals[tier][0] for tier in rules.source_priority if tier in totals},
         "invalid": sum(t[2] for t in totals.values()),
-        "expected": open_days * MINUTES_PER_DAY // rules.expected_interval_minutes,
+        "expected": expected_automatic,
+        "required": required,
     }
     for tier in rules.source_priority:
         valid, total, _ = totals.get(tier, (0, Decimal(0), 0))
-        if valid and valid >= rules.min_valid.get(tier, 1):
+        if tier in required and valid >= required[tier]:
             mean = divide(total, Decimal(valid))
             if rules.concentration_places is not None:
                 mean = mean.quantize(Decimal(1).scaleb(-rules.concentration_places), rounding=ROUND_HALF_UP)
-            return {**cell, "status": "ok", "source": tier.value, "valid": valid, "mean": mean}
-    return {**cell, "status": "insufficient", "source": None, "valid": 0, "mean": None}
+            return Cell(status="ok", source=tier, valid=valid, mean=mean, **base)
+    return Cell(status="insufficient", **base)
 
 
 @dataclass
 class _Series:
     """One station and parameter over a period: its calculation cells and period mean."""
 
-    cells: dict[str, dict[str, Any]]
+    cells: dict[str, Cell]
     mean: Decimal | None
 
 
+def _period_mean(agreement: Agreement, used: list[Cell]) -> Decimal:
+    if agreement.data_rules.period_mean == "mean_of_samples":
+        count = sum(c.valid for c in used)
+        return divide(sum((c.mean * c.valid for c in used if c.mean is not None), Decimal(0)), Decimal(count))
+    return divide(sum((c.mean for c in used if c.mean is not None), Decimal(0)), Decimal(len(used)))
+
+
 def _series(
-    agreement: Agreement,
+    data: EngineInput,
     index: dict[tuple[str, str], Cells],
     station: str,
     parameter: str,
     calc: tuple[tuple[str, tuple[Month, ...]], ...],
 ) -> _Series:
-    cells = {label: _cell(agreement, index.get((station, parameter), {}), months) for label, months in calc}
-    used = [c for c in cells.values() if c["status"] != "excluded"]
-    complete = used and all(c["status"] == "ok" for c in used)
-    # the period mean is the mean of the calculation-period means, each already meeting the data rules
-    mean = divide(sum((c["mean"] for c in used), Decimal(0)), Decimal(len(used))) if complete else None
-    return _Series(cells, mean)
+    expected = {label: n for (s, p, label), n in data.expected.items() if (s, p) == (station, parameter)}
+    cells = {
+        label: _cell(data.agreement, index.get((station, parameter), {}), months, expected) for label, months in calc
+    }
+    used = [c for c in cells.values() if c.status != "excluded"]
+    complete = bool(used) and all(c.status == "ok" for c in used)
+    return _Series(cells, _period_mean(data.agreement, used) if complete else None)
 
 
 def _weighted(values: list[tuple[Decimal, Decimal | None]]) -> Decimal | None:
@@ -140,17 +173,13 @@ def _weighted(values: list[tuple[Decimal, Decimal | None]]) -> Decimal | None:
     return sum((w * v for w, v in values if v is not None), Decimal(0))
 
 
-def _money(agreement: Agreement, amount: Decimal) -> Decimal:
-    return amount.quantize(agreement.money_quantum, rounding=ROUND_HALF_UP)
-
-
 class _Computation:
     def __init__(self, data: EngineInput) -> None:
         self.data = data
         self.agreement = data.agreement
         self.index = _index(data.summaries)
         self.calc = calculation_periods(self.agreement, data.period)
-        self.gaps: list[dict[str, Any]] = []
+        self.gaps: list[Gap] = []
         self.waterbody: Waterbody = data.sections[self.agreement.assessment_sections[0].code].waterbody
 
     def parameters(self) -> list[str]:
@@ -160,19 +189,20 @@ class _Computation:
     def section_series(
         self, station: str, period_calc: tuple[tuple[str, tuple[Month, ...]], ...], what: str
     ) -> dict[str, _Series]:
-        series = {p: _series(self.agreement, self.index, station, p, period_calc) for p in self.parameters()}
+        series = {p: _series(self.data, self.index, station, p, period_calc) for p in self.parameters()}
         for parameter, s in series.items():
             for label, cell in s.cells.items():
-                if cell["status"] == "insufficient":
+                if cell.status == "insufficient":
                     self.gaps.append(
-                        {
-                            "section": station,
-                            "indicator": parameter,
-                            "period": label,
-                            "scope": what,
-                            "valid_by_source": cell["valid_by_source"],
-                            "expected": cell["expected"],
-                        }
+                        Gap(
+                            section=station,
+                            indicator=parameter,
+                            period=label,
+                            scope=what,
+                            valid_by_source=cell.valid_by_source,
+                            expected=cell.expected,
+                            required=cell.required,
+                        )
                     )
         return series
 
@@ -183,9 +213,9 @@ class _Computation:
         by_calc: dict[str, dict[str, Decimal | None]] = {}
         for label, months in self.calc:
             cells = {p: [(w, per_section[s][p].cells[label]) for s, w in weights.items()] for p in parameters}
-            if all(c["status"] == "excluded" for pairs in cells.values() for _, c in pairs):
+            if all(c.status == "excluded" for pairs in cells.values() for _, c in pairs):
                 continue
-            by_calc[label] = {p: _weighted([(w, c.get("mean")) for w, c in pairs]) for p, pairs in cells.items()}
+            by_calc[label] = {p: _weighted([(w, c.mean) for w, c in pairs]) for p, pairs in cells.items()}
             by_calc[label]["_days"] = Decimal(_open_days(self.agreement, months))
         if any(v is None for v in period.values()) or any(v is None for m in by_calc.values() for v in m.values()):
             return None
@@ -207,7 +237,9 @@ class _Computation:
                 if label in self.data.declared_volumes:
                     volumes[label] = self.data.declared_volumes[label]
                 elif any(isinstance(c, Flux) for c in self.agreement.components):
-                    self.gaps.append({"period": label, "indicator": "volume", "scope": "declared volume missing"})
+                    self.gaps.append(
+                        Gap(section=None, indicator="volume", period=label, scope="declared volume missing")
+                    )
             return volumes
         result = {}
         for label, values in by_calc.items():
@@ -217,113 +249,125 @@ class _Computation:
         return result
 
 
-def _indicator_rows(comp: _Computation, series: dict[str, dict[str, _Series]]) -> list[dict[str, Any]]:
+def _indicator_rows(comp: _Computation, series: dict[str, dict[str, _Series]]) -> list[IndicatorRow]:
     rows = []
     for section in comp.agreement.sections:
+        if section.code not in series:
+            continue
         waterbody = comp.data.sections[section.code].waterbody
         for parameter, s in series[section.code].items():
-            used = [c for c in s.cells.values() if c["status"] != "excluded"]
-            row: dict[str, Any] = {
-                "section": section.code,
-                "indicator": parameter,
-                "sources": sorted({c["source"] for c in used if c.get("source")}),
-                "valid": sum(c["valid"] for c in used),
-                "invalid": sum(c["invalid"] for c in used),
-                "expected": sum(c["expected"] for c in used),
-                "mean": s.mean,
-                "complete": s.mean is not None,
-                "calculation": s.cells,
-            }
+            used = [c for c in s.cells.values() if c.status != "excluded"]
+            extra: dict[str, Any] = {}
             if parameter != FLOW:
                 indicator = comp.agreement.indicator(parameter)
-                target = target_of(comp.agreement, parameter, waterbody)
-                row.update(
-                    baseline=indicator.baseline,
-                    target=target,
-                    ratio=divide(s.mean, indicator.baseline) if s.mean is not None and indicator.baseline else None,
-                    water_class=item_class(parameter, s.mean, waterbody) if s.mean is not None else None,
+                extra = {
+                    "baseline": indicator.baseline,
+                    "target": target_of(comp.agreement, parameter, waterbody),
+                    "ratio": divide(s.mean, indicator.baseline) if s.mean is not None and indicator.baseline else None,
+                    "water_class": item_class(parameter, s.mean, waterbody) if s.mean is not None else None,
+                }
+            rows.append(
+                IndicatorRow(
+                    section=section.code,
+                    indicator=parameter,
+                    sources=sorted({c.source for c in used if c.source}),
+                    valid=sum(c.valid for c in used),
+                    invalid=sum(c.invalid for c in used),
+                    expected=sum(c.expected for c in used),
+                    mean=s.mean,
+                    complete=s.mean is not None,
+                    calculation=s.cells,
+                    **extra,
                 )
-            rows.append(row)
+            )
     return rows
 
 
-def _result(agreement: Agreement, amount: Decimal) -> dict[str, Any]:
+def _result(agreement: Agreement, amount: Decimal) -> Result:
     up, down = agreement.parties.upstream, agreement.parties.downstream
     payer, receiver = (down, up) if amount > 0 else (up, down)
     magnitude = abs(amount)
-    return {
-        "amount": amount,
-        "direction": "downstream pays upstream" if amount > 0 else "upstream pays downstream" if amount < 0 else "none",
-        "payer": payer.model_dump() if amount else None,
-        "receiver": receiver.model_dump() if amount else None,
-        "amount_yuan": magnitude,
-        "amount_wan_yuan": magnitude / YUAN_PER_WAN,
-        "amount_capital": capital_amount(magnitude.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
-    }
+    return Result(
+        amount=amount,
+        direction="downstream pays upstream" if amount > 0 else "upstream pays downstream" if amount < 0 else "none",
+        payer=payer if amount else None,
+        receiver=receiver if amount else None,
+        amount_yuan=magnitude,
+        amount_wan_yuan=magnitude / YUAN_PER_WAN,
+        amount_capital=capital_amount(magnitude.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+    )
 
 
 def _settle(comp: _Computation, means: Means, inbound: Means | None) -> dict[str, Any]:
     agreement, data = comp.agreement, comp.data
-    components = []
-    for number, component in enumerate(agreement.components, start=1):
-        working = evaluate(component, agreement, means)
-        components.append(
-            {
-                "type": component.type,
-                "rule_version": f"{agreement.id}@v{data.agreement_version}/component-{number}",
-                **working,
-                "amount_unrounded": working["amount"],
-                "amount": _money(agreement, working["amount"]),
-            }
-        )
-    subtotal = sum((c["amount"] for c in components), Decimal(0))
-    adjustments: dict[str, Any] = {"exclusions": [e.model_dump(mode="json") for e in agreement.adjustments.exclusions]}
+    components = [
+        evaluate(component, agreement, means, f"{agreement.id}@v{data.agreement_version}/component-{number}")
+        for number, component in enumerate(agreement.components, start=1)
+    ]
+    subtotal = sum((c.amount for c in components), Decimal(0))
     total = subtotal
+    deduction = None
     if inbound is not None:
-        deduction = _inbound_deduction(comp, components, inbound)
-        adjustments["inbound_deduction"] = deduction
-        total += deduction["amount"]
+        deduction = _inbound_deduction(comp, subtotal_of_flux(components), inbound)
+        total += deduction.amount
     per_period = clamp(total, agreement.caps.per_period)
     before = data.term_total_before
     per_term = (
         per_period if agreement.caps.per_term is None else clamp(before + per_period, agreement.caps.per_term) - before
     )
-    adjustments["caps"] = {
-        "per_period": agreement.caps.per_period,
-        "per_term": agreement.caps.per_term,
-        "before_caps": total,
-        "after_period_cap": per_period,
-        "after_term_cap": per_term,
-    }
+    caps = CapsWorking(
+        per_period=agreement.caps.per_period,
+        per_term=agreement.caps.per_term,
+        before_caps=total,
+        after_period_cap=per_period,
+        after_term_cap=per_term,
+    )
     return {
         "components": components,
         "subtotal": subtotal,
-        "adjustments": adjustments,
+        "adjustments": Adjustments(exclusions=agreement.adjustments.exclusions, inbound_deduction=deduction, caps=caps),
         "result": _result(agreement, per_term),
-        "term": {"total_before": before, "total_after": before + per_term},
+        "term": TermTotals(total_before=before, total_after=before + per_term),
     }
 
 
-def _inbound_deduction(comp: _Computation, components: list[dict[str, Any]], inbound: Means) -> dict[str, Any]:
+def subtotal_of_flux(components: list[Any]) -> Decimal:
+    return sum((c.amount for c in components if c.type == "flux"), Decimal(0))
+
+
+def _inbound_deduction(comp: _Computation, charged: Decimal, inbound: Means) -> InboundDeduction:
     """Jinhua/Henan: pollution arriving above target from further upstream is not the upstream party's."""
     flux = next((c for c in comp.agreement.components if isinstance(c, Flux)), None)
     if flux is None:
-        return {"applies_to": None, "amount": Decimal(0), "note": "no flux component to deduct from"}
-    charged = sum((c["amount"] for c in components if c["type"] == "flux"), Decimal(0))
-    arriving = _money(comp.agreement, flux_amount(flux, comp.agreement, inbound)["amount"])
+        return InboundDeduction(applies_to=None, amount=Decimal(0))
+    arriving = flux_amount(flux, comp.agreement, inbound, "inbound").amount
     # only a charge to the upstream party shrinks, and never below zero
     amount = min(-charged, -arriving) if charged < 0 and arriving < 0 else Decimal(0)
-    return {
-        "applies_to": "flux",
-        "inbound_flux_amount": arriving,
-        "assessment_flux_amount": charged,
-        "amount": amount,
-        "inbound_means": dict(inbound.period),
-    }
+    return InboundDeduction(
+        applies_to="flux",
+        inbound_flux_amount=arriving,
+        assessment_flux_amount=charged,
+        amount=amount,
+        inbound_means=dict(inbound.period),
+    )
 
 
-def compute(data: EngineInput) -> dict[str, Any]:
-    """The statement document; byte-stable under :func:`services.compensation.canonical.canonical_json`."""
+def _statistics(agreement: Agreement) -> Statistics:
+    rules = agreement.data_rules
+    note = "计算期（月）均值为该期全部有效样本的算术平均；" + PERIOD_MEANS[rules.period_mean] + "（协议约定）。"
+    if rules.statistics_note:
+        note += rules.statistics_note
+    return Statistics(
+        calculation_mean="mean_of_samples",
+        period_mean=rules.period_mean,
+        # the 2020 statistics rule forms automatic data into daily values first; this engine never does
+        differs_from_national_rule=True,
+        note=note,
+    )
+
+
+def compute(data: EngineInput) -> StatementDocument:
+    """The statement document; byte-stable under :meth:`StatementDocument.canonical`."""
     comp = _Computation(data)
     agreement, period = comp.agreement, data.period
     sections = [
@@ -347,47 +391,48 @@ def compute(data: EngineInput) -> dict[str, Any]:
         if means is not None and before_means is not None:
             means = Means(means.period, means.by_calculation, before_means, means.volumes, means.waterbody)
     blocked = bool(comp.gaps) or means is None
-    document: dict[str, Any] = {
-        "schema": DOCUMENT_SCHEMA,
-        "agreement": {
-            "id": agreement.id,
-            "name": agreement.name,
-            "river": agreement.river,
-            "round": agreement.round,
-            "version": data.agreement_version,
-            "rule_sha256": data.rule_sha256,
-            "illustrative": agreement.illustrative,
-            "illustrative_note": agreement.illustrative_note,
-            "parties": agreement.parties.model_dump(),
-            "term": agreement.term.model_dump(mode="json"),
-        },
-        "period": {
-            "label": period.label,
-            "kind": agreement.assessment_period.kind,
-            "first_day": period.first_day,
-            "last_day": period.last_day,
-            "fiscal_year": period.fiscal_year,
-            "calculation_granularity": agreement.calculation_granularity,
-            "calculation_periods": [label for label, _ in comp.calc],
-        },
-        "sections": [_section_row(data.sections[s.code], s.role, s.weight) for s in agreement.sections],
-        "data_rules": agreement.data_rules.model_dump(mode="json"),
-        "indicators": _indicator_rows(comp, series),
-        "inputs": {
-            "sha256": data.input_sha256,
-            "sha256_format": INPUT_HASH_FORMAT,
-            "declared_volumes": dict(data.declared_volumes),
-            "term_total_before": data.term_total_before,
-        },
-        "payment": agreement.settlement.model_dump(),
-        "status": STATUS_INSUFFICIENT if blocked else STATUS_COMPUTED,
-        "gaps": comp.gaps,
-    }
+    document = StatementDocument(
+        agreement=AgreementRef(
+            id=agreement.id,
+            name=agreement.name,
+            river=agreement.river,
+            round=agreement.round,
+            version=data.agreement_version,
+            effective_from=agreement.in_force_from,
+            rule_sha256=data.rule_sha256,
+            illustrative=agreement.illustrative,
+            illustrative_note=agreement.illustrative_note,
+            parties=agreement.parties,
+            term=agreement.term,
+        ),
+        period=PeriodInfo(
+            label=period.label,
+            kind=agreement.assessment_period.kind,
+            first_day=period.first_day,
+            last_day=period.last_day,
+            fiscal_year=period.fiscal_year,
+            calculation_granularity=agreement.calculation_granularity,
+            calculation_periods=[label for label, _ in comp.calc],
+        ),
+        sections=[_section_row(data.sections[s.code], s.role, s.weight) for s in agreement.sections],
+        data_rules=agreement.data_rules,
+        statistics=_statistics(agreement),
+        indicators=_indicator_rows(comp, series),
+        inputs=Inputs(
+            sha256=data.input_sha256,
+            sha256_format=INPUT_HASH_FORMAT,
+            declared_volumes=dict(data.declared_volumes),
+            term_total_before=data.term_total_before,
+        ),
+        payment=agreement.settlement,
+        status=STATUS_INSUFFICIENT if blocked else STATUS_COMPUTED,
+        gaps=comp.gaps,
+    )
     if blocked or means is None:
-        return {**document, "components": [], "adjustments": None, "result": None, "term": None}
-    assessment_class = section_class(means.period, comp.waterbody)
-    document["assessment_class"] = assessment_class
-    return {**document, **_settle(comp, means, inbound)}
+        return document
+    return document.model_copy(
+        update={"assessment_class": section_class(means.period, comp.waterbody), **_settle(comp, means, inbound)}
+    )
 
 
 def _weighted_period(
@@ -399,15 +444,15 @@ def _weighted_period(
     return {p: v for p, v in values.items() if v is not None}
 
 
-def _section_row(info: SectionInfo, role: str, weight: Decimal) -> dict[str, Any]:
-    return {
-        "code": info.code,
-        "name": info.name,
-        "role": role,
-        "weight": weight,
-        "control_level": info.control_level,
-        "county": info.county,
-        "waterbody": info.waterbody,
-        "latitude": info.latitude,
-        "longitude": info.longitude,
-    }
+def _section_row(info: SectionInfo, role: str, weight: Decimal) -> SectionRow:
+    return SectionRow(
+        code=info.code,
+        name=info.name,
+        role="assessment" if role == "assessment" else "inbound",
+        weight=weight,
+        control_level=info.control_level,
+        county=info.county,
+        waterbody=info.waterbody,
+        latitude=info.latitude,
+        longitude=info.longitude,
+    )

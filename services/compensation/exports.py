@@ -1,25 +1,38 @@
-"""Statement exports (JSON, CSV, XLSX, PDF), all rendered from the same :func:`lines` of the stored document."""
+"""Statement exports, all from the same stored document.
+
+- JSON: the statement and its document (at reporting precision, or exact on request);
+- CSV: machine-readable ``field,value`` rows, one per figure of the document (dotted paths);
+- XLSX: the 结算单 in sheets with numeric cells and number formats, so Excel can sum them;
+- PDF: the page's layout (:mod:`services.compensation.sheet`), result on page 1, technical appendix.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from dataclasses import dataclass
-from datetime import datetime
+import re
+from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from services.compensation.agreements import Tier
 from services.compensation.canonical import canonical_json
+from services.compensation.document import StatementDocument
+from services.compensation.sheet import TIER_ZH, Sheet, class_zh, indicator_zh, unit_of
+from services.compensation.views import StatementView
+from services.standards.local_time import local
 
 FORMATS = {
     "json": "application/json",
@@ -28,189 +41,312 @@ FORMATS = {
     "pdf": "application/pdf",
 }
 PDF_FONT_NAME = "EnvmonCJK"
-Line = tuple[str, str, str]
+MARKUP = re.compile(r"<[^>]+>")
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.0%"
 
 
-@dataclass(frozen=True)
-class StatementView:
-    """A stored statement: its row (status, revision, hashes, who) and its sign-off events."""
-
-    row: dict[str, Any]
-    events: list[dict[str, Any]]
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return dict(json.loads(self.row["document"]))
-
-    @property
-    def filename(self) -> str:
-        return f"statement-{self.row['agreement_id']}-{self.row['period']}-r{self.row['revision']}"
+class MissingGlyph(ValueError):
+    """Text the PDF font cannot draw: a bug in the sheet's wording, never silently printed as boxes."""
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+def statement_fields(view: StatementView) -> dict[str, Any]:
+    row = view.row
+    return {
+        "id": row["id"],
+        "agreement_id": row["agreement_id"],
+        "period": row["period"],
+        "revision": row["revision"],
+        "superseded_by_revision": view.superseded_by,
+        "status": row["status"],
+        "agreement_version": row["agreement_version"],
+        "reason": row["reason"],
+        "approver": row["approver"],
+        "created_by": row["created_by"],
+        "created_at": local(row["created_at"]).isoformat(),
+        "events": [
+            {"status": e["status"], "actor": e["actor"], "at": local(e["at"]).isoformat(), "note": e["note"]}
+            for e in view.events
+        ],
+    }
 
 
-def metadata(view: StatementView) -> dict[str, Any]:
-    keys = (
-        "id",
-        "agreement_id",
-        "period",
-        "revision",
-        "agreement_version",
-        "status",
-        "input_sha256",
-        "rule_sha256",
-        "amount",
-        "reason",
-        "approver",
-        "created_by",
-        "created_at",
-    )
-    return {key: view.row[key] for key in keys} | {"events": view.events}
+def to_json(view: StatementView, document: StatementDocument) -> bytes:
+    return canonical_json({"statement": statement_fields(view), "document": document.model_dump(mode="json")})
 
 
-def lines(view: StatementView) -> list[Line]:
-    doc, row = view.document, view.row
-    agreement, period, parties = doc["agreement"], doc["period"], doc["agreement"]["parties"]
-    out: list[Line] = [
-        ("表头", "协议", f"{agreement['name']}（{agreement['id']}，第{agreement['round']}轮）"),
-        ("表头", "规则版本", f"v{agreement['version']} sha256 {agreement['rule_sha256']}"),
-        ("表头", "上游 / 下游", f"{parties['upstream']['name']}（上游） / {parties['downstream']['name']}（下游）"),
-        ("表头", "协议期限", f"{agreement['term']['start']} – {agreement['term']['end']}"),
-        (
-            "表头",
-            "考核期",
-            f"{period['label']}（{period['first_day']} – {period['last_day']}），"
-            f"按{period['calculation_granularity']}计算",
-        ),
-        ("表头", "结算年度", str(period["fiscal_year"])),
-        ("表头", "结算单", f"#{row['id']} 第{row['revision']}版，状态 {row['status']}"),
-        ("表头", "输入数据 SHA-256", doc["inputs"]["sha256"]),
-    ]
-    if agreement["illustrative"]:
-        out.append(("表头", "注意", f"示意参数，非正式协议文本：{agreement['illustrative_note'] or ''}"))
-    if row["reason"]:
-        out.append(("表头", "重算原因 / 批准人", f"{row['reason']} / {row['approver']}"))
-    for s in doc["sections"]:
-        out.append(
-            (
-                "断面",
-                f"{s['name']}（{s['code']}）",
-                f"{s['role']} 权重 {s['weight']}，{s['control_level']}，{s['county'] or ''}，"
-                f"{s['latitude'] or '—'}, {s['longitude'] or '—'}",
-            )
-        )
-    for i in doc["indicators"]:
-        out.append(
-            (
-                "指标",
-                f"{i['section']} {i['indicator']}",
-                f"来源 {','.join(i['sources']) or '—'}；有效 {i['valid']} / 应测 {i['expected']}"
-                f"（无效 {i['invalid']}）；"
-                f"均值 {_text(i['mean'])}；基准 {_text(i.get('baseline'))}；目标 {_text(i.get('target'))}；"
-                f"比值 {_text(i.get('ratio'))}；类别 {_text(i.get('water_class'))}",
-            )
-        )
-    for gap in doc["gaps"]:
-        out.append(("数据不足", f"{gap.get('section', '')} {gap['indicator']} {gap['period']}", _text(gap)))
-    for c in doc["components"]:
-        out.append(("计算", f"{c['type']}（{c['rule_version']}）", c["formula"]))
-        out.append(("计算", f"{c['type']} 输入", _text(c["inputs"])))
-        out.append(("计算", f"{c['type']} 中间值", _text(c["intermediates"])))
-        out.append(("计算", f"{c['type']} 金额（元）", c["amount"]))
-    if doc["adjustments"]:
-        for key, value in doc["adjustments"].items():
-            out.append(("调整", key, _text(value)))
-    result = doc["result"]
-    if result is None:
-        out.append(("结果", "状态", "数据不足（insufficient data），暂停结算"))
+def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), value[key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _flatten(f"{prefix}[{index}]", item)
     else:
-        payer = result["payer"]["name"] if result["payer"] else "—"
-        receiver = result["receiver"]["name"] if result["receiver"] else "—"
-        out += [
-            ("结果", "付款方 → 收款方", f"{payer} → {receiver}"),
-            ("结果", "金额（元）", result["amount_yuan"]),
-            ("结果", "金额（万元）", result["amount_wan_yuan"]),
-            ("结果", "大写", result["amount_capital"]),
-            ("结果", "协议期累计（元，正数为下游付上游）", doc["term"]["total_after"]),
-        ]
-    payment = doc["payment"]
-    out += [
-        ("付款", "渠道", payment["channel"]),
-        ("付款", "期限", f"通知后 {payment['deadline_days']} 日内"),
-        ("付款", "预算科目", payment["budget_line"]),
-        ("付款", "资金用途", payment["permitted_use"]),
-    ]
-    out += [("签批", e["status"], f"{e['actor']} {_text(e['at'])} {e['note'] or ''}") for e in view.events]
-    return out
+        yield prefix, "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def to_json(view: StatementView) -> bytes:
-    return canonical_json({"statement": metadata(view), "document": view.document, "lines": lines(view)})
-
-
-def to_csv(view: StatementView) -> bytes:
+def to_csv(view: StatementView, document: StatementDocument) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["部分", "项目", "内容"])
-    writer.writerows(lines(view))
-    return ("\ufeff" + buffer.getvalue()).encode()  # the BOM makes Excel read UTF-8
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["field", "value"])
+    writer.writerows(_flatten("statement", statement_fields(view)))
+    writer.writerows(_flatten("document", document.model_dump(mode="json")))
+    return buffer.getvalue().encode()
 
 
-def to_xlsx(view: StatementView) -> bytes:
+def _plain(markup: str) -> str:
+    return MARKUP.sub("", markup).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def to_xlsx(view: StatementView, document: StatementDocument, sheet: Sheet) -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "结算单"
-    sheet.append(["部分", "项目", "内容"])
-    for line in lines(view):
-        sheet.append(list(line))
-    for column, width in zip("ABC", (10, 36, 120), strict=True):
-        sheet.column_dimensions[column].width = width
+    summary = workbook.active
+    summary.title = "结算单"
+    result = document.result
+    rows: list[tuple[str, Any, str | None]] = [
+        (sheet.title, None, None),
+        ("协议", sheet.agreement, None),
+        ("协议编号", sheet.agreement_id, None),
+        ("规则", sheet.rule, None),
+        ("考核期", sheet.period, None),
+        ("双方", sheet.parties, None),
+        ("付款方", sheet.payer or "—", None),
+        ("收款方", sheet.receiver or "—", None),
+        ("金额（元）", result.amount_yuan if result else None, MONEY_FORMAT),
+        ("金额（万元）", result.amount_wan_yuan if result else None, "#,##0.000000"),
+        ("大写", sheet.amount_capital or "—", None),
+        ("状态", sheet.status, None),
+        ("版次", view.row["revision"], "0"),
+        ("已被取代", sheet.superseded_note or "否", None),
+        ("结算年度", document.period.fiscal_year, "0"),
+    ]
+    rows += [(s.step, f"{s.actor}，{s.at} {s.note}".strip(), None) for s in sheet.signatures]
+    for label, value, number_format in rows:
+        summary.append([label, value])
+        if number_format:
+            summary.cell(summary.max_row, 2).number_format = number_format
+    summary["A1"].font = Font(bold=True, size=14)
+    summary.column_dimensions["A"].width = 16
+    summary.column_dimensions["B"].width = 90
+
+    working = workbook.create_sheet("计算")
+    working.append(["序号", "名称", "金额（元，正数为下游付上游）", "公式", "主要输入"])
+    for entry, component in zip(sheet.components, document.components, strict=True):
+        working.append([entry.number, entry.name, component.amount, _plain(entry.formula), _plain(entry.inputs)])
+        working.cell(working.max_row, 3).number_format = MONEY_FORMAT
+    for label, text in sheet.adjustments:
+        working.append([None, label, None, None, text])
+    for column, width in zip("ABCDE", (6, 26, 22, 60, 90), strict=True):
+        working.column_dimensions[column].width = width
+
+    quality = workbook.create_sheet("数据质量")
+    quality.append(
+        [
+            "断面",
+            "指标",
+            "有效样本",
+            "应测样本（自动）",
+            "自动监测完整率",
+            "来源",
+            "缺口",
+            "均值",
+            "单位",
+            "目标",
+            "类别",
+        ]
+    )
+    names = {s.code: s.name for s in document.sections}
+    for row, line in zip(document.indicators, sheet.quality, strict=True):
+        automatic = sum(c.valid_by_source.get(Tier.AUTOMATIC, 0) for c in row.calculation.values())
+        completeness = Decimal(automatic) / Decimal(row.expected) if row.expected else None
+        quality.append(
+            [
+                names.get(row.section, row.section),
+                indicator_zh(row.indicator),
+                row.valid,
+                row.expected,
+                completeness,
+                "、".join(TIER_ZH[t] for t in row.sources),
+                line.gaps,
+                row.mean,
+                unit_of(row.indicator),
+                row.target,
+                class_zh(row.water_class),
+            ]
+        )
+        quality.cell(quality.max_row, 5).number_format = PERCENT_FORMAT
+
+    monthly = workbook.create_sheet("月度数据")
+    monthly.append(
+        [
+            "断面",
+            "指标",
+            "计算期",
+            "自动监测有效",
+            "联合监测有效",
+            "手工监测有效",
+            "应测（自动）",
+            "无效",
+            "采用",
+            "均值",
+        ]
+    )
+    for row in document.indicators:
+        for label, cell in row.calculation.items():
+            monthly.append(
+                [
+                    names.get(row.section, row.section),
+                    indicator_zh(row.indicator),
+                    label,
+                    *(cell.valid_by_source.get(t, 0) for t in (Tier.AUTOMATIC, Tier.JOINT_MANUAL, Tier.MANUAL)),
+                    cell.expected,
+                    cell.invalid,
+                    TIER_ZH[cell.source] if cell.source else cell.status,
+                    cell.mean,
+                ]
+            )
+    for worksheet in (quality, monthly):
+        for cells in worksheet.iter_rows(min_row=1, max_row=1):
+            for cell in cells:
+                cell.font = Font(bold=True)
+                cell.alignment = Alignment(wrap_text=True)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _register_font(path: Path) -> None:
+def _register_font(path: Path) -> set[int]:
     if PDF_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         if not path.exists():
             raise FileNotFoundError(f"CJK font {path} not found; set ENVMON_COMPENSATION_PDF_FONT to a TrueType font")
         pdfmetrics.registerFont(TTFont(PDF_FONT_NAME, str(path), subfontIndex=0))
+    font = pdfmetrics.getFont(PDF_FONT_NAME)
+    return set(font.face.charToGlyph)
 
 
-def to_pdf(view: StatementView, font: Path) -> bytes:
-    _register_font(font)
-    style = ParagraphStyle("cjk", fontName=PDF_FONT_NAME, fontSize=8, leading=11, wordWrap="CJK")
-    title = ParagraphStyle("title", parent=style, fontSize=14, leading=20)
-    doc = view.document
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def cell(value: str) -> Paragraph:
-        return Paragraph(value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), style)
 
-    table = Table([[cell(a), cell(b), cell(c)] for a, b, c in lines(view)], colWidths=(18 * mm, 45 * mm, 115 * mm))
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    buffer = io.BytesIO()
-    pdf = SimpleDocTemplate(buffer, pagesize=A4, title=view.filename, leftMargin=15 * mm, rightMargin=15 * mm)
-    pdf.build(
-        [Paragraph(f"跨界断面生态补偿结算单 — {doc['agreement']['river']} {doc['period']['label']}", title), table]
+class _Pdf:
+    def __init__(self, glyphs: set[int]) -> None:
+        self.glyphs = glyphs
+        self.body = ParagraphStyle("body", fontName=PDF_FONT_NAME, fontSize=8.5, leading=12, wordWrap="CJK")
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=7, leading=9)
+        self.title = ParagraphStyle("title", parent=self.body, fontSize=15, leading=22, alignment=1)
+        self.heading = ParagraphStyle("heading", parent=self.body, fontSize=10.5, leading=16, spaceBefore=6)
+        self.big = ParagraphStyle("big", parent=self.body, fontSize=13, leading=18)
+
+    def checked(self, markup: str) -> str:
+        missing = sorted({ch for ch in _plain(markup) if ord(ch) not in self.glyphs and not ch.isspace()})
+        if missing:
+            raise MissingGlyph(f"the PDF font has no glyph for {', '.join(f'U+{ord(c):04X} {c!r}' for c in missing)}")
+        return markup
+
+    def text(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
+        return Paragraph(self.checked(_escape(text)), style or self.body)
+
+    def markup(self, markup: str, style: ParagraphStyle | None = None) -> Paragraph:
+        return Paragraph(self.checked(markup), style or self.body)
+
+    def table(self, rows: list[list[Paragraph]], widths: tuple[float, ...], header: bool = False) -> Table:
+        table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+        style = [("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        if header:
+            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef6")))
+        table.setStyle(TableStyle(style))
+        return table
+
+    def pairs(self, pairs: list[tuple[str, str]], widths: tuple[float, float] = (32 * mm, 148 * mm)) -> Table:
+        return self.table([[self.text(k), self.text(v)] for k, v in pairs], widths)
+
+
+def to_pdf(view: StatementView, sheet: Sheet, font: Path) -> bytes:
+    pdf = _Pdf(_register_font(font))
+    story: list[Any] = [pdf.text(sheet.title, pdf.title), pdf.text(sheet.agreement, pdf.heading)]
+    if sheet.superseded_note:
+        story.append(pdf.text(f"【{sheet.superseded_note}】", pdf.big))
+    if sheet.settled:
+        result = [
+            [pdf.text("付款方 → 收款方"), pdf.text(sheet.direction, pdf.big)],
+            [pdf.text("金额"), pdf.text(f"{sheet.amount}（{sheet.amount_wan}）", pdf.big)],
+            [pdf.text("大写"), pdf.text(sheet.amount_capital or "", pdf.big)],
+        ]
+    else:
+        result = [[pdf.text("结果"), pdf.text(sheet.blocked_reason or sheet.direction, pdf.body)]]
+    result.append([pdf.text("状态"), pdf.text(f"{sheet.status}，{sheet.revision}", pdf.big)])
+    box = pdf.table(result, (32 * mm, 148 * mm))
+    box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#0b5394"))]))
+    story += [Spacer(0, 3 * mm), box, Spacer(0, 3 * mm)]
+    story.append(
+        pdf.pairs(
+            [
+                ("协议编号", f"{sheet.agreement_id}，{sheet.rule}"),
+                ("考核期", sheet.period),
+                ("双方", sheet.parties),
+                *sheet.sections,
+                *([("重新计算", sheet.recalculation)] if sheet.recalculation else []),
+                *([("注意", sheet.illustrative_note)] if sheet.illustrative_note else []),
+            ]
+        )
     )
+    story.append(pdf.text("签批记录", pdf.heading))
+    signatures = [[pdf.text(h) for h in ("环节", "签批人", "时间", "意见")]]
+    signatures += [[pdf.text(s.step), pdf.text(s.actor), pdf.text(s.at), pdf.text(s.note)] for s in sheet.signatures]
+    story.append(pdf.table(signatures, (36 * mm, 36 * mm, 48 * mm, 60 * mm), header=True))
+    if sheet.components:
+        story.append(pdf.text("计算过程", pdf.heading))
+        rows = [[pdf.text(h) for h in ("名称", "公式", "主要输入（报告精度）", "金额")]]
+        rows += [
+            [pdf.text(c.name), pdf.markup(c.formula, pdf.small), pdf.markup(c.inputs, pdf.small), pdf.text(c.amount)]
+            for c in sheet.components
+        ]
+        story.append(pdf.table(rows, (26 * mm, 48 * mm, 72 * mm, 34 * mm), header=True))
+        if sheet.adjustments:
+            story.append(pdf.pairs(sheet.adjustments))
+    story.append(pdf.text("数据质量", pdf.heading))
+    story.append(pdf.text(f"统计方法：{sheet.statistics_note}", pdf.small))
+    quality = [[pdf.text(h) for h in ("断面", "指标", "有效/应测", "自动完整率", "来源", "均值", "类别", "缺口")]]
+    quality += [
+        [
+            pdf.text(q.section, pdf.small),
+            pdf.text(q.indicator),
+            pdf.text(f"{q.valid} / {q.expected}"),
+            pdf.text(q.completeness),
+            pdf.text(q.sources),
+            pdf.text(q.mean),
+            pdf.text(q.water_class),
+            pdf.text(q.gaps, pdf.small),
+        ]
+        for q in sheet.quality
+    ]
+    story.append(pdf.table(quality, (30 * mm, 20 * mm, 20 * mm, 17 * mm, 22 * mm, 22 * mm, 14 * mm, 35 * mm), True))
+    story += [KeepTogether([pdf.text("付款", pdf.heading), pdf.pairs(sheet.payment)])]
+    story += [PageBreak(), pdf.text("附录：技术信息（可复核）", pdf.heading), pdf.pairs(sheet.technical)]
+    story.append(pdf.text("月度原始输入", pdf.heading))
+    monthly = [[pdf.text(h, pdf.small) for h in ("断面", "指标", "计算期", "有效样本", "应测", "无效", "采用", "均值")]]
+    monthly += [[pdf.text(cell, pdf.small) for cell in line] for line in sheet.monthly]
+    story.append(pdf.table(monthly, (30 * mm, 18 * mm, 18 * mm, 40 * mm, 12 * mm, 12 * mm, 20 * mm, 30 * mm), True))
+
+    footer = pdf.checked(f"{sheet.agreement_id} {view.row['period']} {sheet.revision} · 第 %d 页")
+
+    def number_pages(canvas: Canvas, document: Any) -> None:
+        canvas.setFont(PDF_FONT_NAME, 7)
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, footer % document.page)
+
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer, pagesize=A4, title=view.filename, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm
+    ).build(story, onFirstPage=number_pages, onLaterPages=number_pages)
     return buffer.getvalue()
 
 
-def render(view: StatementView, fmt: str, font: Path) -> bytes:
+def render(view: StatementView, fmt: str, document: StatementDocument, sheet: Sheet, font: Path) -> bytes:
     if fmt == "json":
-        return to_json(view)
+        return to_json(view, document)
     if fmt == "csv":
-        return to_csv(view)
+        return to_csv(view, document)
     if fmt == "xlsx":
-        return to_xlsx(view)
-    if fmt == "pdf":
-        return to_pdf(view, font)
-    raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+        return to_xlsx(view, document, sheet)
+    return to_pdf(view, sheet, font)

@@ -24,7 +24,9 @@ def load_agreements(engine: Engine, settings: CompensationSettings) -> None:
     """Each shipped file becomes a version once; API edits (later versions) are never overwritten by a restart."""
     with engine.begin() as conn:
         for agreement in load_agreement_files(settings.compensation_agreements_dir):
-            version, created = repository.add_agreement_version(conn, agreement, origin="file", actor=SYSTEM_ACTOR)
+            version, created = repository.add_agreement_version(
+                conn, agreement, origin="file", actor=SYSTEM_ACTOR, unless="known"
+            )
             if created:
                 repository.record_audit(
                     conn,

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.routing import Match
 
 # statements read up to two years of 5-minute data: requests run from milliseconds to seconds
 REQUEST_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -47,11 +46,9 @@ class CompensationMetrics:
         """Time every request under its route template (``/statements/{statement_id}``), not its raw path."""
 
         def route_of(request: Request) -> str:
-            for route in app.router.routes:
-                match, _ = route.matches(request.scope)
-                if match is Match.FULL:
-                    return str(getattr(route, "path", UNMATCHED_ROUTE))
-            return UNMATCHED_ROUTE
+            # routing leaves the matched route in the scope (shared with the app below this middleware)
+            route = request.scope.get("route")
+            return str(getattr(route, "path", UNMATCHED_ROUTE))
 
         @app.middleware("http")
         async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -10,17 +10,19 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.compensation.agreements import Agreement, AssessmentPeriod
+from services.compensation.agreements import FIRST_YEAR, LAST_YEAR, Agreement, AssessmentPeriod
 from services.standards.local_time import day_start
 
 MONTHS_PER_YEAR = 12
 MONTHS_PER_QUARTER = 3
+# ASCII digits only: \d would also take ٢٠٢٦ and other Unicode digits
 _LABELS = {
-    "year": re.compile(r"^(?P<year>\d{4})$"),
-    "quarter": re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$"),
-    "month": re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$"),
-    "custom": re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$"),
+    "year": re.compile(r"^(?P<year>[0-9]{4})$"),
+    "quarter": re.compile(r"^(?P<year>[0-9]{4})Q(?P<quarter>[1-4])$"),
+    "month": re.compile(r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$"),
+    "custom": re.compile(r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$"),
 }
+LABEL_PATTERN = r"^[0-9]{4}(Q[1-4]|-[0-9]{2})?$"  # any of the labels above
 
 
 class PeriodError(ValueError):
@@ -82,8 +84,9 @@ class StatementPeriod:
         return StatementPeriod(f"{self.label} (上年同期)", self.first.shifted(-MONTHS_PER_YEAR), self.months)
 
 
-def parse_period(agreement: Agreement, label: str) -> StatementPeriod:
-    """The period a label names under the agreement, refused if malformed or outside the term."""
+def parse_period(agreement: Agreement, label: str, *, check_term: bool = True) -> StatementPeriod:
+    """The period a label names under the agreement, refused if malformed or (unless asked not to) outside
+    the term."""
     spec: AssessmentPeriod = agreement.assessment_period
     match = _LABELS[spec.kind].match(label)
     if not match:
@@ -101,8 +104,10 @@ def parse_period(agreement: Agreement, label: str) -> StatementPeriod:
             raise PeriodError(f"periods of {agreement.id} start in month {spec.start_month}, not {month}")
     else:
         first = Month(year, spec.first_month)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(f"period {label!r} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
     period = StatementPeriod(label, first, spec.span_months)
-    if period.first_day < agreement.term.start or period.last_day > agreement.term.end:
+    if (check_term and period.first_day < agreement.term.start) or period.last_day > agreement.term.end:
         raise PeriodError(
             f"period {label} ({period.first_day} – {period.last_day}) is outside the term of {agreement.id} "
             f"({agreement.term.start} – {agreement.term.end})"

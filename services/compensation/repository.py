@@ -8,16 +8,17 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import product
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Integer,
     Numeric,
     RowMapping,
     and_,
@@ -28,20 +29,26 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from services.compensation.agreements import Agreement, Exclusion, agreement_document, agreement_sha256, parse_agreement
 from services.compensation.canonical import canonical_json
+from services.compensation.document import Result
 from services.compensation.engine import SectionInfo
 from services.compensation.periods import Month
-from services.compensation.samples import VALID_FLAG, Summary
+from services.compensation.samples import VALID_FLAG, Summary, excluded
 from services.compensation.tables import agreement_versions, audit, statement_events, statements
 from services.standards.local_time import day_end, day_start
+from services.storage.programmes import load_programmes
 from services.storage.schema import readings, stations
 
 
 class NotFound(LookupError):
     """An agreement, version or statement that does not exist (or is outside the caller's scope)."""
+
+
+class NoVersionInForce(LookupError):
+    """The agreement has no version in force for the period asked for."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class StoredAgreement:
     origin: str
     created_by: str
     created_at: datetime
+    effective_from: date
 
 
 def _stored(row: RowMapping) -> StoredAgreement:
@@ -62,21 +70,40 @@ def _stored(row: RowMapping) -> StoredAgreement:
         row["origin"],
         row["created_by"],
         row["created_at"],
+        row["effective_from"],
     )
 
 
-def add_agreement_version(connection: Connection, agreement: Agreement, *, origin: str, actor: str) -> tuple[int, bool]:
-    """Store the agreement as a new version unless this exact content is already a version; (version, created)."""
+IN_FORCE_ORDER = (agreement_versions.c.effective_from.desc(), agreement_versions.c.version.desc())
+
+
+def add_agreement_version(
+    connection: Connection, agreement: Agreement, *, origin: str, actor: str, unless: Literal["known", "in_force"]
+) -> tuple[int, bool]:
+    """Store the agreement as a new version; (version, created).
+
+    ``unless="known"`` (shipped files at start): nothing is stored when any version has this content, so a
+    restart never undoes an API edit. ``unless="in_force"`` (an admin's edit): nothing is stored only when
+    this content is already the version in force from its date; putting back an earlier content makes it a
+    new version, in force from its date.
+    """
     sha = agreement_sha256(agreement)
-    existing = connection.execute(
-        select(agreement_versions.c.version).where(
-            agreement_versions.c.agreement_id == agreement.id, agreement_versions.c.sha256 == sha
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing, False
     # serialise concurrent edits of one agreement so version numbers never collide
     connection.execute(text("select pg_advisory_xact_lock(hashtext(:key))"), {"key": f"agreement:{agreement.id}"})
+    same = select(agreement_versions.c.version, agreement_versions.c.sha256).where(
+        agreement_versions.c.agreement_id == agreement.id
+    )
+    if unless == "known":
+        existing = connection.execute(same.where(agreement_versions.c.sha256 == sha)).first()
+    else:
+        in_force = connection.execute(
+            same.where(agreement_versions.c.effective_from <= agreement.in_force_from)
+            .order_by(*IN_FORCE_ORDER)
+            .limit(1)
+        ).first()
+        existing = in_force if in_force is not None and in_force.sha256 == sha else None
+    if existing is not None:
+        return int(existing.version), False
     latest = connection.execute(
         select(func.max(agreement_versions.c.version)).where(agreement_versions.c.agreement_id == agreement.id)
     ).scalar_one()
@@ -89,37 +116,29 @@ def add_agreement_version(connection: Connection, agreement: Agreement, *, origi
             sha256=sha,
             origin=origin,
             created_by=actor,
+            effective_from=agreement.in_force_from,
         )
     )
     return version, True
 
 
 def latest_agreements(connection: Connection) -> list[StoredAgreement]:
-    newest = (
-        select(agreement_versions.c.agreement_id, func.max(agreement_versions.c.version).label("version"))
-        .group_by(agreement_versions.c.agreement_id)
-        .subquery()
-    )
+    """Per agreement the version in force for its latest periods (latest date, then newest)."""
     rows = connection.execute(
         select(agreement_versions)
-        .join(
-            newest,
-            and_(
-                agreement_versions.c.agreement_id == newest.c.agreement_id,
-                agreement_versions.c.version == newest.c.version,
-            ),
-        )
-        .order_by(agreement_versions.c.agreement_id)
+        .distinct(agreement_versions.c.agreement_id)
+        .order_by(agreement_versions.c.agreement_id, *IN_FORCE_ORDER)
     ).mappings()
     return [_stored(row) for row in rows]
 
 
 def agreement_version(connection: Connection, agreement_id: str, version: int | None = None) -> StoredAgreement:
+    """A version by number, or without one the latest in force."""
     query = select(agreement_versions).where(agreement_versions.c.agreement_id == agreement_id)
     query = (
         query.where(agreement_versions.c.version == version)
         if version is not None
-        else query.order_by(agreement_versions.c.version.desc()).limit(1)
+        else query.order_by(*IN_FORCE_ORDER).limit(1)
     )
     row = connection.execute(query).mappings().first()
     if row is None:
@@ -127,19 +146,49 @@ def agreement_version(connection: Connection, agreement_id: str, version: int | 
     return _stored(row)
 
 
-def agreement_history(connection: Connection, agreement_id: str) -> list[dict[str, Any]]:
-    rows = connection.execute(
-        select(
-            agreement_versions.c.version,
-            agreement_versions.c.sha256,
-            agreement_versions.c.origin,
-            agreement_versions.c.created_by,
-            agreement_versions.c.created_at,
+def version_in_force(connection: Connection, agreement_id: str, day: date) -> StoredAgreement:
+    """The version in force on ``day``: the latest effective date on or before it, then the newest version."""
+    row = (
+        connection.execute(
+            select(agreement_versions)
+            .where(agreement_versions.c.agreement_id == agreement_id, agreement_versions.c.effective_from <= day)
+            .order_by(*IN_FORCE_ORDER)
+            .limit(1)
         )
-        .where(agreement_versions.c.agreement_id == agreement_id)
-        .order_by(agreement_versions.c.version)
-    ).mappings()
-    return [dict(row) for row in rows]
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NoVersionInForce(f"no version of agreement {agreement_id!r} is in force on {day}")
+    return _stored(row)
+
+
+def agreement_history(connection: Connection, agreement_id: str) -> list[dict[str, Any]]:
+    """Every version, oldest first, with the day it comes into force and whether it is superseded."""
+    rows = [
+        dict(row)
+        for row in connection.execute(
+            select(
+                agreement_versions.c.version,
+                agreement_versions.c.sha256,
+                agreement_versions.c.effective_from,
+                agreement_versions.c.origin,
+                agreement_versions.c.created_by,
+                agreement_versions.c.created_at,
+            )
+            .where(agreement_versions.c.agreement_id == agreement_id)
+            .order_by(agreement_versions.c.version)
+        ).mappings()
+    ]
+    for row in rows:
+        # a version stops applying from the first later-or-equal date of any newer version
+        takeovers = [
+            other["effective_from"]
+            for other in rows
+            if other["version"] > row["version"] and other["effective_from"] <= row["effective_from"]
+        ]
+        row["replaced"] = bool(takeovers)
+    return rows
 
 
 def section_infos(connection: Connection, codes: Iterable[str]) -> dict[str, SectionInfo]:
@@ -271,6 +320,25 @@ def readings_input(engine: Engine, window: ReadingsWindow, exclusions: Iterable[
         return ReadingsInput(summaries.result(), digest)
 
 
+def expected_samples(
+    connection: Connection, window: ReadingsWindow, exclusions: Iterable[Exclusion]
+) -> dict[tuple[str, str, str], int]:
+    """Automatic samples the station programme expects per (station, parameter, month), on the days outside
+    approved exclusions; a parameter a station does not measure expects none."""
+    programmes = load_programmes(connection, window.stations)
+    spans = tuple(exclusions)
+    expected: dict[tuple[str, str, str], int] = {}
+    for month in window.months:
+        first, end = month.first_day, month.shifted(1).first_day
+        days = [first + timedelta(days=n) for n in range((end - first).days)]
+        open_days = [day for day in days if not excluded(day, spans)]
+        for station, parameter in product(window.stations, window.parameters):
+            expected[(station, parameter, month.label)] = sum(
+                programmes.expected_samples(station, parameter, day_start(day), day_end(day)) for day in open_days
+            )
+    return expected
+
+
 def record_audit(connection: Connection, actor: str, action: str, object_: str, detail: dict[str, Any]) -> None:
     connection.execute(
         insert(audit).values(actor=actor, action=action, object=object_, detail=json.loads(canonical_json(detail)))
@@ -311,14 +379,76 @@ def events(connection: Connection, statement_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def list_statements(connection: Connection, agreement_ids: Iterable[str]) -> list[dict[str, Any]]:
-    columns = [c for c in statements.c if c.name != "document"]
-    rows = connection.execute(
-        select(*columns)
+def _document_path(*path: str) -> Any:
+    return statements.c.document.cast(JSONB)[path]
+
+
+@dataclass(frozen=True)
+class ListedStatement:
+    """A statement for lists: its row, and the result read from its stored (verified) document."""
+
+    id: int
+    agreement_id: str
+    period: str
+    revision: int
+    agreement_version: int
+    status: str
+    input_sha256: str
+    rule_sha256: str
+    created_by: str
+    created_at: datetime
+    fiscal_year: int
+    result: Result | None
+    latest_revision: int
+
+    @property
+    def superseded(self) -> bool:
+        return self.revision < self.latest_revision
+
+
+def list_statements(
+    connection: Connection,
+    agreement_ids: Iterable[str],
+    *,
+    fiscal_year: int | None = None,
+    status: str | None = None,
+    include_superseded: bool = False,
+    limit: int = 500,
+) -> list[ListedStatement]:
+    """Statements, newest period first; figures come from the documents, never from side columns."""
+    keys = ("id", "agreement_id", "period", "revision", "agreement_version", "status")
+    listed = (
+        select(
+            *(statements.c[k] for k in keys),
+            statements.c.input_sha256,
+            statements.c.rule_sha256,
+            statements.c.created_by,
+            statements.c.created_at,
+            _document_path("period", "fiscal_year").astext.cast(Integer).label("fiscal_year"),
+            _document_path("result").label("result"),
+            func.max(statements.c.revision)
+            .over(partition_by=(statements.c.agreement_id, statements.c.period))
+            .label("latest_revision"),
+        )
         .where(statements.c.agreement_id.in_(list(agreement_ids)))
-        .order_by(statements.c.agreement_id, statements.c.period.desc(), statements.c.revision.desc())
-    ).mappings()
-    return [dict(row) for row in rows]
+        .subquery()
+    )
+    query = select(listed)
+    if not include_superseded:
+        query = query.where(listed.c.revision == listed.c.latest_revision)
+    if fiscal_year is not None:
+        query = query.where(listed.c.fiscal_year == fiscal_year)
+    if status is not None:
+        query = query.where(listed.c.status == status)
+    query = query.order_by(listed.c.period.desc(), listed.c.agreement_id, listed.c.revision.desc()).limit(limit)
+    return [
+        ListedStatement(
+            **{k: row[k] for k in (*keys, "input_sha256", "rule_sha256", "created_by", "created_at", "fiscal_year")},
+            result=Result.model_validate(row["result"]) if row["result"] else None,
+            latest_revision=row["latest_revision"],
+        )
+        for row in connection.execute(query).mappings()
+    ]
 
 
 def latest_revision(connection: Connection, agreement_id: str, period: str) -> dict[str, Any] | None:
@@ -336,15 +466,16 @@ def latest_revision(connection: Connection, agreement_id: str, period: str) -> d
 
 
 def term_total_before(connection: Connection, agreement_id: str, period: str) -> Decimal:
-    """Net amount of the latest revision of every earlier period of the agreement (labels sort by time)."""
+    """Net amount of the latest revision of every earlier period, read from the stored documents."""
     newest = (
         select(statements.c.period, func.max(statements.c.revision).label("revision"))
         .where(statements.c.agreement_id == agreement_id, statements.c.period < period)
         .group_by(statements.c.period)
         .subquery()
     )
+    amount = _document_path("result", "amount").astext.cast(Numeric)
     total = connection.execute(
-        select(func.coalesce(func.sum(statements.c.amount), 0))
+        select(func.coalesce(func.sum(amount), 0))
         .join_from(
             statements, newest, and_(statements.c.period == newest.c.period, statements.c.revision == newest.c.revision)
         )

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Connection
 
 from services.compensation import repository
 from services.compensation.access import RECALCULATE_ROLES, Principal, StateConflict, check_transition
-from services.compensation.canonical import canonical_json
+from services.compensation.agreements import MAX_YUAN
+from services.compensation.document import StatementDocument
 from services.compensation.engine import FLOW, STATUS_INSUFFICIENT, EngineInput, compute
-from services.compensation.periods import MONTHS_PER_YEAR, parse_period
+from services.compensation.periods import (
+    MONTHS_PER_YEAR,
+    PeriodError,
+    StatementPeriod,
+    calculation_periods,
+    parse_period,
+)
 from services.compensation.repository import StoredAgreement
 
 DRAFT = "draft"
+
+
+class Implausible(ValueError):
+    """Inputs that would settle an amount no agreement can mean (e.g. a mistyped volume)."""
 
 
 @dataclass(frozen=True)
@@ -26,9 +35,22 @@ class Request:
     term_total_before: Decimal | None = None  # None: read from the earlier statements
 
 
+def period_and_version(
+    connection: Connection, agreement_id: str, label: str
+) -> tuple[StatementPeriod, StoredAgreement]:
+    """The period a label names and the agreement version in force on its first day."""
+    latest = repository.agreement_version(connection, agreement_id)
+    first_day = parse_period(latest.agreement, label, check_term=False).first_day
+    stored = repository.version_in_force(connection, agreement_id, first_day)
+    return parse_period(stored.agreement, label), stored
+
+
 def _engine_input(connection: Connection, stored: StoredAgreement, request: Request) -> EngineInput:
     agreement = stored.agreement
     period = parse_period(agreement, request.period)
+    calculation = {label for label, _ in calculation_periods(agreement, period)}
+    if unknown := sorted(set(request.declared_volumes) - calculation):
+        raise PeriodError(f"declared volumes for {unknown}, which are not calculation periods of {period.label}")
     # the comparison year, when a component needs one, is read in the same window (and hash)
     lead = MONTHS_PER_YEAR if agreement.needs_comparison_year() else 0
     window = repository.ReadingsWindow(
@@ -48,6 +70,7 @@ def _engine_input(connection: Connection, stored: StoredAgreement, request: Requ
         summaries=read.summaries,
         input_sha256=read.sha256,
         sections=repository.section_infos(connection, window.stations),
+        expected=repository.expected_samples(connection, window, agreement.adjustments.exclusions),
         declared_volumes=request.declared_volumes,
         term_total_before=before,
     )
@@ -56,26 +79,30 @@ def _engine_input(connection: Connection, stored: StoredAgreement, request: Requ
 def _store(
     connection: Connection,
     stored: StoredAgreement,
-    document: dict[str, Any],
+    document: StatementDocument,
     revision: int,
     actor: str,
     reason: str | None,
     approver: str | None,
 ) -> int:
-    status = STATUS_INSUFFICIENT if document["status"] == STATUS_INSUFFICIENT else DRAFT
-    result = document["result"]
+    if document.result is not None and abs(document.result.amount) > MAX_YUAN:
+        raise Implausible(
+            f"the statement would settle {document.result.amount} 元, beyond any agreement's {MAX_YUAN} 元: "
+            "check the declared volumes and the agreement's prices"
+        )
+    status = STATUS_INSUFFICIENT if document.status == STATUS_INSUFFICIENT else DRAFT
     statement_id = repository.insert_statement(
         connection,
         {
             "agreement_id": stored.agreement.id,
-            "period": document["period"]["label"],
+            "period": document.period.label,
             "revision": revision,
             "agreement_version": stored.version,
             "status": status,
-            "document": canonical_json(document).decode(),
-            "input_sha256": document["inputs"]["sha256"],
+            "document": document.canonical().decode(),
+            "input_sha256": document.inputs.sha256,
             "rule_sha256": stored.sha256,
-            "amount": result["amount"] if result else None,
+            "amount": document.result.amount if document.result else None,
             "reason": reason,
             "approver": approver,
             "created_by": actor,
@@ -90,37 +117,34 @@ def _store(
         {
             "agreement": stored.agreement.id,
             "version": stored.version,
-            "period": document["period"]["label"],
+            "period": document.period.label,
             "revision": revision,
             "status": status,
-            "input_sha256": document["inputs"]["sha256"],
+            "input_sha256": document.inputs.sha256,
         },
     )
     return statement_id
 
 
-def create(connection: Connection, principal: Principal, stored: StoredAgreement, request: Request) -> int:
-    """Revision 1 of a period's statement; a period already computed needs :func:`recalculate`."""
-    period = parse_period(stored.agreement, request.period).label
-    if repository.latest_revision(connection, stored.agreement.id, period) is not None:
-        raise StateConflict(f"{stored.agreement.id} {period} already has a statement; recalculate it with a reason")
-    document = compute(_engine_input(connection, stored, request))
+def create(connection: Connection, principal: Principal, agreement_id: str, request: Request) -> int:
+    """Revision 1 of a period's statement, under the version in force for the period; later ones recalculate."""
+    period, stored = period_and_version(connection, agreement_id, request.period)
+    if repository.latest_revision(connection, agreement_id, period.label) is not None:
+        raise StateConflict(f"{agreement_id} {period.label} already has a statement; recalculate it with a reason")
+    document = compute(_engine_input(connection, stored, Request(period.label, request.declared_volumes)))
     return _store(connection, stored, document, 1, principal.name, None, None)
 
 
 def recalculate(
     connection: Connection,
     principal: Principal,
-    stored: StoredAgreement,
     statement_id: int,
-    request: Request,
+    declared_volumes: dict[str, Decimal],
     reason: str,
     approver: str,
 ) -> int:
-    """A new revision from today's data and the agreement's latest version; the old revision stays as it was."""
+    """A new revision from today's data under the version in force for the period; the old one stays as it was."""
     principal.require(RECALCULATE_ROLES, "recalculate a statement")
-    if not reason.strip() or not approver.strip():
-        raise ValueError("a recalculation needs a reason and the name of who approved it")
     old = repository.statement(connection, statement_id)
     latest = repository.latest_revision(connection, old["agreement_id"], old["period"])
     assert latest is not None
@@ -129,7 +153,8 @@ def recalculate(
             f"statement {statement_id} is revision {old['revision']}; recalculate the latest, "
             f"revision {latest['revision']} (statement {latest['id']})"
         )
-    document = compute(_engine_input(connection, stored, Request(old["period"], request.declared_volumes)))
+    _, stored = period_and_version(connection, old["agreement_id"], old["period"])
+    document = compute(_engine_input(connection, stored, Request(old["period"], declared_volumes)))
     return _store(connection, stored, document, old["revision"] + 1, principal.name, reason, approver)
 
 
@@ -150,25 +175,55 @@ def transition(connection: Connection, principal: Principal, statement_id: int, 
     )
 
 
-def verify(connection: Connection, statement_id: int) -> dict[str, Any]:
-    """Recompute from the stored rule version and today's rows; the bytes must equal the stored document."""
+@dataclass(frozen=True)
+class Verification:
+    statement: int
+    match: bool
+    mismatches: list[str]
+    input_sha256: str
+    input_sha256_now: str
+    rule_sha256: str
+    rule_sha256_now: str
+    bytes: int
+
+
+def verify(connection: Connection, statement_id: int) -> Verification:
+    """Recompute from the stored rule version and today's rows: the bytes must equal the stored document,
+    and every column shown beside it (amount, period, version, hashes, status) must agree with it."""
     row = repository.statement(connection, statement_id)
-    stored_document = json.loads(row["document"])
-    stored = repository.agreement_version(connection, row["agreement_id"], row["agreement_version"])
-    inputs = stored_document["inputs"]
-    request = Request(
-        row["period"],
-        {k: Decimal(v) for k, v in inputs["declared_volumes"].items()},
-        Decimal(inputs["term_total_before"]),
-    )
-    recomputed = canonical_json(compute(_engine_input(connection, stored, request)))
     stored_bytes = row["document"].encode()
-    return {
-        "statement": statement_id,
-        "match": recomputed == stored_bytes,
-        "input_sha256": row["input_sha256"],
-        "input_sha256_now": json.loads(recomputed)["inputs"]["sha256"],
-        "rule_sha256": row["rule_sha256"],
-        "rule_sha256_now": stored.sha256,
-        "bytes": len(stored_bytes),
+    document = StatementDocument.model_validate_json(stored_bytes)
+    stored = repository.agreement_version(connection, row["agreement_id"], row["agreement_version"])
+    request = Request(row["period"], dict(document.inputs.declared_volumes), document.inputs.term_total_before)
+    recomputed = compute(_engine_input(connection, stored, request))
+    mismatches = []
+    if recomputed.canonical() != stored_bytes:
+        mismatches.append("document: the recomputed statement differs from the stored one")
+    if recomputed.inputs.sha256 != document.inputs.sha256:
+        mismatches.append("inputs: the readings of the period changed since the statement was computed")
+    columns = {
+        "amount": document.result.amount if document.result else None,
+        "period": document.period.label,
+        "agreement_id": document.agreement.id,
+        "agreement_version": document.agreement.version,
+        "input_sha256": document.inputs.sha256,
+        "rule_sha256": document.agreement.rule_sha256,
     }
+    mismatches += [
+        f"column {name}: {row[name]!r} is not the document's {value!r}"
+        for name, value in columns.items()
+        if row[name] != value
+    ]
+    events = repository.events(connection, statement_id)
+    if not events or events[-1]["status"] != row["status"]:
+        mismatches.append(f"column status: {row['status']!r} is not the last sign-off event's")
+    return Verification(
+        statement=statement_id,
+        match=not mismatches,
+        mismatches=mismatches,
+        input_sha256=row["input_sha256"],
+        input_sha256_now=recomputed.inputs.sha256,
+        rule_sha256=row["rule_sha256"],
+        rule_sha256_now=stored.sha256,
+        bytes=len(stored_bytes),
+    )

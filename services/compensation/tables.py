@@ -1,4 +1,4 @@
-"""The compensation tables as SQLAlchemy Core, mirroring migration 0003_compensation."""
+"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003_compensation and 0005."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Identity,
@@ -32,8 +33,8 @@ agreement_versions = Table(
     Column("origin", Text, nullable=False),
     Column("created_by", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("effective_from", Date, nullable=False),
     PrimaryKeyConstraint("agreement_id", "version"),
-    UniqueConstraint("agreement_id", "sha256"),
 )
 
 statements = Table(

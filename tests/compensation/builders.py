@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.compensation.agreements import Agreement, parse_agreement
+from services.compensation.document import StatementDocument
 from services.compensation.engine import EngineInput, SectionInfo, compute
 from services.compensation.periods import parse_period
 from services.compensation.samples import Summary
@@ -39,7 +40,7 @@ def agreement(**overrides: Any) -> Agreement:
             {"code": "tp", "baseline": "0.040"},
             {"code": "tn", "baseline": "1.20"},
         ],
-        "data_rules": {"min_valid": {"automatic": 2, "joint-manual": 1, "manual": 1}},
+        "data_rules": {"min_valid": {"automatic": {"count": 2}, "joint-manual": {"count": 1}, "manual": {"count": 1}}},
         "components": [],
     }
     data.update(overrides)
@@ -62,7 +63,7 @@ def monthly(
     ]
 
 
-def run(agreement_: Agreement, period: str, summaries: list[Summary], **extra: Any) -> dict[str, Any]:
+def run(agreement_: Agreement, period: str, summaries: list[Summary], **extra: Any) -> StatementDocument:
     return compute(
         EngineInput(
             agreement=agreement_,

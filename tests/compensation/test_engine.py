@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.compensation.document import StatementDocument
 from services.compensation.engine import STATUS_COMPUTED, STATUS_INSUFFICIENT
 from services.compensation.samples import Summary
 from tests.compensation.builders import INBOUND, MONTHS_2025, SECTION, agreement, monthly, run
@@ -28,8 +29,8 @@ VERSION_B = {
 }
 
 
-def component(document: dict[str, Any], index: int = 0) -> dict[str, Any]:
-    return dict(document["components"][index])
+def component(document: StatementDocument, index: int = 0) -> Any:
+    return document.components[index]
 
 
 @pytest.mark.parametrize(
@@ -44,18 +45,19 @@ def test_tv1_index_threshold_under_both_parameter_versions(
 ) -> None:
     document = run(agreement(components=[parameters]), "2025", monthly(TV1_MEANS))
     working = component(document)
-    assert document["status"] == STATUS_COMPUTED
-    assert working["intermediates"]["P"] == Decimal(p_value)
-    assert {c: t["ratio"] for c, t in working["inputs"]["terms"].items()} == {
+    assert document.status == STATUS_COMPUTED
+    assert working.p_value == Decimal(p_value)
+    assert {c: t.ratio for c, t in working.terms.items()} == {
         "codmn": Decimal(1),
         "nh3n": Decimal(1),
         "tp": Decimal("1.3"),
         "tn": Decimal("1.25"),
     }
-    assert document["result"]["amount"] == Decimal(amount)
-    assert document["result"]["direction"] == direction
-    assert document["result"]["amount_capital"] == "壹亿元整"
-    assert document["result"]["amount_wan_yuan"] == Decimal("10000")
+    assert document.result is not None
+    assert document.result.amount == Decimal(amount)
+    assert document.result.direction == direction
+    assert document.result.amount_capital == "壹亿元整"
+    assert document.result.amount_wan_yuan == Decimal("10000")
 
 
 def test_tv1_p_exactly_one_means_downstream_pays() -> None:
@@ -63,17 +65,18 @@ def test_tv1_p_exactly_one_means_downstream_pays() -> None:
     parameters = {**VERSION_A, "k0": "1"}
     means = {"codmn": "2.00", "nh3n": "0.100", "tp": "0.040", "tn": "1.20"}
     document = run(agreement(components=[parameters]), "2025", monthly(means))
-    assert component(document)["intermediates"]["P"] == 1
-    assert document["result"]["payer"]["code"] == "xiaoshan"
-    assert document["result"]["receiver"]["code"] == "zhuji"
+    assert component(document).p_value == 1
+    assert document.result is not None and document.result.payer is not None and document.result.receiver is not None
+    assert document.result.payer.code == "xiaoshan"
+    assert document.result.receiver.code == "zhuji"
 
 
 def test_tv1_missing_indicator_blocks_instead_of_using_the_other_three() -> None:
     means = {c: v for c, v in TV1_MEANS.items() if c != "tn"}
     document = run(agreement(components=[VERSION_A]), "2025", monthly(means))
-    assert document["status"] == STATUS_INSUFFICIENT
-    assert document["result"] is None and document["components"] == []
-    assert {(g["indicator"], g["period"]) for g in document["gaps"]} == {("tn", m) for m in MONTHS_2025}
+    assert document.status == STATUS_INSUFFICIENT
+    assert document.result is None and document.components == []
+    assert {(g.indicator, g.period) for g in document.gaps} == {("tn", m) for m in MONTHS_2025}
 
 
 def tv3_agreement(**extra: Any) -> Any:
@@ -91,22 +94,25 @@ def test_tv3_flux_one_month() -> None:
     document = run(
         tv3_agreement(), "2025-03", monthly(means, ["2025-03"]), declared_volumes={"2025-03": Decimal("2.0E7")}
     )
-    lines = component(document)["intermediates"]["periods"]["2025-03"]["indicators"]
-    assert {c: line["tonnes"] for c, line in lines.items()} == {
+    lines = component(document).periods["2025-03"].indicators
+    assert {c: line.tonnes for c, line in lines.items()} == {
         "codmn": Decimal(10),
         "nh3n": Decimal(6),
         "tp": Decimal(0),
     }
-    assert document["result"]["amount"] == Decimal("-750000.00")
-    assert document["result"]["amount_wan_yuan"] == Decimal(75)
-    assert document["result"]["payer"]["name"] == "诸暨市"
-    assert document["result"]["amount_capital"] == "柒拾伍万元整"
+    assert document.result is not None and document.result.payer is not None
+    assert document.result.amount == Decimal("-750000.00")
+    assert document.result.amount_wan_yuan == Decimal(75)
+    assert document.result.payer.name == "诸暨市"
+    assert document.result.amount_capital == "柒拾伍万元整"
 
 
 def test_tv3_without_a_declared_volume_is_blocked() -> None:
     document = run(tv3_agreement(), "2025-03", monthly({"codmn": "6.5", "nh3n": "1.30", "tp": "0.18"}, ["2025-03"]))
-    assert document["status"] == STATUS_INSUFFICIENT
-    assert document["gaps"] == [{"period": "2025-03", "indicator": "volume", "scope": "declared volume missing"}]
+    assert document.status == STATUS_INSUFFICIENT
+    assert [(g.period, g.indicator, g.scope) for g in document.gaps] == [
+        ("2025-03", "volume", "declared volume missing")
+    ]
 
 
 def test_inbound_exceedance_is_deducted_from_the_upstream_charge() -> None:
@@ -117,9 +123,10 @@ def test_inbound_exceedance_is_deducted_from_the_upstream_charge() -> None:
         *monthly({"codmn": "6.2", "nh3n": "1.0", "tp": "0.1"}, ["2025-03"], station=INBOUND),
     ]
     document = run(deal, "2025-03", summaries, declared_volumes={"2025-03": Decimal("2.0E7")})
-    deduction = document["adjustments"]["inbound_deduction"]
-    assert deduction["inbound_flux_amount"] == Decimal("-60000.00")  # 0.2 × 2e7 / 1e6 = 4 t × 15000
-    assert document["result"]["amount"] == Decimal("-690000.00")
+    assert document.adjustments is not None and document.adjustments.inbound_deduction is not None
+    deduction = document.adjustments.inbound_deduction
+    assert deduction.inbound_flux_amount == Decimal("-60000.00")  # 0.2 × 2e7 / 1e6 = 4 t × 15000
+    assert document.result is not None and document.result.amount == Decimal("-690000.00")
 
 
 @pytest.mark.parametrize(
@@ -135,8 +142,8 @@ def test_class_step(codmn: str, expected_class: int, amount: str) -> None:
     step = {"type": "class_step", "baseline_class": 3, "per_class": "60000000", "cap": "150000000"}
     deal = agreement(indicators=[{"code": "codmn"}, {"code": "nh3n"}], components=[step])
     document = run(deal, "2025", monthly({"codmn": codmn, "nh3n": "0.3"}))
-    assert component(document)["intermediates"]["class"] == expected_class
-    assert document["result"]["amount"] == Decimal(amount)
+    assert component(document).water_class == expected_class
+    assert document.result is not None and document.result.amount == Decimal(amount)
 
 
 CHANGE = {"type": "change_index", "indicators": ["codmn", "nh3n"], "per_point": "1000000", "cap": "40000000"}
@@ -159,16 +166,16 @@ def test_change_index_year_on_year(basis: str, codmn_now: str, points: int, amou
     before = monthly({"codmn": "6", "nh3n": "1.0"}, [f"2024-{m:02d}" for m in range(1, 13)])
     now = monthly({"codmn": codmn_now, "nh3n": str(ratio)})
     working = component(run(deal, "2025", [*before, *now]))
-    assert working["intermediates"]["whole_points"] == points
-    assert working["intermediates"]["capped"] is capped
-    assert working["amount"] == Decimal(amount)
+    assert working.whole_points == points
+    assert working.capped is capped
+    assert working.amount == Decimal(amount)
 
 
 def test_change_index_without_last_years_data_is_blocked() -> None:
     deal = agreement(indicators=[{"code": "codmn"}, {"code": "nh3n"}], components=[{**CHANGE, "basis": "relative_pct"}])
     document = run(deal, "2025", monthly({"codmn": "5", "nh3n": "0.8"}))
-    assert document["status"] == STATUS_INSUFFICIENT
-    assert {g["scope"] for g in document["gaps"]} == {"year before"}
+    assert document.status == STATUS_INSUFFICIENT
+    assert {g.scope for g in document.gaps} == {"year before"}
 
 
 def test_attainment_rate_prorates_the_months_that_met_the_target() -> None:
@@ -176,8 +183,8 @@ def test_attainment_rate_prorates_the_months_that_met_the_target() -> None:
     deal = agreement(indicators=[{"code": "codmn"}], components=[rate])
     good, bad = MONTHS_2025[:9], MONTHS_2025[9:]
     document = run(deal, "2025", [*monthly({"codmn": "5"}, good), *monthly({"codmn": "8"}, bad)])
-    assert component(document)["intermediates"]["rate"] == Decimal("0.75")
-    assert document["result"]["amount"] == Decimal("9000000.00")
+    assert component(document).rate == Decimal("0.75")
+    assert document.result is not None and document.result.amount == Decimal("9000000.00")
 
 
 def test_approved_exclusion_removes_the_month_instead_of_blocking() -> None:
@@ -191,9 +198,10 @@ def test_approved_exclusion_removes_the_month_instead_of_blocking() -> None:
     deal = agreement(indicators=[{"code": "codmn"}], components=[rate], adjustments={"exclusions": [exclusion]})
     months = [m for m in MONTHS_2025 if m != "2025-07"]
     document = run(deal, "2025", monthly({"codmn": "5"}, months))
-    assert document["status"] == STATUS_COMPUTED
-    assert component(document)["intermediates"]["periods"] == 11
-    assert document["adjustments"]["exclusions"][0]["approval_document"] == "绍政办〔2025〕1号"
+    assert document.status == STATUS_COMPUTED
+    assert component(document).periods == 11
+    assert document.adjustments is not None
+    assert document.adjustments.exclusions[0].approval_document == "绍政办〔2025〕1号"
 
 
 def test_source_priority_prefers_automatic_data_that_meets_the_minimum() -> None:
@@ -204,10 +212,10 @@ def test_source_priority_prefers_automatic_data_that_meets_the_minimum() -> None
     automatic = monthly({"codmn": "3"}, source="hj212", count=2)
     too_few = [Summary(SECTION, "codmn", "2025-01", "mqtt-json", True, 1, Decimal(1))]
     invalid = [Summary(SECTION, "codmn", "2025-02", "hj212", False, 50, Decimal(500))]
-    rows = run(deal, "2025", [*manual, *automatic[2:], *too_few, *invalid])["indicators"][0]["calculation"]
-    assert (rows["2025-01"]["source"], rows["2025-01"]["mean"]) == ("manual", Decimal(5))
-    assert (rows["2025-02"]["source"], rows["2025-02"]["invalid"]) == ("manual", 50)
-    assert (rows["2025-03"]["source"], rows["2025-03"]["mean"]) == ("automatic", Decimal(3))
+    rows = run(deal, "2025", [*manual, *automatic[2:], *too_few, *invalid]).indicators[0].calculation
+    assert (rows["2025-01"].source, rows["2025-01"].mean) == ("manual", Decimal(5))
+    assert (rows["2025-02"].source, rows["2025-02"].invalid) == ("manual", 50)
+    assert (rows["2025-03"].source, rows["2025-03"].mean) == ("automatic", Decimal(3))
 
 
 def test_caps_per_period_and_per_term() -> None:
@@ -216,10 +224,11 @@ def test_caps_per_period_and_per_term() -> None:
         indicators=[{"code": "codmn"}], components=[step], caps={"per_period": "1500000", "per_term": "2000000"}
     )
     document = run(deal, "2025", monthly({"codmn": "1"}), term_total_before=Decimal("1000000"))
-    caps = document["adjustments"]["caps"]
-    assert (caps["before_caps"], caps["after_period_cap"], caps["after_term_cap"]) == (
+    assert document.adjustments is not None and document.term is not None
+    caps = document.adjustments.caps
+    assert (caps.before_caps, caps.after_period_cap, caps.after_term_cap) == (
         Decimal(2000000),
         Decimal(1500000),
         Decimal(1000000),
     )
-    assert document["term"]["total_after"] == Decimal(2000000)
+    assert document.term.total_after == Decimal(2000000)

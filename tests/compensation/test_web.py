@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine
 
-from services.compensation.web import SESSION_COOKIE, csrf_token
+from services.compensation.api.deps import SESSION_COOKIE
+from services.compensation.api.routes.pages import csrf_token
 from tests.compensation.conftest import PASSWORD, Keys, as_, store_monthly
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,15 +62,15 @@ def test_bureau_confirms_a_statement_in_chromium(server: str, keys: Keys, compen
         page.click("button[type=submit]")
         assert page.locator("#agreements tbody tr").count() == 3
         page.click(f"a[href='/ui/statements/{statement}']")
-        assert "柯桥区 → 萧山区" in page.inner_text("#result")
-        assert "伍佰万元整" in page.inner_text("#result")
+        assert "柯桥区（下游） 向 萧山区（上游） 支付" in page.inner_text("#result")
+        assert "人民币伍佰万元整" in page.inner_text("#result")
         assert page.locator("#to-approved").count() == 0  # the bureau confirms; only finance approves
         page.click("#to-confirmed")
-        assert page.inner_text("#status") == "confirmed"
+        assert page.inner_text("#status").startswith("已确认")
         with page.expect_download() as download:
             page.click("a[href$='export.xlsx']")
         assert download.value.suggested_filename.endswith("-r1.xlsx")
-        page.click("header button")  # log out
+        page.click("#logout")
         page.fill("input[name=username]", "bureau-user")
         page.fill("input[name=password]", "wrong-password")
         page.click("button[type=submit]")
