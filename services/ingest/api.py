@@ -1,29 +1,48 @@
-"""HTTP for operators: /healthz (the process answers), /readyz (broker and database), /metrics."""
+"""HTTP for operators: /healthz (the process answers), /readyz (broker and database), /metrics.
+
+Every JSON answer has its model in /openapi.json (no /docs page: operators and probes only).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.ingest.service import Health
 
 
+class Liveness(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ready": True, "broker": True, "database": True}]})
+
+    ready: bool = Field(description="Subscribed to the broker and the last database operation succeeded")
+    broker: bool = Field(description="Connected and subscribed to the broker")
+    database: bool = Field(description="The last database operation succeeded")
+
+
 def create_app(health: Callable[[], Health], registry: CollectorRegistry) -> FastAPI:
-    app = FastAPI(title="envmon ingest", docs_url=None, redoc_url=None)
+    app = FastAPI(title="envmon ingest", version="1", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> Liveness:
+        """The process answers (liveness)."""
+        return Liveness()
 
-    @app.get("/readyz")
-    def readyz(response: Response) -> dict[str, bool]:
+    @app.get("/readyz", responses={503: {"model": Readiness, "description": "Not subscribed, or the database fails"}})
+    def readyz(response: Response) -> Readiness:
+        """200 only when subscribed to the broker and the last database operation succeeded (readiness)."""
         state = health()
         response.status_code = 200 if state.ready else 503
-        return {"ready": state.ready, "broker": state.broker_connected, "database": state.database_connected}
+        return Readiness(ready=state.ready, broker=state.broker_connected, database=state.database_connected)
 
-    @app.get("/metrics")
+    @app.get("/metrics", responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}})
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

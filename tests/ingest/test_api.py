@@ -1,0 +1,35 @@
+"""The ingest service's operator API: typed answers, readiness as 200/503, and its OpenAPI contract fuzzed."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from services.ingest.api import create_app
+from services.ingest.service import Health
+from tests.ingest.conftest import SettingsFactory
+from tests.ingest.support import running
+from tests.support.contract import asgi_contract, assert_contract
+
+
+def test_readiness_follows_broker_and_database() -> None:
+    for broker, database, status in [(True, True, 200), (False, True, 503), (True, False, 503)]:
+        client = TestClient(create_app(partial(Health, broker, database), CollectorRegistry()))
+        response = client.get("/readyz")
+        assert response.status_code == status
+        assert response.json() == {"ready": status == 200, "broker": broker, "database": database}
+
+
+def test_every_2xx_has_a_response_schema() -> None:
+    paths = TestClient(create_app(lambda: Health(True, True), CollectorRegistry())).get("/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for operation in operations.values():
+            assert operation["responses"]["200"]["content"], path
+
+
+def test_a_running_replica_keeps_its_contract(ingest_settings: SettingsFactory) -> None:
+    with running(ingest_settings()) as service:
+        app = create_app(service.health, service.pipeline.metrics.registry)
+        assert_contract(asgi_contract(app, max_examples=10), expected_operations=3)
