@@ -16,8 +16,8 @@ import structlog
 from services.alerts.api import create_app
 from services.alerts.rules.alertmanager import Alertmanager
 from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.metrics import check_metric_names
 from services.alerts.rules.mqtt_snapshots import SnapshotPublisher
-from services.alerts.rules.values import check_metric_names
 from services.alerts.service import AlertsService
 from services.alerts.settings import AlertsSettings
 from services.common.logging import configure_logging
@@ -39,15 +39,15 @@ def run_loop(service: AlertsService, interval: float, stop: threading.Event) -> 
 def main() -> None:
     settings = AlertsSettings()
     configure_logging(settings.log_level)
-    rules = load_rules(settings.alerts_rules_path)
-    check_metric_names(rule.metric for rule in rules)
+    book = load_rules(settings.alerts_rules_path)
+    check_metric_names(rule.metric for rule in book.rules)
     engine = make_engine(settings.database_url)
     wait_for_database(engine)
     publisher = SnapshotPublisher(settings.mqtt)
-    service = AlertsService(engine, settings, rules, Alertmanager(settings.alertmanager_url, httpx.Client()), publisher)
+    service = AlertsService(engine, settings, book, Alertmanager(settings.alertmanager_url, httpx.Client()), publisher)
     stop = stop_on_signals()
     server, http = http_server_thread(
-        create_app(engine, settings, metrics_registry=service.metrics.registry),
+        create_app(engine, settings, metrics_registry=service.metrics.registry, rule_book=book),
         host=settings.alerts_http_host,
         port=settings.alerts_http_port,
         name="alerts-http",
@@ -57,7 +57,7 @@ def main() -> None:
     )
     http.start()
     cycles.start()
-    log.info("alerts service started", rules=len(rules), port=settings.alerts_http_port)
+    log.info("alerts service started", rules=len(book.rules), port=settings.alerts_http_port)
     http_failed = False
     while not stop.wait(HTTP_WATCH_SECONDS):
         if not http.is_alive():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -15,10 +15,11 @@ from services.alerts.figures.recompute import CycleReport, run_cycle
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.registry import registry_from_database
 from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox, resend_firing
-from services.alerts.rules.definitions import Rule
+from services.alerts.rules.definitions import RuleBook
+from services.alerts.rules.metrics import MetricContext
 from services.alerts.rules.mqtt_snapshots import SnapshotPublisher, snapshots
-from services.alerts.rules.store import Transition, evaluate
-from services.alerts.rules.values import metric_parameters, read_metrics
+from services.alerts.rules.presentation import Links
+from services.alerts.rules.store import Transition, evaluate_rules
 from services.alerts.settings import AlertsSettings
 from services.alerts.tables import alert_outbox, alert_states
 
@@ -33,7 +34,7 @@ def utc_now() -> datetime:
 class AlertsService:
     engine: Engine
     settings: AlertsSettings
-    rules: Sequence[Rule]
+    book: RuleBook
     alertmanager: Alertmanager
     publisher: SnapshotPublisher | None = None
     clock: Callable[[], datetime] = utc_now
@@ -64,9 +65,15 @@ class AlertsService:
         with self.engine.begin() as connection:
             job = self.computation(connection, now)
             report = run_cycle(job)
-            params = metric_parameters(job, timedelta(minutes=self.settings.alerts_flag_window_minutes))
-            values = read_metrics(connection, {rule.metric for rule in self.rules}, params)
-            transitions = evaluate(connection, self.rules, values, now, self.settings.alerts_public_url)
+            settings = self.settings
+            context = MetricContext.of(
+                job,
+                flag_window=timedelta(minutes=settings.alerts_flag_window_minutes),
+                heavy_pollution=self.book.heavy_pollution,
+                precision=settings.precision_table,
+            )
+            links = Links(settings.grafana_url, settings.alerts_public_url)
+            transitions = evaluate_rules(connection, self.book, context, links, settings.alerts_public_url)
         return report, transitions
 
     def deliver(self, now: datetime) -> None:

@@ -27,6 +27,8 @@ class AlertsSettings(CommonSettings):
     # Header an authenticating reverse proxy sets to the user's identity (e.g. X-Forwarded-User); when set,
     # acknowledgements need it and record it as their actor. Unset: the actor is the body's ``by``.
     alerts_identity_header: str | None = None
+    # Grafana as users reach it: each alert's dashboard_url opens the panel that shows its cause.
+    grafana_url: str = "http://127.0.0.1:3000"
     # The city whose air quality is the mean of these stations (HJ 663 assessment stations).
     alerts_city: str = "绍兴市"
     alerts_city_control_levels: tuple[str, ...] = ("national",)

@@ -1,4 +1,4 @@
-"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts.
+"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0006).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -245,6 +245,7 @@ alert_states = Table(
     Column("fingerprint", String(64), primary_key=True),
     Column("rule", String(64), nullable=False),
     Column("subject", String(64), nullable=False),
+    Column("period", String(16), nullable=False, server_default=""),
     Column("severity", String(16), nullable=False),
     Column("state", String(10), nullable=False),
     Column("value", Numeric),

@@ -48,17 +48,19 @@ def api(engine: Engine, settings: AlertsSettings = SETTINGS) -> FastAPI:
     return create_app(engine, settings, metrics_registry=CollectorRegistry())
 
 
-def seed_alert(connection: Connection, rule: str, subject: str, value: str) -> str:
-    key = fingerprint(rule, subject)
+def seed_alert(connection: Connection, rule: str, subject: str, value: str, period: str = "2026") -> str:
+    key = fingerprint(rule, subject, period)
     connection.execute(
         text(
-            "insert into alert_states (fingerprint, rule, subject, severity, state, value, labels, annotations, "
-            "fired_at) values (:key, :rule, :subject, 'warning', 'firing', :value, :labels, :annotations, now())"
+            "insert into alert_states (fingerprint, rule, subject, period, severity, state, value, labels, "
+            "annotations, fired_at) "
+            "values (:key, :rule, :subject, :period, 'warning', 'firing', :value, :labels, :annotations, now())"
         ),
         {
             "key": key,
             "rule": rule,
             "subject": subject,
+            "period": period,
             "value": value,
             "labels": f'{{"alertname": "{rule}", "subject": "{subject}"}}',
             "annotations": '{"summary": "日 AQI 超过 100"}',
@@ -81,7 +83,7 @@ def seeded(engine: Engine) -> Engine:
         insert(connection, water + water_day("PYJ-JINHUA", DAY, {"flow": 9}))
         insert(connection, [reading("WST-INCINERATION", code, local(DAY, 8), v) for code, v in WASTE_TONNES.items()])
         recompute_days(job(connection, NOW), [date(2026, 11, 25), DAY])
-        seed_alert(connection, "daily_aqi_above_100", CITY, "137")
+        seed_alert(connection, "daily_aqi_above_100", CITY, "137", period="2026-12-02")
         seed_alert(connection, "zero_landfill_target", CITY, "0E-24")
     return engine
 
@@ -160,7 +162,9 @@ def test_alert_values_are_plain_and_acknowledgement_records_the_actor(seeded: En
     proxied = TestClient(api(seeded, AlertsSettings(alerts_city=CITY, alerts_identity_header="X-Forwarded-User")))
     states = get(proxied, "/v1/alerts?severity=warning")
     assert {(s["rule"], s["value"]) for s in states} == {("daily_aqi_above_100", "137"), ("zero_landfill_target", "0")}
-    url = f"/v1/alerts/{fingerprint('zero_landfill_target', CITY)}/acknowledge"
+    by_period = get(proxied, "/v1/alerts?period=2026-12-02")
+    assert [(s["rule"], s["period"]) for s in by_period] == [("daily_aqi_above_100", "2026-12-02")]
+    url = f"/v1/alerts/{fingerprint('zero_landfill_target', CITY, '2026')}/acknowledge"
     assert proxied.post(url, json={"by": "张三"}).status_code == 401
     response = proxied.post(url, json={"by": "张三", "comment": "已通知"}, headers={"X-Forwarded-User": "zhangsan"})
     assert response.status_code == 200, response.text
@@ -190,6 +194,7 @@ def test_alert_values_are_plain_and_acknowledgement_records_the_actor(seeded: En
         ("GET", "/v1/alerts?severity=loud", "query", "severity"),
         ("GET", "/v1/alerts?rule=aqi%00", "query", "rule"),
         ("GET", "/v1/alerts?subject=%1B", "query", "subject"),
+        ("GET", "/v1/alerts?period=yesterday", "query", "period"),
         ("GET", "/v1/alerts?limit=-1", "query", "limit"),
         ("GET", "/v1/alerts?limit=9223372036854775808", "query", "limit"),
         ("GET", "/v1/alerts/abc%00", "path", "fingerprint"),
@@ -219,7 +224,10 @@ def test_unknown_alerts_are_404(client: TestClient) -> None:
 
 
 def test_fingerprints_match_the_path_pattern() -> None:
-    assert re.fullmatch(FINGERPRINT_PATTERN, fingerprint("station_silent", "AIR-KEQIAO"))
+    assert re.fullmatch(FINGERPRINT_PATTERN, fingerprint("station_silent", "AIR-KEQIAO", "current"))
+
+
+PAGES = {"/metrics", "/runbooks"}  # Prometheus text and the HTML runbook page
 
 
 def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
@@ -227,10 +235,11 @@ def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
     for path, operations in paths.items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
-                if status.startswith("2") and path != "/metrics":
+                if status.startswith("2") and path not in PAGES:
                     assert response["content"]["application/json"]["schema"], (method, path, status)
+    assert set(paths["/runbooks"]["get"]["responses"]["200"]["content"]) == {"text/html"}
 
 
 def test_the_api_keeps_its_contract(seeded: Engine) -> None:
-    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=15), expected_operations=10)
+    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=15), expected_operations=11)
     assert run.cases > 200

@@ -13,10 +13,9 @@ from sqlalchemy import Engine, text
 from services.alerts.figures.recompute import recompute_days
 from services.alerts.rules.definitions import load_rules
 from services.alerts.rules.lifecycle import State
-from services.alerts.rules.store import evaluate
-from services.alerts.rules.values import METRICS, metric_parameters, read_metrics
 from services.alerts.settings import BUILT_IN_RULES
 from tests.alerts.conftest import CITY, air_day, close, insert, job, water_day
+from tests.support.alert_rules import evaluate_once
 
 NOW = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 February, Beijing time: January is complete
 GOOD_DAYS = [1, 2, 3, 4, 6, 7, 9]
@@ -121,9 +120,7 @@ def test_a_year_boundary_day_is_in_its_local_year(synthetic_january: Engine) -> 
 
 def test_built_in_rules_fire_on_the_plan_targets(synthetic_january: Engine) -> None:
     with synthetic_january.begin() as connection:
-        computation = job(connection, NOW)
-        values = read_metrics(connection, METRICS, metric_parameters(computation, timedelta(hours=3)))
-        transitions = evaluate(connection, load_rules(BUILT_IN_RULES), values, NOW, "http://alerts.test")
+        transitions = evaluate_once(connection, load_rules(BUILT_IN_RULES).rules, job(connection, NOW))
     fired = {(t.rule, t.subject) for t in transitions if t.to_state is State.FIRING}
     # Year to date: good days 7/9 < 90 %, Class Ⅰ–Ⅲ 2/3 < 100 %, eco flow 1/2 < 95 %; budget 32 > 10.
     assert {

@@ -14,6 +14,9 @@ from sqlalchemy import Engine
 
 from services.alerts.api.queries import QueryError
 from services.alerts.api.routes import alerts, health, kpi, series
+from services.alerts.api.routes import runbooks as runbook_routes
+from services.alerts.rules import runbooks
+from services.alerts.rules.definitions import RuleBook, load_rules
 from services.alerts.settings import AlertsSettings
 
 
@@ -25,8 +28,15 @@ def query_error(_: Request, error: Exception) -> JSONResponse:
     )
 
 
-def create_app(engine: Engine, settings: AlertsSettings, *, metrics_registry: CollectorRegistry) -> FastAPI:
-    """The API over the computed tables; /metrics serves ``metrics_registry`` (the service's own)."""
+def create_app(
+    engine: Engine,
+    settings: AlertsSettings,
+    *,
+    metrics_registry: CollectorRegistry,
+    rule_book: RuleBook | None = None,
+) -> FastAPI:
+    """The API over the computed tables; /metrics serves ``metrics_registry`` (the service's own), /runbooks
+    the page of ``rule_book`` (default: the rule file of the settings)."""
     app = FastAPI(
         title="envmon alerts",
         version="1",
@@ -38,7 +48,9 @@ def create_app(engine: Engine, settings: AlertsSettings, *, metrics_registry: Co
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics_registry = metrics_registry
+    book = rule_book or load_rules(settings.alerts_rules_path)
+    app.state.runbooks = runbooks.render(book, settings.precision_table, settings.grafana_url)
     app.add_exception_handler(QueryError, query_error)
-    for router in (health.router, kpi.router, series.router, alerts.router):
+    for router in (health.router, kpi.router, series.router, alerts.router, runbook_routes.router):
         app.include_router(router)
     return app

@@ -256,6 +256,10 @@ class AlertState(BaseModel):
     fingerprint: str
     rule: str
     subject: str
+    period: str = Field(
+        description="The period the alert is about: a year (year to date), a month, a day, or `current`",
+        examples=["2026", "2026-11", "2026-12-02", "current"],
+    )
     severity: Severity
     state: State
     value: str | None = Field(description="The rule's metric value when last evaluated, exact")

@@ -30,7 +30,9 @@ TEXT_WITHOUT_CONTROL = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2})?$"
 # services.alerts.rules.lifecycle.fingerprint: the first 32 hex digits of a sha256
 FINGERPRINT_PATTERN = r"^[0-9a-f]{32}$"
-FINGERPRINT_EXAMPLE = fingerprint("daily_aqi_above_100", "绍兴市")
+FINGERPRINT_EXAMPLE = fingerprint("daily_aqi_above_100", "绍兴市", "2026-12-02")
+# services.alerts.rules.windows: a year, a month, a day or the current status
+ALERT_PERIOD_PATTERN = r"^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?|current)$"
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=CODE_LENGTH, pattern=NO_CONTROL)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LENGTH, pattern=NO_CONTROL)]
@@ -58,6 +60,14 @@ SubjectParam = Annotated[str | None, _code_query("Station code; default the city
 SectionParam = Annotated[str | None, _code_query("Section code", "PYJ-JINHUA")]
 RuleParam = Annotated[str | None, _code_query("Rule name", "aqi_above_100")]
 AlertSubjectParam = Annotated[str | None, _code_query("Alert subject (station, section or city)", "AIR-KEQIAO")]
+AlertPeriodParam = Annotated[
+    str | None,
+    Query(
+        description="An alert's period: a year (`2026`), a month (`2026-11`), a day (`2026-12-02`) or `current`",
+        pattern=ALERT_PERIOD_PATTERN,
+        examples=["2026", "2026-11"],
+    ),
+]
 LimitParam = Annotated[int, Query(description="Most alerts returned", ge=1, le=MAX_ALERTS)]
 ExactParam = Annotated[
     bool,
@@ -68,7 +78,7 @@ ExactParam = Annotated[
 FingerprintPath = Annotated[
     str,
     Path(
-        description="sha256 of the rule and subject (its first 32 hex digits)",
+        description="sha256 of the rule, subject and period (its first 32 hex digits)",
         pattern=FINGERPRINT_PATTERN,
         examples=[FINGERPRINT_EXAMPLE],
     ),

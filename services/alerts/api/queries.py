@@ -109,6 +109,7 @@ class AlertFilter:
     severity: Severity | None
     rule: str | None
     subject: str | None
+    period: str | None = None
 
     def _filters(self) -> list[ColumnEquals]:
         return [
@@ -116,6 +117,7 @@ class AlertFilter:
             ColumnEquals("severity", None if self.severity is None else self.severity.value),
             ColumnEquals("rule", self.rule),
             ColumnEquals("subject", self.subject),
+            ColumnEquals("period", self.period),
         ]
 
     def where(self) -> list[str]:

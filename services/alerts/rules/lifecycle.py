@@ -7,6 +7,8 @@
 - Firing: only a value past ``exit`` resolves it, so a value oscillating between exit and enter
   cannot flap.
 - No value this cycle (subject without data): the state is held; a missing figure is no evidence.
+- The period is no longer evaluated (last month once a new month has begun, yesterday's AQI the next
+  day): ``close`` resolves it, since nothing can change its value any more.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ class AlertState:
     resolved_at: datetime | None = None
 
 
-def fingerprint(rule_name: str, subject: str) -> str:
-    return hashlib.sha256(f"{rule_name}\0{subject}".encode()).hexdigest()[:32]
+def fingerprint(rule_name: str, subject: str, period: str) -> str:
+    """The identity of one alert: a rule, a subject and a period (``2026``, ``2026-11``, ``current``)."""
+    return hashlib.sha256(f"{rule_name}\0{subject}\0{period}".encode()).hexdigest()[:32]
 
 
 def step(rule: Rule, previous: AlertState | None, value: Decimal | None, now: datetime) -> AlertState | None:
@@ -58,6 +61,13 @@ def step(rule: Rule, previous: AlertState | None, value: Decimal | None, now: da
     ):
         return _fire(current, now)
     return current
+
+
+def close(previous: AlertState, now: datetime) -> AlertState:
+    """A pending or firing alert whose period is no longer evaluated: resolved, with its last value."""
+    if previous.state is State.RESOLVED:
+        return previous
+    return replace(previous, state=State.RESOLVED, resolved_at=now)
 
 
 def _fire(state: AlertState, now: datetime) -> AlertState:

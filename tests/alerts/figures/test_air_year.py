@@ -20,14 +20,13 @@ from services.alerts.api import create_app
 from services.alerts.figures.air_year import compute_air_kpis
 from services.alerts.rules.definitions import load_rules
 from services.alerts.rules.lifecycle import State
-from services.alerts.rules.store import evaluate
-from services.alerts.rules.values import metric_parameters, read_metrics
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from tests.alerts.conftest import CITY, job
+from tests.support.alert_rules import evaluate_once, metric_values
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 March, Beijing time
 REQUIRED = 53
-FALLING_RULES = tuple(r for r in load_rules(BUILT_IN_RULES) if r.name in {"pm25_not_falling", "o3_not_falling"})
+FALLING_RULES = tuple(r for r in load_rules(BUILT_IN_RULES).rules if r.name in {"pm25_not_falling", "o3_not_falling"})
 METRICS = ("air.pm25_change_ytd", "air.o3_p90_change_ytd")
 
 
@@ -56,7 +55,7 @@ def recompute(engine: Engine, now: datetime = NOW) -> tuple[dict[str, Any], dict
             .mappings()
             .one()
         )
-        values = read_metrics(connection, METRICS, metric_parameters(computation, timedelta(hours=3)))
+        values = metric_values(connection, computation, METRICS)
     return row, values
 
 
@@ -102,33 +101,33 @@ def test_an_invalid_last_year_withholds_the_comparison(alerts_db: Engine) -> Non
     assert values["air.pm25_change_ytd"] == {}
 
 
-def states(engine: Engine, values: dict[str, dict[str, Decimal]], now: datetime) -> dict[str, str]:
+def states(engine: Engine, now: datetime) -> dict[str, str]:
     with engine.begin() as connection:
-        evaluate(connection, FALLING_RULES, values, now, "http://alerts.test")
+        evaluate_once(connection, FALLING_RULES, job(connection, now))
         rows = connection.execute(text("select rule, state from alert_states")).all()
         return {str(rule): str(state) for rule, state in rows}
 
 
 def test_only_valid_comparisons_fire_or_resolve(last_year: Engine) -> None:
     store_days(last_year, first_days(2026, 31, 24), pm25=40, o3_8h=110)  # rising, but February is short
-    _, values = recompute(last_year)
-    assert states(last_year, values, NOW) == {}
+    recompute(last_year)
+    assert states(last_year, NOW) == {}
 
     store_days(last_year, [date(2026, 2, 25)], pm25=40, o3_8h=110)  # 25 February days: valid, still rising
-    _, values = recompute(last_year)
+    recompute(last_year)
     firing = {"pm25_not_falling": State.FIRING, "o3_not_falling": State.FIRING}
-    assert states(last_year, values, NOW) == firing
+    assert states(last_year, NOW) == firing
 
     # Falling now, but with February short again the comparison is invalid: the alerts hold.
     with last_year.begin() as connection:
         connection.execute(text("delete from air_daily where day = '2026-02-25'"))
     store_days(last_year, first_days(2026, 31, 24), pm25=20, o3_8h=90)
-    _, values = recompute(last_year)
-    assert states(last_year, values, NOW + timedelta(minutes=1)) == firing
+    recompute(last_year)
+    assert states(last_year, NOW + timedelta(minutes=1)) == firing
 
     store_days(last_year, [date(2026, 2, 25)], pm25=20, o3_8h=90)
-    _, values = recompute(last_year)
-    assert states(last_year, values, NOW + timedelta(minutes=2)) == {
+    recompute(last_year)
+    assert states(last_year, NOW + timedelta(minutes=2)) == {
         "pm25_not_falling": State.RESOLVED,
         "o3_not_falling": State.RESOLVED,
     }

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import Engine, text
 
 from services.alerts.figures.recompute import run_cycle
-from services.alerts.rules.values import metric_parameters, read_metrics
 from services.standards.local_time import POSTGRES_ZONE
 from tests.alerts.conftest import CITY, air_day, insert, job, local, reading
+from tests.support.alert_rules import metric_values
 
 PLACES = Decimal("1e-15")
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 on 2026-11-27, Beijing time
@@ -161,9 +161,7 @@ def test_flags_t_and_d_are_counted_and_feed_their_metric(alerts_db: Engine) -> N
                 "where station = 'AIR-ZHUJI' and day = '2026-11-27'"
             )
         ).one()
-        flagged = read_metrics(
-            connection, ["station.flagged_t_or_d"], metric_parameters(computation, timedelta(hours=3))
-        )["station.flagged_t_or_d"]
+        flagged = metric_values(connection, computation, ["station.flagged_t_or_d"])["station.flagged_t_or_d"]
         silent = connection.execute(
             text("select station, silent from station_status where station in ('AIR-ZHUJI', 'AIR-KEQIAO')")
         ).all()

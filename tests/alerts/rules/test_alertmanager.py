@@ -14,7 +14,7 @@ from devstack.alertmanager import AlertmanagerProcess
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import free_port, wait_until
 from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox
-from services.alerts.rules.definitions import load_rules
+from services.alerts.rules.definitions import RuleBook, load_rules
 from services.alerts.rules.mqtt_snapshots import SnapshotPublisher
 from services.alerts.rules.store import acknowledge
 from services.alerts.service import AlertsService
@@ -25,7 +25,7 @@ from tests.alerts.conftest import CITY, air_day, insert, retained_snapshots
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 YESTERDAY = date(2026, 11, 26)
 POLLUTED = ("AIR-KEQIAO", "AIR-SHANGYU")
-AQI_RULES = tuple(r for r in load_rules(BUILT_IN_RULES) if r.name.startswith("daily_aqi"))
+AQI_RULES = tuple(r for r in load_rules(BUILT_IN_RULES).rules if r.name.startswith("daily_aqi"))
 
 
 class Clock:
@@ -42,7 +42,7 @@ def make_service(
     settings = AlertsSettings(
         database_url=engine.url.render_as_string(hide_password=False), alertmanager_url=url, alerts_resend_seconds=3600
     )
-    return AlertsService(engine, settings, rules, Alertmanager(url, httpx.Client()), publisher, clock)
+    return AlertsService(engine, settings, RuleBook(rules), Alertmanager(url, httpx.Client()), publisher, clock)
 
 
 def am_alerts(alertmanager: AlertmanagerProcess, alertname: str, **params: str) -> list[dict[str, Any]]:

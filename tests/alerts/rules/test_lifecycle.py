@@ -78,5 +78,6 @@ def test_a_rule_whose_exit_is_past_its_enter_is_refused() -> None:
 
 
 def test_fingerprints_are_stable_and_distinct() -> None:
-    assert fingerprint("aqi", "AIR-KEQIAO") == fingerprint("aqi", "AIR-KEQIAO")
-    assert fingerprint("aqi", "AIR-KEQIAO") != fingerprint("aqi", "AIR-SHANGYU")
+    assert fingerprint("aqi", "AIR-KEQIAO", "2026-12-02") == fingerprint("aqi", "AIR-KEQIAO", "2026-12-02")
+    assert fingerprint("aqi", "AIR-KEQIAO", "2026-12-02") != fingerprint("aqi", "AIR-SHANGYU", "2026-12-02")
+    assert fingerprint("aqi", "AIR-KEQIAO", "2026-12-02") != fingerprint("aqi", "AIR-KEQIAO", "2026-12-03")

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from services.alerts.api.deps import EngineDep, IdentityDep
 from services.alerts.api.models import Acknowledgement, AlertDetail, AlertEvent, AlertState, Problem
-from services.alerts.api.params import AlertSubjectParam, FingerprintPath, LimitParam, RuleParam
+from services.alerts.api.params import AlertPeriodParam, AlertSubjectParam, FingerprintPath, LimitParam, RuleParam
 from services.alerts.api.presentation import exact_text
 from services.alerts.api.queries import AlertFilter, ColumnEquals, fetch
 from services.alerts.rules.definitions import Severity
@@ -33,14 +33,15 @@ def alerts_list(
     severity: Severity | None = None,
     rule: RuleParam = None,
     subject: AlertSubjectParam = None,
+    period: AlertPeriodParam = None,
     limit: LimitParam = 100,
 ) -> list[AlertState]:
-    """Alert states, newest first, filtered by state, severity, rule and subject."""
+    """Alert states, newest first, filtered by state, severity, rule, subject and period."""
     with engine.connect() as connection:
         rows = fetch(
             connection,
             "select * from alert_states",
-            [AlertFilter(state, severity, rule, subject)],
+            [AlertFilter(state, severity, rule, subject, period)],
             "order by updated_at desc limit :limit",
             {"limit": limit},
         )
