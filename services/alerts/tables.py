@@ -1,4 +1,4 @@
-"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0006).
+"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.

@@ -1,7 +1,7 @@
 """Alerts: every alert state belongs to a period (``2026``, ``2026-11``, ``2026-12-02`` or ``current``).
 
-Revision ID: 0006_alert_periods
-Revises: 0005_station_programmes
+Revision ID: 0007_alert_periods
+Revises: 0006_compensation_in_force
 Create Date: 2026-12-03
 
 The fingerprint becomes (rule, subject, period), so this year's and last month's alerts of one
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006_alert_periods"
-down_revision = "0005_station_programmes"
+revision = "0007_alert_periods"
+down_revision = "0006_compensation_in_force"
 branch_labels = None
 depends_on = None
 
