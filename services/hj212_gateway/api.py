@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from services.common.openapi import METRICS_RESPONSES
 from services.hj212_gateway.commands import CommandResult, Outcome
 from services.hj212_gateway.server import GatewayServer
 from services.standards.local_time import BEIJING_TIME
@@ -138,7 +140,7 @@ def create_app(gateway: GatewayServer) -> FastAPI:
 
     guarded = [Depends(admin)]
 
-    @app.get("/metrics", responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}})
+    @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS_RESPONSES)
     def metrics() -> Response:
         return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

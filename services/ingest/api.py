@@ -9,9 +9,11 @@ from collections.abc import Callable
 from typing import Literal
 
 from fastapi import FastAPI, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.openapi import METRICS_RESPONSES
 from services.ingest.service import Health
 
 
@@ -42,7 +44,7 @@ def create_app(health: Callable[[], Health], registry: CollectorRegistry) -> Fas
         response.status_code = 200 if state.ready else 503
         return Readiness(ready=state.ready, broker=state.broker_connected, database=state.database_connected)
 
-    @app.get("/metrics", responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}})
+    @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS_RESPONSES)
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

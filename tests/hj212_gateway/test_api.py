@@ -11,7 +11,7 @@ import pytest
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
 from tests.hj212_gateway.support import GATEWAY_ACCOUNT, GatewayProcess, gateway_environment, running_gateway
-from tests.support.contract import assert_contract, url_contract
+from tests.support.contract import assert_contract, untyped_successes, url_contract
 
 TOKEN = "contract-s3cret"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -60,6 +60,10 @@ def test_commands_to_an_absent_logger_answer_not_connected(api_gateway: GatewayP
     assert (body["mn"], body["outcome"], body["uploads"], body["records"]) == (MN, "not_connected", [], 0)
     non_ascii = {b"Authorization": "Bearer 密码".encode()}
     assert httpx.get(f"{api_gateway.http}/loggers", headers=non_ascii).status_code == 401
+
+
+def test_every_2xx_has_a_response_schema(api_gateway: GatewayProcess) -> None:
+    assert untyped_successes(httpx.get(f"{api_gateway.http}/openapi.json").json()) == []
 
 
 def test_the_api_keeps_its_contract(api_gateway: GatewayProcess) -> None:

@@ -29,7 +29,8 @@ services.cli …``)::
 
     assert_contract(url_contract(f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer …"}))
 
-Seed the database first so that operations find something (a 404 everywhere proves little), and
+``untyped_successes(app.openapi())`` lists the 2xx answers that have no response schema (there should be
+none). Seed the database first so that operations find something (a 404 everywhere proves little), and
 keep ``max_examples`` small: the whole suite has a time budget. Operations that must not be
 fuzzed (e.g. one that waits 30 s for a device) are left out with ``exclude`` (an operation label
 such as ``"POST /loggers/{mn}/history"``); say in the test why.
@@ -179,6 +180,32 @@ def _failure(operation: str, node: CheckNode) -> ContractFailure:
     failure = node.failure_info.failure
     message = failure.title if not failure.message else f"{failure.title}: {failure.message}"
     return ContractFailure(operation, node.name, " ".join(message.split())[:600], node.failure_info.code_sample)
+
+
+def untyped_successes(openapi: Mapping[str, Any]) -> list[str]:
+    """Every 2xx in an OpenAPI document without a response schema that says what comes back
+    (``"GET /x 200"``): no content, ``{}``, a bare title, an object of anything. There should be none."""
+    return [
+        f"{method.upper()} {path} {status}"
+        for path, operations in openapi["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("2")
+        and (
+            not response.get("content")
+            or not all(_typed(media.get("schema", {})) for media in response["content"].values())
+        )
+    ]
+
+
+def _typed(schema: Mapping[str, Any]) -> bool:
+    if {"$ref", "anyOf", "oneOf", "allOf"} & schema.keys():
+        return True
+    if schema.get("type") == "object":
+        return bool(schema.get("properties")) or isinstance(schema.get("additionalProperties"), dict)
+    if schema.get("type") == "array":
+        return _typed(schema.get("items", {}))
+    return "type" in schema
 
 
 def assert_contract(schema: schemathesis.BaseSchema, *, expected_operations: int | None = None) -> ContractRun:

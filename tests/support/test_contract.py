@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from tests.support.contract import asgi_contract, assert_contract, run_contract
+from tests.support.contract import asgi_contract, assert_contract, run_contract, untyped_successes
 
 
 class Reading(BaseModel):
@@ -62,3 +62,17 @@ def test_each_kind_of_violation_is_reported_with_its_check() -> None:
 def test_a_sound_app_passes_and_every_operation_ran() -> None:
     run = assert_contract(asgi_contract(sound_app(), max_examples=5), expected_operations=1)
     assert run.cases > 5
+
+
+def test_untyped_successes_are_listed() -> None:
+    app = sound_app()
+
+    @app.get("/untyped")
+    def untyped() -> object:
+        return {}
+
+    @app.get("/anything")
+    def anything() -> dict[str, Any]:
+        return {}
+
+    assert untyped_successes(app.openapi()) == ["GET /untyped 200", "GET /anything 200"]

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.alerts.api.deps import EngineDep
 from services.alerts.api.models import Health
+from services.common.openapi import METRICS_RESPONSES
 
 router = APIRouter(tags=["operations"])
 
@@ -25,7 +26,7 @@ def healthz(engine: EngineDep, response: Response) -> Health:
     return Health(status="ok")
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+@router.get("/metrics", response_class=PlainTextResponse, responses=METRICS_RESPONSES)
 def metrics(request: Request) -> PlainTextResponse:
     """The service's own metrics (``envmon_alerts_*``; no process or Python collectors, like the other services)."""
     return PlainTextResponse(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
