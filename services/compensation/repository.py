@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, distinct_on
 
 from services.compensation.agreements import Agreement, Exclusion, agreement_document, agreement_sha256, parse_agreement
 from services.compensation.canonical import canonical_json
@@ -126,7 +126,7 @@ def latest_agreements(connection: Connection) -> list[StoredAgreement]:
     """Per agreement the version in force for its latest periods (latest date, then newest)."""
     rows = connection.execute(
         select(agreement_versions)
-        .distinct(agreement_versions.c.agreement_id)
+        .ext(distinct_on(agreement_versions.c.agreement_id))
         .order_by(agreement_versions.c.agreement_id, *IN_FORCE_ORDER)
     ).mappings()
     return [_stored(row) for row in rows]
@@ -348,6 +348,14 @@ def record_audit(connection: Connection, actor: str, action: str, object_: str, 
 def audit_entries(connection: Connection, limit: int = 200) -> list[dict[str, Any]]:
     rows = connection.execute(select(audit).order_by(audit.c.id.desc()).limit(limit)).mappings()
     return [dict(row) for row in rows]
+
+
+def lock_period(connection: Connection, agreement_id: str, period: str) -> None:
+    """Serialise computations of one agreement's period until the transaction ends, so two requests never
+    both take the next revision number (the second then sees the first's revision and is refused)."""
+    connection.execute(
+        text("select pg_advisory_xact_lock(hashtext(:key))"), {"key": f"statement:{agreement_id}:{period}"}
+    )
 
 
 def insert_statement(connection: Connection, values: dict[str, Any]) -> int:

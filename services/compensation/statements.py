@@ -129,6 +129,7 @@ def _store(
 def create(connection: Connection, principal: Principal, agreement_id: str, request: Request) -> int:
     """Revision 1 of a period's statement, under the version in force for the period; later ones recalculate."""
     period, stored = period_and_version(connection, agreement_id, request.period)
+    repository.lock_period(connection, agreement_id, period.label)
     if repository.latest_revision(connection, agreement_id, period.label) is not None:
         raise StateConflict(f"{agreement_id} {period.label} already has a statement; recalculate it with a reason")
     document = compute(_engine_input(connection, stored, Request(period.label, request.declared_volumes)))
@@ -146,6 +147,7 @@ def recalculate(
     """A new revision from today's data under the version in force for the period; the old one stays as it was."""
     principal.require(RECALCULATE_ROLES, "recalculate a statement")
     old = repository.statement(connection, statement_id)
+    repository.lock_period(connection, old["agreement_id"], old["period"])
     latest = repository.latest_revision(connection, old["agreement_id"], old["period"])
     assert latest is not None
     if latest["id"] != statement_id:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
@@ -20,6 +24,7 @@ from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 
 PASSWORD = "finance-password-1"
+SERVER_START_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,24 @@ def keys(app: FastAPI, compensation_db: Engine) -> Keys:
         auth.create_user(conn, "finance-user", PASSWORD, Role.FINANCE)
         auth.create_user(conn, "bureau-user", PASSWORD, Role.BUREAU)
     return made
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free port (for Chromium and for contract fuzzing over HTTP)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while not instance.started:
+        assert time.monotonic() < deadline, "the compensation app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join()
 
 
 @pytest.fixture

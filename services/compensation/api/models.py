@@ -40,6 +40,39 @@ BeijingTime = Annotated[datetime, PlainSerializer(lambda t: local(t).isoformat()
 Money = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")]
 
 
+class Refusal(BaseModel):
+    """Every 4xx: a sentence, or for invalid input the list of fields and what is wrong with each."""
+
+    detail: str | list[dict[str, Any]]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"detail": "unknown statement 42"},
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "period"],
+                            "msg": "String should match pattern",
+                            "type": "string_pattern_mismatch",
+                        }
+                    ]
+                },
+            ]
+        }
+    )
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Refusal, "description": "a body that is not JSON (or not UTF-8)"},
+    401: {"model": Refusal, "description": "missing or invalid credentials"},
+    403: {"model": Refusal, "description": "the principal's role may not do this"},
+    404: {"model": Refusal, "description": "unknown, or outside the principal's parties"},
+    409: {"model": Refusal, "description": "the statement's state does not allow this"},
+    422: {"model": Refusal, "description": "invalid input; the fields are named"},
+}
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query
 from services.compensation import auth, repository
 from services.compensation.access import Role, StateConflict
 from services.compensation.api.deps import Db, Who
-from services.compensation.api.models import AuditEntry, PrincipalBody, PrincipalOut
+from services.compensation.api.models import REFUSALS, AuditEntry, PrincipalBody, PrincipalOut
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], responses=REFUSALS)
 ADMIN_ONLY = frozenset({Role.ADMIN})
 AUDIT_PAGE = 1000
 

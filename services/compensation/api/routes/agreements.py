@@ -12,6 +12,7 @@ from services.compensation.api.errors import BadRequest
 from services.compensation.api.models import (
     AGREEMENT_ID,
     INT_MAX,
+    REFUSALS,
     AgreementDetail,
     AgreementPutOut,
     AgreementSummary,
@@ -20,7 +21,7 @@ from services.compensation.api.models import (
 from services.compensation.api.scope import visible_agreement
 from services.compensation.repository import StoredAgreement
 
-router = APIRouter(tags=["agreements"])
+router = APIRouter(tags=["agreements"], responses=REFUSALS)
 ADMIN_ONLY = frozenset({Role.ADMIN})
 AgreementId = Annotated[str, Path(pattern=AGREEMENT_ID, description="e.g. XXJ-XIAOSHAN-KEQIAO")]
 

@@ -7,15 +7,15 @@ from pydantic import StringConstraints
 
 from services.compensation import auth
 from services.compensation.api.deps import Db, SettingsDep
-from services.compensation.api.models import NO_CONTROL, TokenOut
+from services.compensation.api.models import NO_CONTROL, REFUSALS, TokenOut
 
-router = APIRouter(tags=["login"])
+router = APIRouter(tags=["login"], responses={k: REFUSALS[k] for k in (400, 401, 422)})
 
 UserName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_CONTROL)]
 
 
-@router.post("/token", responses={401: {"description": "wrong user name or password"}})
+@router.post("/token")
 def token(
     connection: Db, settings: SettingsDep, username: Annotated[UserName, Form()], password: Annotated[Password, Form()]
 ) -> TokenOut:

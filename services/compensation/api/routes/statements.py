@@ -12,6 +12,7 @@ from services.compensation.api.deps import Db, MetricsDep, SettingsDep, Who
 from services.compensation.api.models import (
     AGREEMENT_ID,
     BIGINT_MAX,
+    REFUSALS,
     ComputeBody,
     Event,
     RecalculateBody,
@@ -27,7 +28,7 @@ from services.compensation.repository import ListedStatement
 from services.compensation.views import StatementView
 from services.standards.reporting import PrecisionTable
 
-router = APIRouter(tags=["statements"])
+router = APIRouter(tags=["statements"], responses=REFUSALS)
 StatementId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Exact = Annotated[
     bool, Query(description="true: the stored exact figures (28 significant digits); default: reporting precision")
