@@ -49,8 +49,10 @@ STATUS_INSUFFICIENT = "insufficient data"
 FLOW = "flow"  # m³/s
 SECONDS_PER_DAY = 24 * 60 * 60
 YUAN_PER_WAN = Decimal(10000)
-# 环办〔2011〕22号 and the 2020 statistics rule form period values from all valid values of the period
-NATIONAL_PERIOD_MEAN = "mean_of_samples"
+NATIONAL_RULE_ZH = (
+    "《地表水环境质量监测数据统计技术规定（试行）》（2020）要求自动监测数据先由有效值计日均值，再由日均值计月、年均值；"
+    "手工监测数据按环办〔2011〕22号取时段内样本的算术平均"
+)
 
 Cells = dict[str, dict[Tier, list[Any]]]  # month → tier → [valid count, valid total, invalid count]
 
@@ -354,7 +356,10 @@ def _inbound_deduction(comp: _Computation, charged: Decimal, inbound: Means) -> 
 
 def _statistics(agreement: Agreement) -> Statistics:
     rules = agreement.data_rules
-    note = "计算期（月）均值为该期全部有效样本的算术平均；" + PERIOD_MEANS[rules.period_mean] + "（协议约定）。"
+    note = (
+        f"本协议约定：计算期（月）均值为该期全部有效样本的算术平均；{PERIOD_MEANS[rules.period_mean]}。"
+        f"与国家统计规定不同：{NATIONAL_RULE_ZH}。"
+    )
     if rules.statistics_note:
         note += rules.statistics_note
     return Statistics(

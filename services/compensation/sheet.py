@@ -4,7 +4,7 @@ Built from a stored statement (row, sign-off events) and its document at reporti
 Page 1 carries what a clerk acts on (who pays whom, how much, in figures and 大写, status, who
 signed when); then the components with their formulas, the data quality per section and
 indicator, payment terms, and a technical appendix (hashes, rule version, monthly raw inputs).
-Formulas are small markup (``<sub>``, ``<super>``) that both HTML and reportlab paragraphs render,
+Formulas are small markup (``<sub>``, ``<sup>``) that both HTML and reportlab paragraphs render,
 so no character needs a glyph the PDF font lacks (e.g. U+2212 minus or superscript six).
 """
 
@@ -129,7 +129,7 @@ class Signature:
 class ComponentLine:
     number: int
     name: str
-    formula: str  # markup: <sub>, <super>
+    formula: str  # markup: <sub>, <sup>
     inputs: str  # markup
     amount: str
 
@@ -204,9 +204,14 @@ def _index_inputs(working: IndexThresholdWorking) -> str:
 def _class_inputs(working: ClassStepWorking) -> str:
     means = "，".join(f"{indicator_zh(c)} {v:f}" for c, v in working.means.items())
     cap = f"，封顶 {yuan(working.cap)}" if working.cap is not None else ""
+    if working.steps:
+        better = "优于" if working.steps > 0 else "劣于"
+        difference = f"{better}基准 {abs(working.steps)} 类 × 每类 {yuan(working.per_class)}{cap}"
+    else:
+        difference = "与基准相同，不补偿"
     return (
         f"年均值：{means}（mg/L）。实测 <b>{class_zh(working.water_class)}</b>，"
-        f"基准 {class_zh(working.baseline_class)}，相差 {working.steps} 类 × 每类 {yuan(working.per_class)}{cap}"
+        f"基准 {class_zh(working.baseline_class)}，{difference}"
     )
 
 
@@ -229,7 +234,7 @@ def _flux_inputs(working: FluxWorking) -> str:
     loads = "，".join(
         f"{indicator_zh(c)} {tonnes[c]:f} 吨 × {grouped(working.prices[c])} 元/吨" for c in working.prices
     )
-    return f"水量合计 {grouped(volume)} m<super>3</super>（{len(working.periods)} 个计算期）；超标负荷：{loads}"
+    return f"水量合计 {grouped(volume)} m<sup>3</sup>（{len(working.periods)} 个计算期）；超标负荷：{loads}"
 
 
 def _attainment_inputs(working: AttainmentRateWorking) -> str:
@@ -246,7 +251,8 @@ FORMULAS = {
     "index_threshold": "P = K<sub>0</sub> × Σ K<sub>i</sub> × C<sub>i</sub> / C<sub>i0</sub>，按 P 值所在档位确定金额",
     "class_step": "金额 = (基准类别 - 实测类别) × 每类金额，封顶",
     "change_index": "指数 = 平均(C<sub>i</sub> / 类别限值)；金额 = 指数下降点数（取整）× 每点金额，封顶",
-    "flux": "金额 = Σ (C - 目标值) × V / 10<super>6</super> × 单价（元/吨）；超标部分由上游支付",
+    "flux": "金额 = Σ (C - 目标值) × V / 10<sup>6</sup> × 单价（元/吨），V 为计算期水量（m<sup>3</sup>）；"
+    "超标部分由上游支付",
     "attainment_rate": "达标率 = 达标月数 / 考核月数；达到目标率由下游支付约定金额（× 达标率），否则上游支付约定金额",
 }
 
