@@ -1,4 +1,8 @@
-"""A private Prometheus Alertmanager (Debian's ``prometheus-alertmanager``) on a free port, gossip off."""
+"""A private Prometheus Alertmanager (Debian's ``prometheus-alertmanager``) on a free port, gossip off.
+
+It runs the shipped configuration (deploy/alertmanager/alertmanager.yml) unless told otherwise, so tests
+prove the routing, grouping and inhibition that production uses.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,7 @@ from devstack.processes import ServerLifecycle, free_port, hand_over, unprivileg
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 
-# Short waits so tests see groups and notifications within seconds; production uses deploy/alertmanager.
-TEST_CONFIG = """\
-route:
-  receiver: devnull
-  group_by: [alertname]
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 1h
-receivers:
-  - name: devnull
-"""
+DEPLOY_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "alertmanager" / "alertmanager.yml"
 
 
 def _ready(url: str) -> bool:
@@ -37,7 +31,7 @@ class AlertmanagerProcess(ServerLifecycle):
     """``prometheus-alertmanager`` with its config and storage in ``directory``; ``url`` is its HTTP base."""
 
     directory: Path
-    config: str = TEST_CONFIG
+    config: str = field(default_factory=lambda: DEPLOY_CONFIG.read_text(encoding="utf-8"))
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 

@@ -69,10 +69,13 @@ def test_alertmanager_receives_groups_and_resolves(alerts_db: Engine, alertmanag
 
     def grouped() -> bool:
         groups = httpx.get(f"{alertmanager.url}/api/v2/alerts/groups").json()
-        ours = [g for g in groups if g["labels"].get("alertname") == "daily_aqi_above_100"]
-        return len(ours) == 1 and len(ours[0]["alerts"]) == 3
+        by_subject = {g["labels"]["subject"]: len(g["alerts"]) for g in groups if g["labels"].get("domain") == "air"}
+        return by_subject == dict.fromkeys((*POLLUTED, CITY), 1)
 
-    wait_until(grouped, "one Alertmanager group holding the three AQI alerts", timeout=10)
+    wait_until(grouped, "one Alertmanager group per subject (deploy/alertmanager: domain, subject)", timeout=10)
+    # The city is non-good that day: its stations' alerts are the same regional episode, kept but inhibited.
+    inhibited = {a["labels"]["subject"] for a in active if a["status"]["inhibitedBy"]}
+    assert inhibited == set(POLLUTED)
 
     with alerts_db.begin() as connection:
         connection.execute(text("update readings set value = 30 where parameter = 'pm25'"))

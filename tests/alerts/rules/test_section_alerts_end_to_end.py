@@ -1,5 +1,6 @@
 """Readings published over MQTT make two sections fail year to date; Alertmanager's API then shows one share
-alert naming both, one alert per section, each with its period, figures at reporting precision and links.
+alert naming both, one alert per section, each with its period, figures at reporting precision and links,
+routed and grouped by the shipped configuration.
 
 The whole path is real: gateway account → Mosquitto → ingest → TimescaleDB → alerts cycle → Alertmanager.
 """
@@ -18,6 +19,7 @@ from devstack.alertmanager import AlertmanagerProcess
 from devstack.ingest_stream import publish_all
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
+from devstack.processes import wait_until
 from services.alerts.rules.alertmanager import Alertmanager
 from services.alerts.rules.definitions import RuleBook, load_rules
 from services.alerts.service import AlertsService
@@ -131,3 +133,22 @@ def test_two_failing_sections_give_one_share_alert_naming_both_and_two_section_a
         "CEJ-SANJIE 曹娥江三界断面 2026年 1 个月中 1 个月劣于目标 Ⅱ类：6月 Ⅳ类 (TP 0.21 mg/L)；月度达标率 0.0 %"
     )
     assert NOW - timedelta(days=1) < datetime.fromisoformat(share["startsAt"])
+
+    # deploy/alertmanager: the critical target on its own receiver; one group per domain and subject.
+    assert [r["name"] for r in share["receivers"]] == ["targets-critical"]
+    expected = {
+        ("绍兴市", "targets-critical"): ["water_class_i_iii_share_target"],
+        **{
+            (section, "duty-officer"): ["section_months_worse_than_target", "section_worse_than_target_ytd"]
+            for section in ("CEJ-DAZHA", "CEJ-SANJIE")
+        },
+    }
+
+    def grouped() -> dict[tuple[str, str], list[str]]:
+        groups = httpx.get(f"{alertmanager.url}/api/v2/alerts/groups").json()
+        return {
+            (g["labels"]["subject"], g["receiver"]["name"]): sorted(a["labels"]["alertname"] for a in g["alerts"])
+            for g in groups
+        }
+
+    wait_until(lambda: grouped() == expected, f"the groups {expected}", timeout=10)
