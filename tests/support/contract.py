@@ -10,7 +10,12 @@ examples, schemathesis' boundary "coverage" cases, then random valid and invalid
   (``status_code_conformance``, ``content_type_conformance``, ``response_schema_conformance``);
 - a request that violates the schema is answered with a 2xx (``negative_data_rejection``);
 - the app raises instead of answering (in-process, an unhandled exception reaches the harness as an
-  error where a server would answer 500).
+  error where a server would answer 500);
+- an edge value answers a 5xx (``edge_values``): random generation seldom produces the values that
+  break a service, so every query and path parameter and every top-level field of a JSON body's
+  example is also sent, one at a time, each of ``EDGE_VALUES`` (NUL and other control characters,
+  non-ASCII digits, integers beyond bigint, years 1 and 9999 with extreme offsets), the other
+  parameters keeping their documented examples.
 
 The run is seeded (``CONTRACT_SEED``, or ``ENVMON_CONTRACT_SEED`` to explore other cases), so a
 failure in CI reproduces on a developer's machine; the assertion lists every failing check with a
@@ -45,6 +50,7 @@ from typing import Any
 
 import schemathesis
 import schemathesis.transport.requests as schemathesis_requests
+from schemathesis.core.result import Ok
 from schemathesis.engine import events
 from schemathesis.engine.recorder import CheckNode, ScenarioRecorder
 
@@ -62,6 +68,18 @@ MAX_EXAMPLES = 25
 CONTRACT_SEED = 20260301
 SEED_VARIABLE = "ENVMON_CONTRACT_SEED"
 PHASES = ("examples", "coverage", "fuzzing")
+# Values that make a database, a parser or a date conversion raise when nothing stops them at the edge.
+EDGE_VALUES = (
+    "A\x00B",
+    "\x1b",
+    "٢٠٢٦-١١",
+    "３３０６",
+    "9" * 40,
+    "-9223372036854775809",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "9999-12-31",
+)
 
 
 _count_opened_connections = schemathesis_requests._count_opened_connections
@@ -144,7 +162,7 @@ class ContractRun:
 
 
 def run_contract(schema: schemathesis.BaseSchema) -> ContractRun:
-    """Run every configured phase over every operation; what failed, without raising."""
+    """Run every configured phase over every operation, then the edge values; what failed, without raising."""
     failures: dict[tuple[str, str, str], ContractFailure] = {}
     errors: list[str] = []
     operations: set[str] = set()
@@ -159,7 +177,102 @@ def run_contract(schema: schemathesis.BaseSchema) -> ContractRun:
             errors.append(f"{event.label}: {_last_lines(event.info.format())}")
         elif isinstance(event, events.FatalError):
             errors.append(f"fatal: {event.exception!r}")
+    for failure in edge_failures(schema, errors):
+        failures.setdefault((failure.operation, failure.check, failure.message), failure)
     return ContractRun(frozenset(operations), cases, tuple(failures.values()), tuple(errors))
+
+
+def edge_failures(schema: schemathesis.BaseSchema, errors: list[str]) -> Iterable[ContractFailure]:
+    """Each operation called with one parameter (or body field) at a time set to each of ``EDGE_VALUES``;
+    a 5xx is a failure, an exception raised in-process is added to ``errors``."""
+    for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            errors.append(f"invalid operation: {result.err()}")
+            continue
+        operation = result.ok()
+        parameters = _parameters(schema.raw_schema, operation.path, operation.method)
+        base = {
+            location: {p["name"]: _example(schema.raw_schema, p) for p in found}
+            for location, found in parameters.items()
+        }
+        body = _body_example(schema.raw_schema, operation.path, operation.method)
+        variants: list[tuple[str, dict[str, Any], Any]] = [
+            (f"{location} {name}", {**base, location: {**base[location], name: value}}, body)
+            for location, named in base.items()
+            for name in named
+            for value in EDGE_VALUES
+        ]
+        if isinstance(body, dict):
+            variants += [(f"body {key}", base, {**body, key: value}) for key in body for value in EDGE_VALUES]
+        for where, values, payload in variants:
+            case = operation.Case(
+                path_parameters=values.get("path") or None,
+                query=values.get("query") or None,
+                body=payload if payload is not None else schemathesis.core.NOT_SET,
+                media_type="application/json" if payload is not None else None,
+            )
+            try:
+                response = case.call(headers=schema.config.headers_for(operation=operation) or None)
+            except Exception as error:
+                errors.append(f"{operation.label}: {where}: {error!r}\n    {case.as_curl_command()}")
+                continue
+            if response.status_code >= 500:
+                message = f"{where} answered {response.status_code}"
+                yield ContractFailure(operation.label, "edge_values", message, case.as_curl_command())
+
+
+def _parameters(raw: Mapping[str, Any], path: str, method: str) -> dict[str, list[Mapping[str, Any]]]:
+    found: dict[str, list[Mapping[str, Any]]] = {"path": [], "query": []}
+    for parameter in raw["paths"][path][method.lower()].get("parameters", []):
+        parameter = _resolve(raw, parameter)
+        if parameter["in"] in found:
+            found[parameter["in"]].append(parameter)
+    return found
+
+
+def _resolve(raw: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        target: Any = raw
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _example(raw: Mapping[str, Any], parameter: Mapping[str, Any]) -> Any:
+    """A documented, else plausible, value of a parameter: its example, first enum value, default or minimum."""
+    schema = _resolve(raw, parameter.get("schema", {}))
+    for choice in schema.get("anyOf", []):
+        if choice.get("type") != "null":
+            schema = {**_resolve(raw, choice), **{k: v for k, v in schema.items() if k != "anyOf"}}
+            break
+    for source in (parameter, schema):
+        if source.get("examples"):
+            examples = source["examples"]
+            return examples[0] if isinstance(examples, list) else next(iter(examples.values()))["value"]
+        if "example" in source:
+            return source["example"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if schema.get("default") is not None:
+        return schema["default"]
+    if schema.get("type") in ("integer", "number"):
+        return schema.get("minimum", 1)
+    return False if schema.get("type") == "boolean" else "A"
+
+
+def _body_example(raw: Mapping[str, Any], path: str, method: str) -> Any:
+    body = raw["paths"][path][method.lower()].get("requestBody")
+    if body is None:
+        return None
+    media = _resolve(raw, body).get("content", {}).get("application/json")
+    if media is None:
+        return None
+    schema = _resolve(raw, media.get("schema", {}))
+    examples = media.get("examples") or schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]
+    return media.get("example", schema.get("example", {}))
 
 
 def _last_lines(text: str, count: int = 12) -> str:

@@ -37,6 +37,12 @@ def broken_app() -> FastAPI:
     def lenient(request: Request) -> Reading:
         return Reading(value=len(request.query_params.get("code", "")))
 
+    @app.get("/lookup")
+    def lookup(code: Annotated[str, Query(examples=["AIR-KEQIAO"])]) -> Reading:
+        if "\x00" in code:
+            raise RuntimeError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        return Reading(value=len(code))
+
     return app
 
 
@@ -56,6 +62,7 @@ def test_each_kind_of_violation_is_reported_with_its_check() -> None:
     assert any(error.startswith("GET /crash") and "unhandled" in error for error in run.errors)
     assert ("GET /off-schema", "response_schema_conformance") in found
     assert ("GET /lenient", "negative_data_rejection") in found
+    assert any(error.startswith("GET /lookup: query code") and "NUL" in error for error in run.errors)
     assert all(failure.curl.startswith("curl ") for failure in run.failures)
 
 
