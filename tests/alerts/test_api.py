@@ -211,6 +211,19 @@ def test_bad_input_is_a_422_naming_the_parameter(
     assert response.json()["detail"][0]["loc"][:2] == ([where, parameter] if where != "body" else ["body", "by"])
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/v1/kpi/water?period=last-month", "period must be a year (2026) or a month (2026-10) in ASCII digits"),
+        ("/v1/alerts?subject=AIR%00", "subject must not contain control characters"),
+        ("/v1/alerts/nope", "fingerprint must be an alert fingerprint"),
+    ],
+)
+def test_a_pattern_mismatch_says_what_is_expected(client: TestClient, url: str, message: str) -> None:
+    [detail] = client.get(url).json()["detail"]
+    assert detail["msg"].startswith(message)
+
+
 def test_a_nul_in_a_comment_is_refused_and_a_newline_kept(client: TestClient) -> None:
     url = f"/v1/alerts/{FINGERPRINT_EXAMPLE}/acknowledge"
     assert client.post(url, json={"by": "张三", "comment": "a\x00b"}).status_code == 422

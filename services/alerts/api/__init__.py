@@ -2,16 +2,20 @@
 
 ``create_app`` only wires: the engine and settings go to ``app.state`` for ``deps``, the routers
 (``routes/``) hold the handlers, and ``QueryError`` (a parameter the schema cannot judge alone, e.g.
-``from`` after ``to``) answers 422 naming the parameter, in FastAPI's validation-error shape.
+``from`` after ``to``) answers 422 naming the parameter, in FastAPI's validation-error shape. A value
+off a parameter's pattern gets a message saying what the pattern means.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
+from services.alerts.api.params import PATTERN_MESSAGES
 from services.alerts.api.queries import QueryError
 from services.alerts.api.routes import alerts, health, kpi, series
 from services.alerts.api.routes import runbooks as runbook_routes
@@ -26,6 +30,19 @@ def query_error(_: Request, error: Exception) -> JSONResponse:
         status_code=422,
         content={"detail": [{"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}]},
     )
+
+
+def validation_error(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422, with pattern mismatches explained in words."""
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {**detail, "msg": f"{detail['loc'][-1]} {PATTERN_MESSAGES[pattern]}"}
+        if detail.get("type") == "string_pattern_mismatch"
+        and (pattern := detail.get("ctx", {}).get("pattern")) in PATTERN_MESSAGES
+        else detail
+        for detail in error.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(details)})
 
 
 def create_app(
@@ -51,6 +68,7 @@ def create_app(
     book = rule_book or load_rules(settings.alerts_rules_path)
     app.state.runbooks = runbooks.render(book, settings.precision_table, settings.grafana_url)
     app.add_exception_handler(QueryError, query_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     for router in (health.router, kpi.router, series.router, alerts.router, runbook_routes.router):
         app.include_router(router)
     return app

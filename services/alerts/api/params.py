@@ -34,6 +34,15 @@ FINGERPRINT_EXAMPLE = fingerprint("daily_aqi_above_100", "绍兴市", "2026-12-0
 # services.alerts.rules.windows: a year, a month, a day or the current status
 ALERT_PERIOD_PATTERN = r"^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?|current)$"
 
+# What each pattern means, for the 422 message (pydantic would only repeat the regular expression).
+PATTERN_MESSAGES = {
+    NO_CONTROL: "must not contain control characters (NUL, ESC, DEL …)",
+    TEXT_WITHOUT_CONTROL: "must not contain control characters other than line breaks and tabs",
+    PERIOD_PATTERN: "must be a year (2026) or a month (2026-10) in ASCII digits",
+    FINGERPRINT_PATTERN: "must be an alert fingerprint: 32 lowercase hex digits",
+    ALERT_PERIOD_PATTERN: "must be a year, a month, a day (2026, 2026-10, 2026-10-05) in ASCII digits, or current",
+}
+
 Code = Annotated[str, StringConstraints(min_length=1, max_length=CODE_LENGTH, pattern=NO_CONTROL)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LENGTH, pattern=NO_CONTROL)]
 Comment = Annotated[str, StringConstraints(max_length=COMMENT_LENGTH, pattern=TEXT_WITHOUT_CONTROL)]
