@@ -104,6 +104,8 @@ def contract_config(*, max_examples: int = MAX_EXAMPLES, seed: int | None = None
     return schemathesis.Config.from_dict(
         {
             "seed": seed if seed is not None else int(os.environ.get(SEED_VARIABLE, CONTRACT_SEED)),
+            # No cache of earlier runs' findings: a run depends on its seed alone (and writes nothing in the tree).
+            "cache": {"enabled": False},
             "generation": {"max-examples": max_examples, "mode": "all"},
             "phases": {name: {"enabled": name in PHASES} for name in ("examples", "coverage", "fuzzing", "stateful")},
             "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
