@@ -12,9 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.compensation.conftest import Keys, as_, store_monthly
-from tests.support.contract import assert_contract, url_contract
+from tests.support.contract import assert_contract, untyped_successes, url_contract
 
 OPERATIONS = 15  # every operation of the API (the pages are not in the OpenAPI)
+
+
+def test_every_success_has_a_response_schema(client: TestClient) -> None:
+    assert untyped_successes(client.get("/openapi.json").json()) == []
 
 
 def test_the_api_keeps_its_contract(server: str, client: TestClient, keys: Keys, compensation_db: Engine) -> None:

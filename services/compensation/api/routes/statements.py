@@ -174,7 +174,17 @@ def verify(connection: Db, who: Who, metrics: MetricsDep, statement_id: Statemen
 @router.get(
     "/statements/{statement_id}/export.{fmt}",
     response_class=Response,
-    responses={200: {"content": {media: {} for media in FORMATS.values()}, "description": "the export file"}},
+    responses={
+        200: {
+            "description": "the export file",
+            "content": {
+                media: {
+                    "schema": {"type": "string"} if fmt in ("json", "csv") else {"type": "string", "format": "binary"}
+                }
+                for fmt, media in FORMATS.items()
+            },
+        }
+    },
 )
 def export(
     connection: Db, who: Who, settings: SettingsDep, statement_id: StatementId, fmt: ExportFormat, exact: Exact = False

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Response
 
+from services.common.openapi import METRICS_RESPONSES
 from services.compensation.api.deps import MetricsDep
 from services.compensation.api.models import Health
 
@@ -13,6 +14,6 @@ def healthz() -> Health:
     return Health()
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+@router.get("/metrics", response_class=Response, responses=METRICS_RESPONSES)
 def scrape(metrics: MetricsDep) -> Response:
     return metrics.exposition()
