@@ -23,9 +23,11 @@ from devstack.mosquitto import mosquitto_conf
 from devstack.postgres import pg_bindir, start_platform_database
 from devstack.processes import UNPRIVILEGED_USER, hand_over, running_as_root
 from services.broker.accounts import write_broker_files
+from services.compensation.demo import create_demo_logins, login_table
 from services.storage.engine import make_engine
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO_LOGINS = "demo-logins.txt"
 COMPOSE_TARGETS = {
     "ingest:8001": "ingest",
     "alerts:8002": "alerts",
@@ -72,6 +74,8 @@ def prepare_database(run_dir: Path, ports: Ports) -> None:
         engine = make_engine(cluster.url, pool_size=1)
         with engine.connect() as connection:
             write_broker_files(connection, run_dir / "mosquitto")
+        with engine.begin() as connection:  # the finance pages' demo logins, printed by run-local.sh
+            (run_dir / DEMO_LOGINS).write_text(login_table(create_demo_logins(connection, production=False)) + "\n")
         engine.dispose()
     finally:
         cluster.stop()

@@ -56,6 +56,7 @@ wait_for() {  # wait_for WHAT URL
 }
 wait_for "ingest" "http://127.0.0.1:$ENVMON_RUN_INGEST_PORT/readyz"
 wait_for "Prometheus" "http://127.0.0.1:$ENVMON_RUN_PROMETHEUS_PORT/-/ready"
+wait_for "compensation" "http://127.0.0.1:$ENVMON_RUN_COMPENSATION_PORT/healthz"
 
 cat <<URLS
 [run-local] envmon is running (logs: $RUN_DIR/logs/honcho.log; stop: make stop)
@@ -63,10 +64,12 @@ cat <<URLS
   MQTT broker      mqtt://127.0.0.1:$ENVMON_RUN_MQTT_PORT  (gateway accounts: services/storage/registry/gateways.yaml)
   Ingest           http://127.0.0.1:$ENVMON_RUN_INGEST_PORT/metrics  /healthz  /readyz
   KPI API (alerts) http://127.0.0.1:$ENVMON_RUN_ALERTS_PORT/v1/kpi/water?period=$(date +%Y-%m)  /v1/kpi/air?year=$(date +%Y)
-  Compensation     http://127.0.0.1:$ENVMON_RUN_COMPENSATION_PORT/
+  Compensation     http://127.0.0.1:$ENVMON_RUN_COMPENSATION_PORT/ui/  (finance pages; API docs /docs)
   HJ 212 gateway   tcp://127.0.0.1:$ENVMON_RUN_HJ212_TCP_PORT  metrics http://127.0.0.1:$ENVMON_RUN_HJ212_HTTP_PORT/metrics
   Prometheus       http://127.0.0.1:$ENVMON_RUN_PROMETHEUS_PORT/
   Alertmanager     http://127.0.0.1:$ENVMON_RUN_ALERTMANAGER_PORT/
   Grafana          not started locally (no Debian package): docker compose up, or envmon grafana push (docs/running.md)
 The simulator is backfilling the last 60 days, then continues in real time.
 URLS
+echo "  Demo logins of the compensation pages (development only; production refuses them):"
+cat "$RUN_DIR/demo-logins.txt"

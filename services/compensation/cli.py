@@ -75,3 +75,20 @@ def create_user(
         raise typer.BadParameter(f"at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password")
     _create(name, role, party or [], password)
     typer.echo(f"user {name} ({role.value}) created")
+
+
+@compensation_admin_app.command("demo-logins")
+def demo_logins() -> None:
+    """Create the demo logins (one per role and party; development only) and print them."""
+    from services.compensation.demo import create_demo_logins, login_table
+    from services.compensation.settings import CompensationSettings
+    from services.storage.engine import make_engine
+
+    settings = CompensationSettings()
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            logins = create_demo_logins(conn, production=settings.is_production)
+    finally:
+        engine.dispose()
+    typer.echo(login_table(logins))

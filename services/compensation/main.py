@@ -11,6 +11,7 @@ from services.compensation import auth, repository
 from services.compensation.access import Role
 from services.compensation.agreements import load_agreement_files
 from services.compensation.api import create_app
+from services.compensation.demo import DemoLoginsRefused, refuse_demo_logins
 from services.compensation.settings import CompensationSettings
 from services.storage.engine import make_engine, wait_for_database
 
@@ -46,6 +47,12 @@ def main() -> None:
     configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
     wait_for_database(engine)
+    if settings.is_production:
+        with engine.connect() as connection:
+            try:
+                refuse_demo_logins(connection)
+            except DemoLoginsRefused as refused:
+                raise SystemExit(str(refused)) from None
     load_agreements(engine, settings)
     uvicorn.run(
         create_app(engine, settings),

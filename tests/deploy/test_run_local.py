@@ -6,6 +6,7 @@ Slow (about a minute): it starts the whole stack from scratch, as a newcomer's f
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -71,6 +72,12 @@ def test_make_run_brings_up_the_stack_with_content_and_make_stop_leaves_nothing(
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"http://127.0.0.1:{ports.alerts}/v1/kpi/water" in started.stdout
+        for url in re.findall(r"http://\S+", started.stdout):  # every URL a newcomer is shown answers
+            assert httpx.get(url, follow_redirects=True, timeout=30).status_code == 200, url
+        assert "keqiao.finance" in started.stdout  # the demo logins of the finance pages
+        login = {"username": "keqiao.finance", "password": "demo-keqiao.finance"}
+        page = httpx.post(f"http://127.0.0.1:{ports.compensation}/ui/login", data=login, follow_redirects=True)
+        assert page.status_code == 200 and "结算单" in page.text
         deadline = time.monotonic() + KPI_WAIT_SECONDS
         while not _kpis_have_content(ports):
             assert time.monotonic() < deadline, (run_dir / "logs" / "honcho.log").read_text()[-5000:]
