@@ -34,19 +34,21 @@ class DemoLogin:
     password: str
     role: Role
     party: str | None  # None: city level, every agreement
-
-    @property
-    def scope(self) -> str:
-        return self.party or "全市（所有协议）"
+    scope: str  # who it sees, in words
 
 
 def demo_logins(directory: Path = AGREEMENTS_DIR) -> list[DemoLogin]:
-    parties = sorted({code for agreement in load_agreement_files(directory) for code in agreement.party_codes})
-    logins = [DemoLogin("admin", "demo-admin", Role.ADMIN, None)]
-    for party in [CITY, *parties]:
+    names = {
+        party.code: party.name
+        for agreement in load_agreement_files(directory)
+        for party in (agreement.parties.upstream, agreement.parties.downstream)
+    }
+    logins = [DemoLogin("admin", "demo-admin", Role.ADMIN, None, "管理员：协议与用户，不签批")]
+    for party in [CITY, *sorted(names)]:
         for role in PARTY_ROLES:
             name = f"{party}.{role.value}"
-            logins.append(DemoLogin(name, f"demo-{name}", role, None if party == CITY else party))
+            scope = "全市，所有协议" if party == CITY else f"{names[party]}的协议"
+            logins.append(DemoLogin(name, f"demo-{name}", role, None if party == CITY else party, scope))
     return logins
 
 
@@ -85,6 +87,6 @@ def refuse_demo_logins(connection: Connection, directory: Path = AGREEMENTS_DIR)
 
 def login_table(logins: list[DemoLogin]) -> str:
     width = max(len(login.name) for login in logins)
-    lines = [f"  {'user':<{width}}  {'password':<{width + 5}}  role     parties"]
+    lines = [f"  {'user':<{width}}  {'password':<{width + 5}}  role     sees"]
     lines += [f"  {lo.name:<{width}}  {lo.password:<{width + 5}}  {lo.role.value:<8} {lo.scope}" for lo in logins]
     return "\n".join(lines)

@@ -124,7 +124,10 @@ def published(document: StatementDocument, table: PrecisionTable) -> StatementDo
         update["adjustments"] = adjustments.model_copy(
             update={
                 "inbound_deduction": deduction.model_copy(
-                    update={"inbound_means": publisher.concentrations(deduction.inbound_means)}
+                    update={
+                        "inbound_means": publisher.concentrations(deduction.inbound_means),
+                        "amount": money(deduction.amount),
+                    }
                 )
             }
         )
