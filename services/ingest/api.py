@@ -22,11 +22,14 @@ class Liveness(BaseModel):
 
 
 class Readiness(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"ready": True, "broker": True, "database": True}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ready": True, "broker": True, "database": True, "worker": True}]}
+    )
 
-    ready: bool = Field(description="Subscribed to the broker and the last database operation succeeded")
+    ready: bool = Field(description="Subscribed, the last database operation succeeded and a worker is running")
     broker: bool = Field(description="Connected and subscribed to the broker")
     database: bool = Field(description="The last database operation succeeded")
+    worker: bool = Field(description="A decode-and-commit worker process is running (false while one is replaced)")
 
 
 def create_app(health: Callable[[], Health], registry: CollectorRegistry) -> FastAPI:
@@ -37,12 +40,20 @@ def create_app(health: Callable[[], Health], registry: CollectorRegistry) -> Fas
         """The process answers (liveness)."""
         return Liveness()
 
-    @app.get("/readyz", responses={503: {"model": Readiness, "description": "Not subscribed, or the database fails"}})
+    @app.get(
+        "/readyz",
+        responses={503: {"model": Readiness, "description": "Not subscribed, the database fails, or no worker runs"}},
+    )
     def readyz(response: Response) -> Readiness:
-        """200 only when subscribed to the broker and the last database operation succeeded (readiness)."""
+        """200 only when subscribed to the broker, the last database operation succeeded and a worker runs."""
         state = health()
         response.status_code = 200 if state.ready else 503
-        return Readiness(ready=state.ready, broker=state.broker_connected, database=state.database_connected)
+        return Readiness(
+            ready=state.ready,
+            broker=state.broker_connected,
+            database=state.database_connected,
+            worker=state.worker_running,
+        )
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=METRICS_RESPONSES)
     def metrics() -> Response:

@@ -27,6 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from services.ingest.messages import InboundMessage, Publication
+from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 
 KEEPALIVE_SECONDS = 30
@@ -53,9 +54,13 @@ def subscribe_options(subscription: str) -> SubscribeOptions:
 
 
 class BrokerConsumer:
-    def __init__(self, settings: IngestSettings, deliver: Callable[[InboundMessage], None]) -> None:
+    def __init__(
+        self, settings: IngestSettings, deliver: Callable[[InboundMessage], None], metrics: IngestMetrics
+    ) -> None:
         self._settings = settings
         self._deliver = deliver
+        self._metrics = metrics
+        self._received = 0  # numbers the messages in receive order (InboundMessage.seq)
         self.generation = 0
         self.connected = threading.Event()
         self.accepting = True  # cleared at shutdown: later messages stay unacked for the next run
@@ -95,6 +100,7 @@ class BrokerConsumer:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+        self._metrics.broker_connected.set(0)
 
     def _on_connect(
         self,
@@ -124,6 +130,7 @@ class BrokerConsumer:
             log.error("broker refused the subscription", subscription=self._settings.ingest_subscription)
             return
         self.connected.set()  # "connected" means messages can flow: the subscription is in place
+        self._metrics.broker_connected.set(1)
 
     def _on_disconnect(
         self,
@@ -134,6 +141,7 @@ class BrokerConsumer:
         _properties: Properties | None,
     ) -> None:
         self.connected.clear()
+        self._metrics.broker_connected.set(0)
         log.warning("disconnected from the broker", reason=str(reason_code))
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
@@ -144,8 +152,10 @@ class BrokerConsumer:
         gateway = next(
             (value for key, value in getattr(properties, "UserProperty", None) or () if key == GATEWAY_PROPERTY), None
         )
+        seq, self._received = self._received, self._received + 1
         self._deliver(
             InboundMessage(
+                seq=seq,
                 mid=message.mid,
                 qos=message.qos,
                 topic=message.topic,

@@ -11,8 +11,7 @@ a JSON message's MQTT 5 user property ``gateway``, when present, must name a gat
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -29,7 +28,7 @@ from services.ingest.messages import (
     frame_reason,
 )
 from services.ingest.registry import RegistrySnapshot
-from services.ingest.values import Invalid
+from services.ingest.values import Invalid, brief
 from services.standards import hj212
 from services.standards.parameters import Kind
 
@@ -58,39 +57,25 @@ class DecodeLimits:
     max_payload_bytes: int
     max_readings_per_message: int
     max_future: timedelta
+    earliest: datetime  # for stations without a commissioning date
 
 
-def _whole(reason: str, detail: str, station: str | None = None, gateway: str | None = None) -> Decoded:
+def whole(reason: str, detail: str, station: str | None = None, gateway: str | None = None) -> Decoded:
+    """The message refused as a whole."""
     return Decoded(rejects=(Reject(reason, detail, station, gateway),))
+
+
+def refused(message: InboundMessage, reason: str, detail: str) -> Decoded:
+    """``message`` refused as a whole after decoding (by the database, a bug, or as poison)."""
+    inbound = parse_inbound(message.topic)
+    station = None if inbound is None else inbound.station
+    gateway = None if inbound is None or inbound.kind is topics.TopicKind.HJ212 else message.gateway
+    return whole(reason, detail, station, gateway)
 
 
 def _split(items: list[Reading | Reject]) -> tuple[tuple[Reading, ...], tuple[Reject, ...]]:
     readings = tuple(item for item in items if isinstance(item, Reading))
     return readings, tuple(item for item in items if isinstance(item, Reject))
-
-
-def rejects_payload(message: InboundMessage, stored: int, rejects: tuple[Reject, ...]) -> bytes:
-    """The JSON a gateway receives on ``…/rejects``: what was refused and why, and how much was stored."""
-    return json.dumps(
-        {
-            "topic": message.topic,
-            "stored": stored,
-            "rejects": [
-                {
-                    key: value
-                    for key, value in (
-                        ("reason", r.reason),
-                        ("detail", r.detail),
-                        ("index", r.index),
-                        ("parameter", r.parameter),
-                    )
-                    if value is not None
-                }
-                for r in rejects
-            ],
-        },
-        ensure_ascii=False,
-    ).encode()
 
 
 def _station_kind(
@@ -104,22 +89,34 @@ def _station_kind(
         )
     kind = registry.station_kinds.get(station)
     if kind is None:
-        raise Invalid(RejectReason.UNKNOWN_STATION, f"station {station!r} is not registered")
+        raise Invalid(RejectReason.UNKNOWN_STATION, f"station {brief(station)} is not registered")
     if inbound.kind is topics.TopicKind.HJ212:
         return kind
     if inbound.kind.value != kind.value:
         raise Invalid(RejectReason.WRONG_TOPIC_KIND, f"{station} is a {kind} station, not {inbound.kind}")
     if message.gateway is not None and not registry.may_report(message.gateway, station):
-        raise Invalid(RejectReason.GATEWAY_NOT_BOUND, f"gateway {message.gateway!r} may not report for {station}")
+        raise Invalid(
+            RejectReason.GATEWAY_NOT_BOUND, f"gateway {brief(message.gateway)} may not report for {brief(station)}"
+        )
     return kind
 
 
-def _json(message: InboundMessage, station: str, kind: Kind, now: datetime, limits: DecodeLimits) -> Decoded:
-    context = JsonContext(station, kind, message.gateway, now, limits.max_future, limits.max_readings_per_message)
+def _json(
+    message: InboundMessage, station: str, kind: Kind, registry: RegistrySnapshot, now: datetime, limits: DecodeLimits
+) -> Decoded:
+    context = JsonContext(
+        station,
+        kind,
+        message.gateway,
+        now,
+        registry.earliest(station, limits.earliest),
+        limits.max_future,
+        limits.max_readings_per_message,
+    )
     try:
         readings, rejects = decode_document(load(message.payload), context)
     except Invalid as invalid:
-        return _whole(invalid.reason, invalid.detail, station, message.gateway)
+        return whole(invalid.reason, invalid.detail, station, message.gateway)
     return Decoded(tuple(readings), tuple(rejects))
 
 
@@ -129,16 +126,16 @@ def _hj212(
     try:
         frame = hj212.parse(message.payload, accept_modbus_crc=registry.accepts_modbus_crc(station))
     except hj212.FrameError as error:
-        return _whole(frame_reason(error.reason), str(error), station)
+        return whole(frame_reason(error.reason), str(error), station)
     try:
         gateway = frame_gateway(frame, station, registry)
     except Invalid as invalid:
-        return _whole(invalid.reason, invalid.detail, station)
-    context = FrameContext(station, kind, now, limits.max_future)
+        return whole(invalid.reason, invalid.detail, station)
+    context = FrameContext(station, kind, now, registry.earliest(station, limits.earliest), limits.max_future)
     try:
         readings, rejects = _split(list(frame_readings(frame, gateway, context)))
     except Invalid as invalid:
-        return _whole(invalid.reason, invalid.detail, station, gateway)
+        return whole(invalid.reason, invalid.detail, station, gateway)
     replies: tuple[Publication, ...] = ()
     if frame.needs_reply:
         reply = hj212.build(hj212.data_reply(frame), crc_variant=frame.crc_variant)
@@ -147,28 +144,18 @@ def _hj212(
 
 
 def decode(message: InboundMessage, registry: RegistrySnapshot, now: datetime, limits: DecodeLimits) -> Decoded:
+    """Readings, rejects and HJ 212 replies of one message. (JSON gateways' rejects replies are made
+    once the message is committed, services.ingest.rejects, since the commit may find more rejects.)"""
     if is_platform_output(message.topic):
         return Decoded(skipped=True)
     inbound = parse_inbound(message.topic)
     if inbound is None:
-        return _whole(RejectReason.UNKNOWN_TOPIC, f"not a gateway topic: {message.topic[:200]!r}")
+        return whole(RejectReason.UNKNOWN_TOPIC, f"not a gateway topic: {brief(message.topic)}")
     station, is_frame = inbound.station, inbound.kind is topics.TopicKind.HJ212
     try:
         kind = _station_kind(message, inbound, registry, limits)
     except Invalid as invalid:
-        decoded = _whole(invalid.reason, invalid.detail, station, None if is_frame else message.gateway)
-    else:
-        decoded = (
-            _hj212(message, station, kind, registry, now, limits)
-            if is_frame
-            else _json(message, station, kind, now, limits)
-        )
-    if is_frame or not decoded.rejects:
-        return decoded
-    # JSON gateways learn about every refusal on their rejects topic, with their correlation data.
-    reply = Publication(
-        topics.rejects_topic(station),
-        rejects_payload(message, len(decoded.readings), decoded.rejects),
-        message.correlation_data,
-    )
-    return replace(decoded, replies=(reply,))
+        return whole(invalid.reason, invalid.detail, station, None if is_frame else message.gateway)
+    if is_frame:
+        return _hj212(message, station, kind, registry, now, limits)
+    return _json(message, station, kind, registry, now, limits)

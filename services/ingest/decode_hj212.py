@@ -6,7 +6,10 @@
 - CN 2011 (real-time) stores ``-Rtd``; CN 2051/2061/2031 (minute/hourly/daily) store ``-Avg``.
   ``-Min``/``-Max``, when present, are checked (finite, in the physical range, Min ≤ Avg ≤ Max)
   but not stored: the readings table holds one value per station, parameter and time.
-- Each value keeps its own ``-Flag`` (N when absent). DataTime is Beijing time (UTC+08:00).
+- Each value keeps its own ``-Flag`` (N when absent). DataTime is Beijing time, the fixed UTC+08:00
+  (services.standards.hj212.parse_time), never the historical rules of Asia/Shanghai.
+- Values and times are bounded as JSON ones are (services.ingest.values): binary64-representable,
+  at most 17 significant digits, within [earliest, receipt + max_future].
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from decimal import Decimal
 
 from services.ingest.messages import Reading, Reject, RejectReason
 from services.ingest.registry import RegistrySnapshot
-from services.ingest.values import DEFAULT_FLAG, Invalid, data_flag, in_range, not_in_future, parameter_for
+from services.ingest.values import (
+    DEFAULT_FLAG,
+    Invalid,
+    brief,
+    data_flag,
+    in_range,
+    parameter_for,
+    representable,
+    within_time_bounds,
+)
 from services.standards.hj212 import Command, Frame
 from services.standards.parameters import BY_HJ212_CODE, Kind, Parameter
 from services.storage.schema import Source
@@ -37,6 +49,7 @@ class FrameContext:
     station: str
     kind: Kind
     now: datetime
+    earliest: datetime
     max_future: timedelta
 
 
@@ -66,18 +79,18 @@ def frame_time(frame: Frame, context: FrameContext) -> tuple[str, datetime]:
         )
     if frame.data_time is None:
         raise Invalid(RejectReason.BAD_TIME, "the frame has no DataTime")
-    return stored, not_in_future(frame.data_time, context.now, context.max_future)
+    return stored, within_time_bounds(frame.data_time, context.earliest, context.now, context.max_future)
 
 
 def _value(parameter: Parameter, fields: dict[str, Decimal | str], stored: str, code: str) -> Decimal:
     main = fields.get(stored)
     if not isinstance(main, Decimal):
         raise Invalid(RejectReason.MISSING_VALUE, f"{code}-{stored} is missing")
-    in_range(parameter, main, f"{code}-{stored}")
+    in_range(parameter, representable(main, f"{code}-{stored}"), f"{code}-{stored}")
     low, high = (fields.get(name) for name in CHECKED_FIELDS)
     for name, bound in zip(CHECKED_FIELDS, (low, high), strict=True):
         if isinstance(bound, Decimal):
-            in_range(parameter, bound, f"{code}-{name}")
+            in_range(parameter, representable(bound, f"{code}-{name}"), f"{code}-{name}")
     if (isinstance(low, Decimal) and low > main) or (isinstance(high, Decimal) and main > high):
         raise Invalid(RejectReason.MIN_AVG_MAX_ORDER, f"{code}: need Min ≤ {stored} ≤ Max, got {low}/{main}/{high}")
     return main
@@ -89,7 +102,7 @@ def frame_readings(frame: Frame, gateway: str, context: FrameContext) -> Iterato
         try:
             known = BY_HJ212_CODE.get(code)
             if known is None:
-                raise Invalid(RejectReason.UNKNOWN_PARAMETER, f"unknown HJ 212 factor code {code!r}")
+                raise Invalid(RejectReason.UNKNOWN_PARAMETER, f"unknown HJ 212 factor code {brief(code)}")
             parameter = parameter_for(code, context.kind, parameter=known)
             value = _value(parameter, fields, stored, code)
             flag = data_flag(fields.get("Flag", DEFAULT_FLAG), f"{code}-Flag")

@@ -3,6 +3,9 @@
 A reading set is ``{"time": "…+08:00", "values": {"ph": 7.35, …}, "flags": {"do": "N"}}``. Values
 must be JSON numbers; they are read as exact decimals, never binary floats. A bad reading set or
 value is rejected on its own and the rest of the message is stored.
+
+Bounds: nesting (services.ingest.json_limits) is checked before parsing; after parsing, at most
+``max_readings`` reading sets, ``MAX_VALUES_PER_SET`` values per set and ``MAX_TIME_CHARS`` per time.
 """
 
 from __future__ import annotations
@@ -13,21 +16,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from services.ingest.json_limits import MAX_DEPTH, json_number, too_deep
 from services.ingest.messages import Reading, Reject, RejectReason
 from services.ingest.values import (
     DEFAULT_FLAG,
     Invalid,
+    brief,
     data_flag,
     finite_number,
     in_range,
-    not_in_future,
     parameter_for,
+    representable,
+    within_time_bounds,
 )
 from services.standards.hj212 import DATA_FLAGS
 from services.standards.parameters import PARAMETERS, Kind
 from services.storage.schema import Source
 
 MQTT_JSON = Source.MQTT_JSON
+# A station measures a few dozen parameters at most; a set with more is not a reading set.
+MAX_VALUES_PER_SET = 100
+MAX_TIME_CHARS = 64  # the longest ISO 8601 form is about 40 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,7 @@ class JsonContext:
     kind: Kind
     gateway: str | None
     now: datetime
+    earliest: datetime
     max_future: timedelta
     max_readings: int
 
@@ -45,15 +55,24 @@ def _nan_or_infinity(name: str) -> Decimal:
 
 
 # Built once: json.loads with options would build a decoder per message.
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_nan_or_infinity)
+_DECODER = json.JSONDecoder(parse_float=json_number, parse_int=json_number, parse_constant=_nan_or_infinity)
 
 
 def load(payload: bytes) -> Any:
-    """Parse with exact decimals; raises Invalid(malformed_json). Accepts UTF-8, -16 and -32, as json.loads does."""
+    """Parse with exact decimals; raises Invalid (too_deep, malformed_json). Accepts UTF-8, -16 and -32,
+    as json.loads does."""
     try:
-        return _DECODER.decode(payload.decode(json.detect_encoding(payload), "surrogatepass"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        encoding = json.detect_encoding(payload)
+        text = payload.decode(encoding, "surrogatepass")
+        utf8 = payload if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
+    except UnicodeError as error:
         raise Invalid(RejectReason.MALFORMED_JSON, f"not valid UTF-8 JSON: {error}") from None
+    if too_deep(utf8):
+        raise Invalid(RejectReason.TOO_DEEP, f"arrays and objects nest deeper than {MAX_DEPTH} levels")
+    try:
+        return _DECODER.decode(text)
+    except (ValueError, RecursionError) as error:
+        raise Invalid(RejectReason.MALFORMED_JSON, f"not valid JSON: {str(error)[:200]}") from None
 
 
 def reading_sets(document: Any, max_readings: int) -> list[Any]:
@@ -71,14 +90,14 @@ def reading_sets(document: Any, max_readings: int) -> list[Any]:
 
 
 def parse_time(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise Invalid(RejectReason.BAD_TIME, f"time must be an ISO 8601 string, got {value!r}")
+    if not isinstance(value, str) or len(value) > MAX_TIME_CHARS:
+        raise Invalid(RejectReason.BAD_TIME, f"time must be an ISO 8601 string, got {brief(value)}")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(RejectReason.BAD_TIME, f"time {value!r} is not ISO 8601") from None
+        raise Invalid(RejectReason.BAD_TIME, f"time {brief(value)} is not ISO 8601") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise Invalid(RejectReason.TIME_WITHOUT_OFFSET, f"time {value!r} has no UTC offset")
+        raise Invalid(RejectReason.TIME_WITHOUT_OFFSET, f"time {brief(value)} has no UTC offset")
     return moment
 
 
@@ -88,16 +107,19 @@ def _reading_set(item: Any, context: JsonContext) -> tuple[datetime, dict[str, A
     values, flags = item.get("values"), item.get("flags", {})
     if not isinstance(values, dict) or not values or not isinstance(flags, dict):
         raise Invalid(RejectReason.BAD_SHAPE, '"values" must be a non-empty object and "flags" an object')
+    if len(values) > MAX_VALUES_PER_SET:
+        raise Invalid(RejectReason.TOO_MANY_VALUES, f"{len(values)} values in one set; at most {MAX_VALUES_PER_SET}")
     if unknown := set(flags) - set(values):
-        raise Invalid(RejectReason.BAD_SHAPE, f"flags for parameters without a value: {sorted(unknown)}")
-    moment = not_in_future(parse_time(item.get("time")), context.now, context.max_future)
+        raise Invalid(RejectReason.BAD_SHAPE, f"flags for parameters without a value: {brief(sorted(unknown))}")
+    moment = within_time_bounds(parse_time(item.get("time")), context.earliest, context.now, context.max_future)
     return moment, values, flags
 
 
 def _checked(code: str, raw: object, flag: object, context: JsonContext, moment: datetime) -> Reading:
     """A reading that failed the common-case test in decode_document: the checks that name the precise reason."""
     parameter = parameter_for(code, context.kind)
-    value, checked_flag = in_range(parameter, finite_number(raw, code), code), data_flag(flag, code)
+    value = in_range(parameter, representable(finite_number(raw, code), code), code)
+    checked_flag = data_flag(flag, code)
     return Reading(context.station, parameter.code, moment, value, checked_flag, MQTT_JSON, context.gateway)
 
 
@@ -110,6 +132,7 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
     kind, station, gateway = context.kind, context.station, context.gateway
     for index, item in enumerate(sets):
         where = index if batch else None
+        part: bytes | None = None  # the set as stored with its rejects, made once per set
         try:
             moment, values, flags = _reading_set(item, context)
         except Invalid as invalid:
@@ -137,16 +160,10 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
             try:  # ... anything else is checked step by step
                 readings.append(_checked(code, raw, flag, context, moment))
             except Invalid as invalid:
+                if part is None:
+                    part = _part(item, batch)
                 rejects.append(
-                    Reject(
-                        invalid.reason,
-                        invalid.detail,
-                        context.station,
-                        context.gateway,
-                        code,
-                        where,
-                        _part(item, batch),
-                    )
+                    Reject(invalid.reason, invalid.detail, context.station, context.gateway, code, where, part)
                 )
     return readings, rejects
 

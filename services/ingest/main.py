@@ -8,8 +8,8 @@ from services.ingest.api import create_app
 from services.ingest.service import IngestService
 from services.ingest.settings import IngestSettings
 
-# How often the main thread checks that the decode-and-commit worker process is still there.
-WORKER_WATCH_SECONDS = 1.0
+# How often the main thread checks that the pipeline's threads are still there.
+PIPELINE_WATCH_SECONDS = 1.0
 
 
 def main() -> None:
@@ -21,14 +21,14 @@ def main() -> None:
         app, host=settings.ingest_http_host, port=settings.ingest_http_port, name="ingest-http"
     )
     stop = stop_on_signals()
+    http.start()  # /healthz answers at once; /readyz only once the worker and the broker are ready
     service.start()
-    http.start()
-    while not stop.wait(WORKER_WATCH_SECONDS):
-        if service.pipeline.worker_lost.is_set():
+    while not stop.wait(PIPELINE_WATCH_SECONDS):
+        if service.pipeline.failed.is_set():
             break
     service.stop()
     server.should_exit = True
     http.join()
-    if service.pipeline.worker_lost.is_set():
-        # Crash-only: whatever the worker held was never acked, so the broker redelivers it to the restart.
+    if service.pipeline.failed.is_set():
+        # Crash-only: whatever was not committed was never acked, so the broker redelivers it to the restart.
         raise SystemExit(1)

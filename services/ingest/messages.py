@@ -24,8 +24,10 @@ class RejectReason(StrEnum):
 
     PAYLOAD_TOO_LARGE = "payload_too_large"
     MALFORMED_JSON = "malformed_json"
+    TOO_DEEP = "too_deep"
     BAD_SHAPE = "bad_shape"
     TOO_MANY_READINGS = "too_many_readings"
+    TOO_MANY_VALUES = "too_many_values"
     UNKNOWN_TOPIC = "unknown_topic"
     UNKNOWN_STATION = "unknown_station"
     WRONG_TOPIC_KIND = "wrong_topic_kind"
@@ -33,10 +35,13 @@ class RejectReason(StrEnum):
     BAD_TIME = "bad_time"
     TIME_WITHOUT_OFFSET = "time_without_offset"
     TIME_IN_FUTURE = "time_in_future"
+    TIME_TOO_EARLY = "time_too_early"
     UNKNOWN_PARAMETER = "unknown_parameter"
     WRONG_KIND_PARAMETER = "wrong_kind_parameter"
     NOT_NUMERIC = "not_numeric"
     NOT_FINITE = "not_finite"
+    NOT_REPRESENTABLE = "not_representable"
+    TOO_MANY_DIGITS = "too_many_digits"
     OUT_OF_RANGE = "out_of_range"
     BAD_FLAG = "bad_flag"
     MISSING_VALUE = "missing_value"
@@ -46,12 +51,18 @@ class RejectReason(StrEnum):
     HJ212_NO_PASSWORD = "hj212_no_password"
     HJ212_BAD_PASSWORD = "hj212_bad_password"
     HJ212_UNSUPPORTED_COMMAND = "hj212_unsupported_command"
+    # found while committing, or by the worker's supervision (services.ingest.committer, .suspects)
+    DATABASE_REFUSED = "database_refused"
+    INTERNAL_ERROR = "internal_error"
+    POISON = "poison"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class InboundMessage:
-    """One MQTT PUBLISH as received; ``generation`` is the broker connection it arrived on."""
+    """One MQTT PUBLISH as received; ``seq`` numbers the replica's messages in receive order, and
+    ``generation`` is the broker connection it arrived on."""
 
+    seq: int
     mid: int
     qos: int
     topic: str
@@ -119,6 +130,12 @@ class Batch:
 
     entries: list[tuple[InboundMessage, Decoded]] = field(default_factory=list)
     rows: int = 0
+    cleared: list[bytes] = field(default_factory=list)  # suspect fingerprints the commit clears
+
+    @property
+    def seqs(self) -> tuple[int, int]:
+        """The first and last message sequence numbers (a batch holds consecutive messages)."""
+        return self.entries[0][0].seq, self.entries[-1][0].seq
 
     def add(self, message: InboundMessage, decoded: Decoded) -> None:
         self.entries.append((message, decoded))
@@ -134,7 +151,7 @@ class BatchOutcome:
     rows: int  # readings + rejects, as Batch.rows
     seconds: float  # the commit's duration
     result: WriteResult
-    reject_reasons: tuple[str, ...]
+    reject_counts: tuple[tuple[str, int], ...]  # (reason, rejects)
     replies: tuple[tuple[int, Publication], ...]  # (position of the answered message in the batch, reply)
 
 

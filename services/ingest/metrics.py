@@ -40,6 +40,17 @@ class IngestMetrics:
         self.commit_seconds = Histogram(
             "envmon_ingest_commit_seconds", "Time to commit one batch", buckets=COMMIT_SECONDS_BUCKETS, registry=r
         )
+        self.poison = Counter(
+            "envmon_ingest_poison_messages",
+            "Messages quarantined as poison: they were in the worker when it crashed or stalled too often",
+            registry=r,
+        )
+        self.worker_restarts = Counter(
+            "envmon_ingest_worker_restarts",
+            "Worker processes replaced, by cause (died, stalled)",
+            ["cause"],
+            registry=r,
+        )
         self.broker_connected = Gauge("envmon_ingest_broker_connected", "1 while connected to the broker", registry=r)
         self.database_connected = Gauge(
             "envmon_ingest_database_connected", "1 while the last database operation succeeded", registry=r

@@ -1,22 +1,36 @@
 """The main process's side of the ingest loop: hand received messages to the worker process, then
-publish the replies and ack the messages of each batch it reports committed, in receive order.
+publish the replies and ack the messages of each batch it reports committed, in receive order;
+and keep a worker running.
 
 Three threads here: the MQTT network thread appends each message to the unacked queue and the
 inbox; the sender thread ships whatever the inbox holds to the worker (services.ingest.worker),
 one chunk per pipe write; the outcome thread applies each :class:`BatchOutcome` to the oldest
 unacked messages. Receipt never waits for a commit: only the broker's in-flight window bounds
 what is held, so the worker's decode and commit run alongside receipt.
+
+Supervision (the outcome thread): when the worker dies, or makes no progress on one message for
+``ingest_stall_timeout`` (then it is killed), the messages it was decoding or committing become
+poison suspects (services.ingest.progress, .suspects) and a new worker starts with them, after a
+backoff if the last one died young. Everything unacked is sent to it again, in order; acks stay
+valid, since the broker connection never changed. Workers are forked by a fork server, a small
+single-threaded process started with the first worker: forking this multi-threaded process
+itself could copy a lock that another thread holds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import queue
+import signal
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Literal
 
 import structlog
@@ -24,19 +38,27 @@ from prometheus_client import Counter
 
 from services.ingest.consumer import BrokerConsumer
 from services.ingest.decode import is_platform_output, parse_inbound
-from services.ingest.messages import BatchOutcome, DatabaseState, InboundMessage
+from services.ingest.messages import BatchOutcome, DatabaseState, InboundMessage, RejectReason
 from services.ingest.metrics import IngestMetrics
+from services.ingest.progress import IDLE, Progress, ProgressSnapshot
 from services.ingest.settings import IngestSettings
+from services.ingest.suspects import Suspect, fingerprint
 from services.ingest.worker import RawMessage, raw, serve
 
 # Messages per pipe write, at most: big enough that pickling and the write are cheap per message,
 # small enough that the worker starts decoding while the rest of a burst still arrives.
 CHUNK_MESSAGES = 500
-# fork: the worker starts in milliseconds with every module already imported (spawn re-imports
-# them, about a second). It is forked in start(), before this replica's own threads run.
-START_METHOD: Literal["fork"] = "fork"
+START_METHOD: Literal["forkserver"] = "forkserver"
+WATCH_SECONDS = 1.0  # how often the outcome thread looks for a stalled worker
+# A worker that dies within this long of its start is restarted after a growing delay.
+RESTART_YOUNG_SECONDS = 30.0
+RESTART_BACKOFF_SECONDS = (0.0, 1.0, 2.0, 5.0, 10.0, 30.0)
+REAP_SECONDS = 10.0
+DECODING, COMMITTING = "decoding", "committing"
 
 log = structlog.get_logger(__name__)
+
+WorkerEntry = Callable[..., None]  # the signature of services.ingest.worker.serve
 
 
 def _topic_kind(topic: str) -> str:
@@ -47,34 +69,73 @@ def _topic_kind(topic: str) -> str:
     return inbound.kind.value if inbound is not None else "other"
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerLink:
+    """One worker process, the main process's ends of its two pipes, and its progress cells."""
+
+    process: BaseProcess
+    chunks: Connection
+    outcomes: Connection
+    progress: Progress
+    started: float  # time.monotonic()
+    suspects: tuple[Suspect, ...]  # handed to it to record before anything else
+
+
+@dataclass(frozen=True, slots=True)
+class Relink:
+    """Inbox marker: from here on, send to ``link``, starting with everything still unacked."""
+
+    link: WorkerLink
+    resend: tuple[InboundMessage, ...]
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+STOP = _Marker("the outcome thread has finished, so has the sender")
+NOTHING = _Marker("no inbox item is pending")
+InboxItem = InboundMessage | Relink | _Marker | None  # None wakes the sender up for drain() and abandon()
+
+
+@dataclass(slots=True)
+class _Watch:
+    """What the watchdog saw last, to tell a stall (the same message for too long) from progress."""
+
+    decoding: int = IDLE
+    decoding_since: float = 0.0
+    commit: tuple[int, int] = (IDLE, 0)
+    commit_since: float = 0.0
+
+
 class Pipeline:
-    def __init__(self, settings: IngestSettings) -> None:
+    def __init__(self, settings: IngestSettings, worker_entry: WorkerEntry = serve) -> None:
         self._settings = settings
-        # None wakes the sender up for drain() and abandon()
-        self._inbox: queue.SimpleQueue[InboundMessage | None] = queue.SimpleQueue()
+        self._worker_entry = worker_entry
+        self._inbox: queue.SimpleQueue[InboxItem] = queue.SimpleQueue()
         self._unacked: deque[InboundMessage] = deque()  # FIFO, as received; acks leave in the same order
+        self._lock = threading.Lock()  # receipt vs. a worker restart's snapshot of the unacked messages
         self._draining = threading.Event()
-        context = multiprocessing.get_context(START_METHOD)
-        self._abandon = context.Event()
-        self._chunk_reader, self._chunk_writer = context.Pipe(duplex=False)
-        self._outcome_reader, self._outcome_writer = context.Pipe(duplex=False)
-        self._worker = context.Process(
-            target=serve,
-            name="ingest-worker",
-            daemon=True,
-            args=(settings, self._chunk_reader, self._outcome_writer, self._abandon, os.getpid()),
-        )
+        self._context = multiprocessing.get_context(START_METHOD)
+        self._context.set_forkserver_preload([worker_entry.__module__])
+        self._abandon = self._context.Event()
+        self._link: WorkerLink | None = None
+        self._restarts = 0
+        self._stall: tuple[str, str] | None = None  # (stage, why) the watchdog killed the current worker
+        self._watch = _Watch()
         self.metrics = IngestMetrics(self.oldest_unacked_seconds)
         self._received_by_kind: dict[str, Counter] = {}
-        self.consumer = BrokerConsumer(settings, self.receive)
+        self.consumer = BrokerConsumer(settings, self.receive, self.metrics)
         self.database_ok = False
-        # Set when the worker ends on its own: the replica then exits non-zero so its supervisor restarts it.
-        self.worker_lost = threading.Event()
+        # Set when a thread of this process fails: the replica then exits non-zero for its supervisor.
+        self.failed = threading.Event()
 
     # --- MQTT network thread ---------------------------------------------------------------------------
     def receive(self, message: InboundMessage) -> None:
-        self._unacked.append(message)
-        self._inbox.put(message)
+        with self._lock:
+            self._unacked.append(message)
+            self._inbox.put(message)
 
     def oldest_unacked_seconds(self) -> float:
         try:
@@ -83,43 +144,172 @@ class Pipeline:
             return 0.0
         return (datetime.now(UTC) - oldest.received_at).total_seconds()
 
+    @property
+    def worker_running(self) -> bool:
+        link = self._link
+        return link is not None and link.process.is_alive() and link.progress.snapshot().ready
+
+    # --- worker processes --------------------------------------------------------------------------------
     def start_worker(self) -> None:
-        """Fork the worker; call before this replica's threads start, from a thread that outlives the
-        worker (Linux delivers the parent-death signal when the forking *thread* ends)."""
-        self._worker.start()
+        self._link = self._start_link(())
+
+    def _start_link(self, suspects: tuple[Suspect, ...]) -> WorkerLink:
+        context = self._context
+        chunk_reader, chunk_writer = context.Pipe(duplex=False)
+        outcome_reader, outcome_writer = context.Pipe(duplex=False)
+        progress = Progress(context)
+        process = context.Process(
+            target=self._worker_entry,
+            name="ingest-worker",
+            daemon=True,
+            args=(self._settings, chunk_reader, outcome_writer, self._abandon, progress, list(suspects)),
+        )
+        process.start()
         # the worker's ends: closing them here makes the pipes reach end of file when the worker ends
-        self._chunk_reader.close()
-        self._outcome_writer.close()
+        chunk_reader.close()
+        outcome_writer.close()
+        return WorkerLink(process, chunk_writer, outcome_reader, progress, time.monotonic(), suspects)
+
+    def _replace_worker(self, link: WorkerLink) -> None:
+        """The worker ended on its own or was killed: blame, back off, start a new one, resend."""
+        link.process.join(REAP_SECONDS)
+        progress = link.progress.snapshot()
+        error = self._death(link, progress)
+        blamed = self._blamed(progress)
+        suspects = tuple(
+            Suspect(fingerprint(message.topic, message.payload), message.topic, error, progress.isolated)
+            for message in self._unacked
+            if message.seq in blamed
+        )
+        if not progress.ready:  # it died before recording its predecessor's suspects: hand them on
+            suspects = link.suspects + suspects
+        cause = "stalled" if self._stall else "died"
+        self.metrics.worker_restarts.labels(cause).inc()
+        log.error(
+            "the ingest worker process ended; starting a new one",
+            error=error,
+            suspects=len(suspects),
+            unacked=len(self._unacked),
+        )
+        self._stall, self._watch = None, _Watch()
+        young = time.monotonic() - link.started < RESTART_YOUNG_SECONDS
+        self._restarts = self._restarts + 1 if young else 0
+        delay = RESTART_BACKOFF_SECONDS[min(self._restarts, len(RESTART_BACKOFF_SECONDS) - 1)]
+        if self._abandon.wait(delay):
+            return
+        with self._lock:
+            self._link = self._start_link(suspects)
+            self._inbox.put(Relink(self._link, tuple(self._unacked)))
+
+    def _death(self, link: WorkerLink, progress: ProgressSnapshot) -> str:
+        """How the worker ended, for the suspects' ``last_error``."""
+        if self._stall:
+            return self._stall[1]
+        code = link.process.exitcode
+        how = (
+            f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exited with status {code}"
+        )
+        where = [
+            stage
+            for stage, active in ((DECODING, progress.decoding != IDLE), (COMMITTING, progress.commit_first != IDLE))
+            if active
+        ]
+        return f"the ingest worker was {how} while {' and '.join(where) or 'idle'}"
+
+    def _blamed(self, progress: ProgressSnapshot) -> set[int]:
+        if not progress.ready:
+            return set()
+        if self._stall:  # only the stage that stalled
+            stage = self._stall[0]
+            return progress.suspects(decoding=stage == DECODING, committing=stage == COMMITTING)
+        return progress.suspects()
+
+    def _check_stall(self, link: WorkerLink) -> None:
+        progress, now, watch = link.progress.snapshot(), time.monotonic(), self._watch
+        stall_seconds = self._settings.ingest_stall_timeout.total_seconds()
+        commit_seconds = self._settings.ingest_commit_timeout.total_seconds() + stall_seconds
+        if progress.decoding != watch.decoding:
+            watch.decoding, watch.decoding_since = progress.decoding, now
+        commit = (progress.commit_first, progress.commit_attempt)
+        if commit != watch.commit:
+            watch.commit, watch.commit_since = commit, now
+        if progress.decoding != IDLE and now - watch.decoding_since > stall_seconds:
+            self._stall = (DECODING, f"the ingest worker made no progress for {stall_seconds:.0f} s while {DECODING}")
+        elif progress.commit_first != IDLE and now - watch.commit_since > commit_seconds:
+            self._stall = (
+                COMMITTING,
+                f"the ingest worker made no progress for {commit_seconds:.0f} s while {COMMITTING}",
+            )
+        if self._stall and link.process.pid is not None:
+            log.error("the ingest worker stalled; killing it", reason=self._stall[1])
+            os.kill(link.process.pid, signal.SIGKILL)
 
     # --- pipeline thread --------------------------------------------------------------------------------
     def run(self) -> None:
         """Until :meth:`drain` (then everything received is committed and acked) or :meth:`abandon`."""
-        outcomes = threading.Thread(target=self._apply_outcomes, name="ingest-outcomes", daemon=True)
+        outcomes = threading.Thread(target=self._guarded(self._apply_outcomes), name="ingest-outcomes", daemon=True)
         outcomes.start()
-        with contextlib.suppress(OSError):  # the worker is gone: the outcome thread reports it
-            self._send_chunks()
+        self._guarded(self._send_chunks)()
         outcomes.join()
-        self._worker.join()
+        if self._link is not None:
+            self._link.process.join(REAP_SECONDS)
+
+    def _guarded(self, target: Callable[[], None]) -> Callable[[], None]:
+        """A thread target whose failure stops the replica (crash-only) instead of passing unnoticed."""
+
+        def run() -> None:
+            try:
+                target()
+            except Exception:
+                log.exception("an ingest pipeline thread failed; the replica stops so it can be restarted")
+                self.failed.set()
+                self.abandon()
+
+        return run
 
     def _send_chunks(self) -> None:
+        link = self._link
+        assert link is not None, "start_worker() first"
+        drain_sent = False
+        pending: InboxItem = NOTHING
         while not self._abandon.is_set():
-            message = self._inbox.get()
-            chunk: list[RawMessage] = []
-            while message is not None:
-                self._count_received(message)
-                chunk.append(raw(message))
-                if len(chunk) >= CHUNK_MESSAGES:
-                    break
+            item, pending = (self._inbox.get() if pending is NOTHING else pending), NOTHING
+            if item is STOP:
+                return
+            if item is None:
+                if self._draining.is_set() and not drain_sent:
+                    drain_sent = self._send(link, None)
+                continue
+            if isinstance(item, Relink):
+                link = item.link
+                for start in range(0, len(item.resend), CHUNK_MESSAGES):
+                    self._send(link, [raw(message) for message in item.resend[start : start + CHUNK_MESSAGES]])
+                if drain_sent:
+                    self._send(link, None)
+                continue
+            assert isinstance(item, InboundMessage)
+            self._count_received(item)
+            chunk: list[RawMessage] = [raw(item)]
+            while len(chunk) < CHUNK_MESSAGES:
                 try:
-                    message = self._inbox.get_nowait()
+                    following = self._inbox.get_nowait()
                 except queue.Empty:
                     break
-            if chunk:
-                self._chunk_writer.send(chunk)
-            if message is None and self._draining.is_set():
-                if not self._abandon.is_set():
-                    self._chunk_writer.send(None)
-                return
+                if not isinstance(following, InboundMessage):
+                    pending = following
+                    break
+                self._count_received(following)
+                chunk.append(raw(following))
+            self._send(link, chunk)
+
+    @staticmethod
+    def _send(link: WorkerLink, chunk: list[RawMessage] | None) -> bool:
+        """False when the worker is gone: what it missed is still unacked and goes to its successor."""
+        try:
+            link.chunks.send(chunk)
+            return True
+        except OSError:
+            return False
 
     def _count_received(self, message: InboundMessage) -> None:
         kind = _topic_kind(message.topic)
@@ -140,25 +330,30 @@ class Pipeline:
 
     # --- outcome thread ---------------------------------------------------------------------------------
     def _apply_outcomes(self) -> None:
-        """Until the worker reports None (drained) or ends."""
-        while True:
-            try:
-                outcome = self._outcome_reader.recv()
-            except EOFError:
-                if not self._abandon.is_set():
-                    log.error(
-                        "the ingest worker process ended; the replica stops so it can be restarted",
-                        exitcode=self._worker.exitcode,
-                    )
-                    self.worker_lost.set()
-                self._database_state(DatabaseState(ok=False))
-                return
-            if outcome is None:
-                return
-            if isinstance(outcome, DatabaseState):
-                self._database_state(outcome)
-            else:
-                self._apply(outcome)
+        """Until the worker reports None (drained) or the service gives up; replaces dead workers."""
+        try:
+            last_check = time.monotonic()
+            while not self._abandon.is_set():
+                link = self._link
+                assert link is not None
+                if link.outcomes.poll(WATCH_SECONDS):
+                    try:
+                        outcome = link.outcomes.recv()
+                    except (EOFError, OSError):
+                        self._database_state(DatabaseState(ok=False))
+                        self._replace_worker(link)
+                        continue
+                    if outcome is None:
+                        return
+                    if isinstance(outcome, BatchOutcome):
+                        self._apply(outcome)
+                    else:
+                        self._database_state(outcome)
+                if time.monotonic() - last_check >= WATCH_SECONDS:
+                    last_check = time.monotonic()
+                    self._check_stall(link)
+        finally:
+            self._inbox.put(STOP)
 
     def _database_state(self, state: DatabaseState) -> None:
         self.database_ok = state.ok
@@ -174,8 +369,10 @@ class Pipeline:
         metrics.stored.inc(result.stored)
         metrics.duplicates.inc(result.duplicates)
         metrics.late_days.inc(result.late_days)
-        for reason in outcome.reject_reasons:
-            metrics.rejected.labels(reason).inc()
+        for reason, count in outcome.reject_counts:
+            metrics.rejected.labels(reason).inc(count)
+            if reason == RejectReason.POISON:
+                metrics.poison.inc(count)
         replies = iter(outcome.replies)
         reply = next(replies, None)
         acked = 0

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.common.credentials import VerifiedPasswords
+from services.standards.local_time import day_start
 from services.standards.parameters import Kind
 from services.storage.hj212_devices import Hj212Device, load_hj212_devices
 from services.storage.schema import gateway_stations, gateways, stations
@@ -35,6 +36,7 @@ class RegistrySnapshot:
     station_kinds: dict[str, Kind]
     bindings: frozenset[tuple[str, str]]  # (gateway id, station code) of enabled gateways
     mns: dict[str, Hj212Device]
+    commissioned: dict[str, date] = field(default_factory=dict)  # stations.commissioned_on, where known
     # shared by the snapshots of one cache, so a verified password survives reloads
     verified_passwords: VerifiedPasswords = field(default_factory=VerifiedPasswords, compare=False)
 
@@ -43,6 +45,11 @@ class RegistrySnapshot:
         if device is None or device.password_hash is None:
             return False
         return self.verified_passwords.matches(mn, password, device.password_hash)
+
+    def earliest(self, station: str, default: datetime) -> datetime:
+        """The earliest reading time of ``station``: its commissioning day (Beijing time) where known."""
+        commissioned = self.commissioned.get(station)
+        return default if commissioned is None else day_start(commissioned)
 
     def may_report(self, gateway: str, station: str) -> bool:
         return (gateway, station) in self.bindings
@@ -56,7 +63,7 @@ EMPTY = RegistrySnapshot({}, frozenset(), {})
 
 def load_snapshot(engine: Engine, verified_passwords: VerifiedPasswords | None = None) -> RegistrySnapshot:
     with engine.connect() as connection:
-        kinds = {code: Kind(kind) for code, kind in connection.execute(select(stations.c.code, stations.c.kind))}
+        rows = connection.execute(select(stations.c.code, stations.c.kind, stations.c.commissioned_on)).all()
         bindings = frozenset(
             connection.execute(
                 select(gateway_stations.c.gateway_id, gateway_stations.c.station_code)
@@ -66,7 +73,11 @@ def load_snapshot(engine: Engine, verified_passwords: VerifiedPasswords | None =
         )
         devices = load_hj212_devices(connection)
     return RegistrySnapshot(
-        kinds, bindings, devices, verified_passwords if verified_passwords is not None else VerifiedPasswords()
+        {code: Kind(kind) for code, kind, _ in rows},
+        bindings,
+        devices,
+        {code: commissioned for code, _, commissioned in rows if commissioned is not None},
+        verified_passwords if verified_passwords is not None else VerifiedPasswords(),
     )
 
 
@@ -80,10 +91,6 @@ class RegistryCache:
         self._loaded_at = float("-inf")
         self._verified_passwords = VerifiedPasswords()
 
-    @property
-    def loaded(self) -> bool:
-        return self._snapshot is not EMPTY
-
     def current(self) -> RegistrySnapshot:
         if time.monotonic() - self._loaded_at >= self._refresh_seconds:
             self._reload()
@@ -95,10 +102,15 @@ class RegistryCache:
             self._reload()
         return self._snapshot
 
+    def load(self) -> None:
+        """Load the registry now; raises SQLAlchemyError if the database fails."""
+        self._snapshot = load_snapshot(self._engine, self._verified_passwords)
+        self._loaded_at = time.monotonic()
+
     def _reload(self) -> None:
         try:
-            self._snapshot = load_snapshot(self._engine, self._verified_passwords)
-            self._loaded_at = time.monotonic()
+            self.load()
         except SQLAlchemyError as error:
-            # Retried at the next message; keep the last good snapshot meanwhile.
+            # Keep the last good snapshot, and retry at the next refresh or miss, not at every message.
+            self._loaded_at = time.monotonic()
             log.warning("registry reload failed", error=str(error).splitlines()[0])

@@ -5,8 +5,13 @@ duplicate (a redelivery or a re-sent reading: rare) does the batch go the slow w
 staging table, then ``INSERT … ON CONFLICT DO NOTHING RETURNING``. COPY into the hypertable is
 about twice as fast as ``INSERT … SELECT``, and the database is the bottleneck of a backlog drain.
 
-The same transaction holds the batch's late-data recompute-queue bumps and its rejects, so a
-message is either fully recorded (and may be acked) or not at all (and will be redelivered).
+The same transaction holds the batch's late-data recompute-queue bumps, its rejects (capped per
+message, services.ingest.rejects) and the clearing of the poison suspects it holds, so a message is
+either fully recorded (and may be acked) or not at all (and will be redelivered).
+
+The connection bounds every wait: ``statement_timeout`` (``ENVMON_INGEST_COMMIT_TIMEOUT``), a connect
+timeout and TCP keepalives, so a stuck server or a dead link ends as a transient error that the
+committer retries, never as a silent hang.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from psycopg import errors
 from sqlalchemy.engine import make_url
 
 from services.ingest.messages import Batch, WriteResult
+from services.ingest.rejects import reject_rows
 from services.standards.local_time import local_date
 
 READING_COLUMNS = "time, station, parameter, value, flag, source, gateway, received_at"
@@ -50,9 +56,17 @@ QUEUE_LATE_DAYS = """
         set modified_at = greatest(clock_timestamp(), queue.modified_at + interval '1 microsecond'),
             readings = queue.readings + excluded.readings
 """
-COPY_REJECTS = "copy rejected_messages (received_at, topic, gateway, station, reason, detail, payload) from stdin"
+COPY_REJECTS = (
+    "copy rejected_messages (received_at, topic, gateway, station, reason, detail, payload, occurrences) from stdin"
+)
+CLEAR_SUSPECTS = "delete from ingest_suspects where fingerprint = any(%(fingerprints)s)"
 NULL = "\\N"
 STATION_AND_TIME = itemgetter(0, 2)  # of a Reading
+CONNECT_TIMEOUT_SECONDS = 10
+# TCP keepalive: a peer that vanished without a FIN is noticed within idle + interval × count.
+KEEPALIVE_IDLE_SECONDS = 10
+KEEPALIVE_INTERVAL_SECONDS = 5
+KEEPALIVE_COUNT = 3
 
 
 def libpq_url(sqlalchemy_url: str) -> str:
@@ -105,32 +119,42 @@ def _batch_readings(batch: Batch) -> Iterator[tuple[str, datetime, datetime, int
 class Writer:
     """Owns one psycopg connection; reconnects on the next write after a failure."""
 
-    def __init__(self, database_url: str, *, late_after: timedelta) -> None:
+    def __init__(self, database_url: str, *, late_after: timedelta, commit_timeout: timedelta) -> None:
         self._url = libpq_url(database_url)
         self._late_after = late_after
+        self._statement_timeout_ms = int(commit_timeout.total_seconds() * 1000)
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._connection is None or self._connection.closed:
             # autocommit: each batch opens its own explicit transaction, and a ping never leaves one open
-            connection: psycopg.Connection[tuple[object, ...]] = psycopg.connect(self._url, autocommit=True)
+            connection: psycopg.Connection[tuple[object, ...]] = psycopg.connect(
+                self._url,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                keepalives=1,
+                keepalives_idle=KEEPALIVE_IDLE_SECONDS,
+                keepalives_interval=KEEPALIVE_INTERVAL_SECONDS,
+                keepalives_count=KEEPALIVE_COUNT,
+                options=f"-c statement_timeout={self._statement_timeout_ms}",
+            )
             with connection.transaction():
                 connection.execute(STAGING_DDL)
             self._connection = connection
         return self._connection
 
     def write(self, batch: Batch) -> WriteResult:
-        """Commit a batch; raises psycopg.Error (the caller retries, nothing is acked)."""
+        """Commit a batch, or raise (nothing of it committed; services.ingest.failures says what next)."""
         try:
             return self._write(batch)
-        except psycopg.Error:
-            self.close()
+        except Exception:
+            self.close()  # a fresh connection for the retry: this one may be mid-COPY or broken
             raise
 
     def _write(self, batch: Batch) -> WriteResult:
         connection = self._connect()
         staged = sum(len(decoded.readings) for _, decoded in batch.entries)
-        rejects = [(message, reject) for message, decoded in batch.entries for reject in decoded.rejects]
+        rejects = sum(len(decoded.rejects) for _, decoded in batch.entries)
         stored, late = 0, Counter[tuple[str, date]]()
         with connection.transaction(), connection.cursor() as cursor:
             if staged:
@@ -146,27 +170,20 @@ class Writer:
                     inserted = cast("list[tuple[str, datetime, datetime]]", cursor.execute(INSERT_STAGED).fetchall())
                     stored = len(inserted)
                     late = late_days(
-                        ((station, moment, received, 1) for station, moment, received in inserted),
-                        self._late_after,
+                        ((station, moment, received, 1) for station, moment, received in inserted), self._late_after
                     )
             if late:
                 (stations, days), counts = zip(*late, strict=True), list(late.values())
                 cursor.execute(QUEUE_LATE_DAYS, {"stations": list(stations), "days": list(days), "counts": counts})
             if rejects:
                 with cursor.copy(COPY_REJECTS) as copy:
-                    for message, reject in rejects:
-                        copy.write_row(
-                            (
-                                message.received_at,
-                                message.topic,
-                                reject.gateway,
-                                reject.station,
-                                reject.reason,
-                                reject.detail,
-                                reject.payload or message.payload,
-                            )
-                        )
-        return WriteResult(stored=stored, duplicates=staged - stored, rejects=len(rejects), late_days=len(late))
+                    for message, decoded in batch.entries:
+                        if decoded.rejects:
+                            for row in reject_rows(message, decoded.rejects):
+                                copy.write_row(row)
+            if batch.cleared:
+                cursor.execute(CLEAR_SUSPECTS, {"fingerprints": batch.cleared})
+        return WriteResult(stored=stored, duplicates=staged - stored, rejects=rejects, late_days=len(late))
 
     def ping(self) -> None:
         try:

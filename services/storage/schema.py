@@ -85,6 +85,7 @@ stations = Table(
     Column("capacity_t_per_day", Numeric(12, 2)),
     Column("illustrative", Boolean, nullable=False, server_default="false"),
     Column("note", Text),
+    Column("commissioned_on", Date),  # readings dated before it are refused (ingest)
     CheckConstraint("kind in ('water', 'air', 'waste')", name="stations_kind"),
     CheckConstraint(_in("control_level", ControlLevel), name="stations_control_level"),
     CheckConstraint("waterbody is null or waterbody in ('river', 'lake')", name="stations_waterbody"),
@@ -140,6 +141,9 @@ rejected_messages = Table(
     Column("reason", String(48), nullable=False),
     Column("detail", Text, nullable=False),
     Column("payload", LargeBinary, nullable=False),
+    # one row may stand for several rejects of the same reason in one message (rows are capped per message)
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    CheckConstraint("occurrences > 0", name="rejected_messages_occurrences"),
 )
 
 recompute_queue = Table(
@@ -168,4 +172,18 @@ station_programmes = Table(
         name="station_programmes_interval",
     ),
     CheckConstraint("valid_to is null or valid_to > valid_from", name="station_programmes_period"),
+)
+
+# Messages that were in the ingest worker when it died or stalled; a message that keeps doing it is
+# quarantined as poison after ENVMON_INGEST_POISON_CRASHES crashes (services.ingest.suspects).
+ingest_suspects = Table(
+    "ingest_suspects",
+    metadata,
+    Column("fingerprint", LargeBinary, primary_key=True),
+    Column("topic", Text, nullable=False),
+    Column("crashes", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("crashes > 0", name="ingest_suspects_crashes"),
 )

@@ -7,7 +7,7 @@ A gateway's stored password hash is replaced only when it no longer matches the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +48,7 @@ class StationEntry(_Strict):
     facility_type: Literal["incineration", "food_waste", "recycling", "landfill", "industrial"] | None = None
     capacity_t_per_day: Decimal | None = None
     note: str | None = None
+    commissioned_on: date | None = None  # ingest refuses readings dated before it
 
 
 class StationRegistry(_Strict):

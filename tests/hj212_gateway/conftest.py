@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from devstack.hj212_fleet import remove_fleet, seed_fleet
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
-from devstack.processes import port_accepts, wait_until
 from simulators.hj212_tcp import LoggerIdentity
 from tests.hj212_gateway.support import (
     GATEWAY_ACCOUNT,
@@ -47,8 +46,7 @@ def ingest(postgres: PostgresCluster, broker: MosquittoBroker, mqtt_accounts: di
         subscription="$share/hj212-gateway-tests/envmon/v1/#",
     )
     env["ENVMON_INGEST_SESSION_EXPIRY_SECONDS"] = "0"
-    with subprocess_ingest(env) as process:
-        wait_until(lambda: port_accepts(int(env["ENVMON_INGEST_HTTP_PORT"])), "ingest", process=process)
+    with subprocess_ingest(env):
         yield
 
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from http import HTTPStatus
 
+import httpx
+import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, func, select, text
 
+from devstack.ingest_stream import connect
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import free_port
+from services.ingest.pipeline import WorkerEntry
 from services.ingest.service import IngestService
 from services.ingest.settings import IngestSettings
+from services.ingest.worker import serve
 from services.storage.schema import readings, rejected_messages
 
 INGEST_ACCOUNT = "envmon-ingest"
@@ -45,8 +52,8 @@ def settings_from(env: dict[str, str], **overrides: object) -> IngestSettings:
 
 
 @contextmanager
-def running(settings: IngestSettings) -> Iterator[IngestService]:
-    service = IngestService(settings)
+def running(settings: IngestSettings, worker_entry: WorkerEntry = serve) -> Iterator[IngestService]:
+    service = IngestService(settings, worker_entry)
     service.start()
     if not service.pipeline.consumer.connected.wait(WAIT_SECONDS):
         raise AssertionError("the ingest replica did not connect and subscribe")
@@ -56,10 +63,21 @@ def running(settings: IngestSettings) -> Iterator[IngestService]:
         service.stop(flush_seconds=10)
 
 
+def _ready(port: int, process: subprocess.Popen[bytes]) -> bool:
+    if process.poll() is not None:
+        raise AssertionError(f"envmon ingest exited with status {process.returncode}")
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == HTTPStatus.OK
+    except httpx.TransportError:
+        return False
+
+
 @contextmanager
 def subprocess_ingest(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``envmon ingest`` in a subprocess, once its /readyz says subscribed, database reachable, worker running."""
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "ingest"], env={**os.environ, **env})
     try:
+        wait_for(lambda: _ready(int(env["ENVMON_INGEST_HTTP_PORT"]), process), "envmon ingest to be ready")
         yield process
     finally:
         if process.poll() is None:
@@ -101,3 +119,32 @@ def empty(engine: Engine) -> None:
 
 
 LATE = timedelta(hours=3)
+
+
+def reject_rows(engine: Engine) -> list[tuple[str, str, bytes, int]]:
+    """(reason, detail, payload, occurrences) of every reject row, in insertion order."""
+    with engine.connect() as connection:
+        return [
+            (reason, detail, bytes(payload), occurrences)
+            for reason, detail, payload, occurrences in connection.execute(
+                select(
+                    rejected_messages.c.reason,
+                    rejected_messages.c.detail,
+                    rejected_messages.c.payload,
+                    rejected_messages.c.occurrences,
+                ).order_by(rejected_messages.c.id)
+            )
+        ]
+
+
+def collector(url: str, topic: str) -> tuple[mqtt.Client, list[mqtt.MQTTMessage]]:
+    """A subscribed MQTT client and the list its messages on ``topic`` arrive in."""
+    received: list[mqtt.MQTTMessage] = []
+    subscribed = threading.Event()
+    client = connect(url, f"collector-{threading.get_ident()}")
+    client.on_message = lambda _c, _u, message: received.append(message)
+    client.on_subscribe = lambda *_args: subscribed.set()
+    client.subscribe(topic, qos=1)
+    if not subscribed.wait(WAIT_SECONDS):
+        raise AssertionError(f"could not subscribe to {topic}")
+    return client, received

@@ -14,16 +14,17 @@ from tests.ingest.support import running
 from tests.support.contract import asgi_contract, assert_contract, untyped_successes
 
 
-def test_readiness_follows_broker_and_database() -> None:
-    for broker, database, status in [(True, True, 200), (False, True, 503), (True, False, 503)]:
-        client = TestClient(create_app(partial(Health, broker, database), CollectorRegistry()))
+def test_readiness_follows_broker_database_and_worker() -> None:
+    cases = [(True, True, True, 200), (False, True, True, 503), (True, False, True, 503), (True, True, False, 503)]
+    for broker, database, worker, status in cases:
+        client = TestClient(create_app(partial(Health, broker, database, worker), CollectorRegistry()))
         response = client.get("/readyz")
         assert response.status_code == status
-        assert response.json() == {"ready": status == 200, "broker": broker, "database": database}
+        assert response.json() == {"ready": status == 200, "broker": broker, "database": database, "worker": worker}
 
 
 def test_every_2xx_has_a_response_schema() -> None:
-    assert untyped_successes(create_app(partial(Health, True, True), CollectorRegistry()).openapi()) == []
+    assert untyped_successes(create_app(partial(Health, True, True, True), CollectorRegistry()).openapi()) == []
 
 
 def test_a_running_replica_keeps_its_contract(ingest_settings: SettingsFactory) -> None:

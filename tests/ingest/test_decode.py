@@ -1,8 +1,9 @@
-"""decode(): every reject reason, table-driven, and a 10,000-example property that bad input never escapes."""
+"""decode(): every reject reason, table-driven, the bounds at decode, and a 10,000-example property that bad
+input never escapes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -10,15 +11,20 @@ from hypothesis import strategies as st
 
 from services.common.credentials import hash_password
 from services.ingest.decode import DecodeLimits, decode
+from services.ingest.json_limits import MAX_DEPTH
 from services.ingest.messages import InboundMessage, Reading, RejectReason
 from services.ingest.registry import RegistrySnapshot
 from services.standards import hj212
+from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import Kind
 from services.storage.hj212_devices import Hj212Device
 from tests.ingest.strategies import any_documents, as_json, bad_documents
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
-LIMITS = DecodeLimits(max_payload_bytes=4096, max_readings_per_message=3, max_future=timedelta(minutes=10))
+EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING_TIME)
+LIMITS = DecodeLimits(
+    max_payload_bytes=4096, max_readings_per_message=3, max_future=timedelta(minutes=10), earliest=EARLIEST
+)
 PW = "123456"
 PW_HASH = hash_password(PW, iterations=1000)  # fewer iterations than production: the check is the same
 REGISTRY = RegistrySnapshot(
@@ -39,7 +45,7 @@ T = "2026-11-27T09:00:00+08:00"
 
 
 def _message(topic: str, payload: bytes, gateway: str | None = None) -> InboundMessage:
-    return InboundMessage(1, 1, topic, payload, NOW, 1, gateway=gateway)
+    return InboundMessage(0, 1, 1, topic, payload, NOW, 1, gateway=gateway)
 
 
 def _frame(
@@ -127,6 +133,52 @@ REJECTS: list[tuple[str, str, bytes, str | None]] = [
     ),
     ("hj212 unknown code", FRAME_TOPIC, _frame(values={"w99999": {"Avg": "1"}}), RejectReason.UNKNOWN_PARAMETER),
     ("hj212 future", FRAME_TOPIC, _frame(when=NOW + timedelta(minutes=11)), RejectReason.TIME_IN_FUTURE),
+    # bounds at decode
+    ("nested too deep", WATER, b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1), RejectReason.TOO_DEEP),
+    (
+        "batch nested 950 levels",
+        WATER,
+        b'{"readings": ' + b"[" * 950 + b"]" * 950 + b"}",
+        RejectReason.TOO_DEEP,
+    ),
+    ("underflow", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 1e-400}}', "not_representable"),
+    ("subnormal", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 4.9e-324}}', "not_representable"),
+    (
+        "exponent beyond Decimal",
+        WATER,
+        b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 1e99999999999999999999}}',
+        RejectReason.NOT_REPRESENTABLE,
+    ),
+    (
+        "30 significant digits",
+        WATER,
+        b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 7.12345678901234567890123456789}}',
+        RejectReason.TOO_MANY_DIGITS,
+    ),
+    ("year 1", WATER, as_json({"time": "0001-01-01T00:00:00+08:00", "values": {"ph": 7}}), "time_too_early"),
+    ("1900", WATER, as_json({"time": "1900-01-01T00:00:00+08:00", "values": {"ph": 7}}), "time_too_early"),
+    ("year 9999", WATER, as_json({"time": "9999-12-31T23:59:59-12:00", "values": {"ph": 7}}), "time_in_future"),
+    ("leap second", WATER, as_json({"time": "2016-12-31T23:59:60+08:00", "values": {"ph": 7}}), "bad_time"),
+    ("non-ASCII digits", WATER, as_json({"time": "２０２６-11-27T09:00:00+08:00", "values": {"ph": 7}}), "bad_time"),
+    (
+        "too many values",
+        WATER,
+        as_json({"time": T, "values": {f"p{i}": 1 for i in range(101)}}),
+        RejectReason.TOO_MANY_VALUES,
+    ),
+    ("hj212 1900", FRAME_TOPIC, _frame(when=datetime(1900, 1, 1, tzinfo=BEIJING_TIME)), "time_too_early"),
+    (
+        "hj212 400 zeros",
+        FRAME_TOPIC,
+        _frame(values={"w01001": {"Avg": "0." + "0" * 400 + "1"}}),
+        RejectReason.NOT_REPRESENTABLE,
+    ),
+    (
+        "hj212 30 digits",
+        FRAME_TOPIC,
+        _frame(values={"w01001": {"Avg": "7.12345678901234567890123456789"}}),
+        RejectReason.TOO_MANY_DIGITS,
+    ),
 ]
 
 
@@ -137,8 +189,32 @@ def test_each_reject_reason(topic: str, payload: bytes, reason: str) -> None:
     decoded = decode(_message(topic, payload), REGISTRY, NOW, LIMITS)
     assert decoded.readings == ()
     assert [r.reason for r in decoded.rejects] == [reason]
-    if not topic.endswith("hj212"):  # JSON gateways hear about every refusal on their rejects topic
-        assert bool(decoded.replies) == (reason != RejectReason.UNKNOWN_TOPIC)
+    assert all(len(r.detail) < 400 for r in decoded.rejects)
+
+
+def test_numbers_that_binary64_holds_are_stored_as_sent() -> None:
+    texts = ["0", "-0", "0e-9999", "7.35", "0.30000000000000004", "2.2250738585072014e-308", "1.00000000000000000000"]
+    payload = b'{"readings": [%s]}' % b", ".join(
+        b'{"time": "2026-11-27T0%d:00:00+08:00", "values": {"temp": %s}}' % (i, text.encode())
+        for i, text in enumerate(texts)
+    )
+    limits = DecodeLimits(4096, len(texts), timedelta(minutes=10), EARLIEST)
+    decoded = decode(_message(WATER, payload), REGISTRY, NOW, limits)
+    assert [str(r.value) for r in decoded.readings] == [
+        "0", "-0", "0E-9999", "7.35", "0.30000000000000004", "2.2250738585072014E-308", "1.00000000000000000000"
+    ]  # fmt: skip
+
+
+def test_a_commissioning_date_is_the_stations_earliest_time() -> None:
+    registry = RegistrySnapshot(
+        REGISTRY.station_kinds, REGISTRY.bindings, REGISTRY.mns, commissioned={"PYJ-JINHUA": date(2020, 6, 1)}
+    )
+    before = as_json({"time": "2020-05-31T23:59:59+08:00", "values": {"ph": 7}})
+    on_the_day = as_json({"time": "2020-06-01T00:00:00+08:00", "values": {"ph": 7}})
+    assert [r.reason for r in decode(_message(WATER, before), registry, NOW, LIMITS).rejects] == ["time_too_early"]
+    assert decode(_message(WATER, on_the_day), registry, NOW, LIMITS).readings
+    frame = _frame(when=datetime(2019, 1, 1, tzinfo=BEIJING_TIME))
+    assert [r.reason for r in decode(_message(FRAME_TOPIC, frame), registry, NOW, LIMITS).rejects] == ["time_too_early"]
 
 
 def test_gateway_property_must_be_bound_to_the_station() -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, select
@@ -15,13 +13,14 @@ from sqlalchemy import Engine, select
 from devstack.ingest_stream import WATER_VALUES, connect, publish_all, water_messages
 from devstack.mosquitto import MosquittoBroker
 from services.common import topics
+from services.common.redaction import redact
 from services.ingest.settings import IngestSettings
 from services.standards import hj212
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings, recompute_queue, rejected_messages
 from tests.ingest.conftest import SettingsFactory
 from tests.ingest.strategies import bad_documents, sample
-from tests.ingest.support import metric, reading_count, reject_reasons, running, wait_for, wait_for_rows
+from tests.ingest.support import collector, metric, reading_count, reject_reasons, running, wait_for, wait_for_rows
 
 GATEWAY = "gw-pyj-jinhua"
 JINHUA_MN = "330681000000000000000001"
@@ -29,17 +28,6 @@ JINHUA_MN = "330681000000000000000001"
 
 def _recent(minutes: int = 30) -> datetime:
     return (datetime.now(BEIJING_TIME) - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
-
-
-def _collector(url: str, topic: str) -> tuple[mqtt.Client, list[mqtt.MQTTMessage]]:
-    received: list[mqtt.MQTTMessage] = []
-    subscribed = threading.Event()
-    client = connect(url, f"collector-{threading.get_ident()}")
-    client.on_message = lambda _c, _u, message: received.append(message)
-    client.on_subscribe = lambda *_args: subscribed.set()
-    client.subscribe(topic, qos=1)
-    assert subscribed.wait(10)
-    return client, received
 
 
 def test_stores_once_and_counts_duplicates(
@@ -73,7 +61,7 @@ def test_bad_readings_rejected_alone_with_reply_and_correlation(
             {"time": (moment + timedelta(minutes=5)).isoformat(), "values": {"ph": 15, "tp": 0.2}},
         ]
     }
-    collector, replies = _collector(url, topics.rejects_topic("PYJ-JINHUA"))
+    listener, replies = collector(url, topics.rejects_topic("PYJ-JINHUA"))
     gateway = connect(url, "gw-jinhua-correlated")
     properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     properties.CorrelationData = b"req-42"
@@ -84,7 +72,7 @@ def test_bad_readings_rejected_alone_with_reply_and_correlation(
         ).wait_for_publish(10)
         wait_for(lambda: len(replies) == 1, "the rejects reply")
     gateway.disconnect()
-    collector.disconnect()
+    listener.disconnect()
     assert reading_count(db) == 2  # ph of set 0 (flag M) and tp of set 2
     assert sorted(reject_reasons(db)) == ["not_numeric", "out_of_range", "time_without_offset", "unknown_parameter"]
     body = json.loads(replies[0].payload)
@@ -128,7 +116,7 @@ def test_hj212_frame_stored_with_flags_and_9014_reply(
         data_time=moment,
         values={"w01001": {"Rtd": "7"}},
     )
-    collector, replies = _collector(url, topics.hj212_reply_topic("PYJ-JINHUA"))
+    listener, replies = collector(url, topics.hj212_reply_topic("PYJ-JINHUA"))
     topic = topics.hj212_topic("PYJ-JINHUA")
     with running(ingest_settings()):
         publish_all(
@@ -140,7 +128,7 @@ def test_hj212_frame_stored_with_flags_and_9014_reply(
             ],
         )
         wait_for(lambda: len(reject_reasons(db)) == 3 and len(replies) == 1, "frames processed")
-    collector.disconnect()
+    listener.disconnect()
     reply = hj212.parse(bytes(replies[0].payload))
     assert (reply.cn, reply.qn, reply.mn, reply.needs_reply) == (hj212.Command.DATA_REPLY, frame.qn, JINHUA_MN, False)
     with db.connect() as connection:
@@ -208,5 +196,6 @@ def test_bad_payloads_through_the_broker_are_rejected_while_good_data_is_stored(
         rejected = connection.execute(
             select(rejected_messages.c.payload, rejected_messages.c.reason, rejected_messages.c.detail)
         ).all()
-    assert {bytes(payload) for payload, _, _ in rejected} == set(bad)  # every bad payload, each with a reason
+    # every bad payload (secrets masked), each with a reason
+    assert {bytes(payload) for payload, _, _ in rejected} == {redact(payload) for payload in bad}
     assert all(reason and detail for _, reason, detail in rejected)
