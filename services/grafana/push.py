@@ -9,8 +9,9 @@ import structlog
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
-from services.grafana.boards import DASHBOARDS
-from services.grafana.model import POSTGRES_TYPE, PROMETHEUS_TYPE, PROMETHEUS_UID, TIMESCALEDB_UID, render
+from services.grafana.boards import dashboards
+from services.grafana.files import dashboard_model
+from services.grafana.sources import POSTGRES_TYPE, PROMETHEUS, PROMETHEUS_TYPE, TIMESCALEDB
 
 FOLDER_UID = "envmon"
 FOLDER_TITLE = "envmon 环境监测"
@@ -53,7 +54,7 @@ def datasources(postgres: PostgresSource | None, prometheus_url: str | None) -> 
     if postgres is not None:
         sources.append(
             {
-                "uid": TIMESCALEDB_UID,
+                "uid": TIMESCALEDB.uid,
                 "name": "TimescaleDB (envmon)",
                 "type": POSTGRES_TYPE,
                 "access": "proxy",
@@ -71,7 +72,7 @@ def datasources(postgres: PostgresSource | None, prometheus_url: str | None) -> 
     if prometheus_url is not None:
         sources.append(
             {
-                "uid": PROMETHEUS_UID,
+                "uid": PROMETHEUS.uid,
                 "name": "Prometheus (envmon)",
                 "type": PROMETHEUS_TYPE,
                 "access": "proxy",
@@ -87,9 +88,15 @@ def push(url: str, token: str, *, postgres: PostgresSource | None = None, promet
     for source in datasources(postgres, prometheus_url):
         _upsert_datasource(api, source)
     _ensure_folder(api)
-    for board in DASHBOARDS:
+    boards = dashboards()
+    for board in boards:
         api.dashboard.update_dashboard(
-            {"dashboard": render(board), "folderUid": FOLDER_UID, "overwrite": True, "message": "envmon grafana push"}
+            {
+                "dashboard": dashboard_model(board),
+                "folderUid": FOLDER_UID,
+                "overwrite": True,
+                "message": "envmon grafana push",
+            }
         )
         log.info("dashboard pushed", uid=board.uid)
-    return len(DASHBOARDS)
+    return len(boards)

@@ -1,21 +1,24 @@
+"""The provisioned boards: the committed JSON is the builder's output, and every panel query runs on the
+platform's schema (migrated and seeded, as ``make run`` has it) and returns the columns it declares."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, text
 
-from services.grafana.boards import DASHBOARDS
 from services.grafana.files import DASHBOARD_DIR, rendered
-from services.grafana.model import Dashboard, Sql, Variable
 from services.storage.schema import Source, readings
 from simulators.plan import programme_sample
 from simulators.stations import load_gateways
-from tests.deploy.grafana_macros import expand
+from tests.support.grafana import declared_queries, expand, provisioned_boards, sql_targets
 
 END = datetime(2026, 3, 15, tzinfo=UTC)
 START = END - timedelta(days=20)
-QUERIES = [(board, query) for board in DASHBOARDS for _, query in board.sql_queries()]
+BOARDS = provisioned_boards()
+TARGETS = [(uid, panel, target) for uid, model in BOARDS.items() for panel, target in sql_targets(model)]
 
 
 def test_committed_json_is_what_the_builder_renders() -> None:
@@ -24,7 +27,14 @@ def test_committed_json_is_what_the_builder_renders() -> None:
 
 
 def test_no_panel_buckets_days_with_timegroup() -> None:
-    assert all("$__timeGroup" not in q.sql for _, q in QUERIES)
+    assert TARGETS
+    assert all("$__timeGroup" not in target["rawSql"] for _, _, target in TARGETS)
+
+
+def test_panel_ids_are_unique_on_each_board() -> None:
+    for uid, model in BOARDS.items():
+        ids = [panel["id"] for panel in model["panels"]]
+        assert len(ids) == len(set(ids)), uid
 
 
 def test_expand_handles_nested_parentheses_and_variables() -> None:
@@ -40,6 +50,13 @@ def test_expand_handles_nested_parentheses_and_variables() -> None:
     )
 
 
+def _flag(station: str, parameter: str, moment: datetime) -> str:
+    """A data logger's over-range (T) and fault (D) flags on a few readings, for the flags panel."""
+    if station == "CEJ-SANJIE" and parameter == "nh3n" and moment.day == END.day - 1:
+        return "T" if moment.hour < 12 else "D"
+    return "N"
+
+
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Engine:
     """Twenty days of simulated readings for every station."""
@@ -49,7 +66,7 @@ def seeded(engine: Engine) -> Engine:
             "station": spec.code,
             "parameter": parameter,
             "value": float(value),
-            "flag": "N",
+            "flag": _flag(spec.code, parameter, moment),
             "source": Source.BACKFILL.value,
             "gateway": gateway.id,
         }
@@ -64,28 +81,25 @@ def seeded(engine: Engine) -> Engine:
     return engine
 
 
-def _first_value(engine: Engine, variable: Variable) -> str:
-    if variable.custom:
-        return variable.query.split(",")[0].strip()
+def _first_value(engine: Engine, variable: dict[str, Any]) -> str:
+    if variable["type"] == "custom":
+        return str(variable["current"]["value"])
     with engine.connect() as connection:
-        return str(connection.execute(text(variable.query)).mappings().first()["__value"])  # type: ignore[index]
+        return str(connection.execute(text(variable["query"])).mappings().first()["__value"])  # type: ignore[index]
 
 
-def _missing_tables(engine: Engine, query: Sql) -> list[str]:
-    with engine.connect() as connection:
-        exists = {t: connection.execute(text("select to_regclass(:t)"), {"t": t}).scalar() for t in query.tables}
-    return [t for t, oid in exists.items() if oid is None]
-
-
-@pytest.mark.parametrize(("board", "query"), QUERIES, ids=[f"{b.uid}-{i}" for i, (b, _) in enumerate(QUERIES)])
-def test_panel_sql_runs_and_returns_its_columns(seeded: Engine, board: Dashboard, query: Sql) -> None:
-    if missing := _missing_tables(seeded, query):
-        pytest.skip(f"tables not migrated yet: {', '.join(missing)}")
-    variables = {v.name: _first_value(seeded, v) for v in board.variables}
+@pytest.mark.parametrize(
+    ("uid", "panel", "target"), TARGETS, ids=[f"{uid}-{p['id']}{t['refId']}" for uid, p, t in TARGETS]
+)
+def test_panel_sql_runs_and_returns_its_columns(
+    seeded: Engine, uid: str, panel: dict[str, Any], target: dict[str, Any]
+) -> None:
+    declared = declared_queries()[(uid, panel["id"], target["refId"])]
+    variables = {v["name"]: _first_value(seeded, v) for v in BOARDS[uid]["templating"].get("list", [])}
     with seeded.connect() as connection:
-        result = connection.execute(text(expand(query.sql, START, END, variables).replace(":", r"\:")))
+        result = connection.execute(text(expand(target["rawSql"], START, END, variables).replace(":", r"\:")))
         columns = tuple(result.keys())
         rows = result.fetchall()
-    assert columns == tuple(expand(c, START, END, variables) for c in query.columns)
-    if not query.tables:  # panels on readings alone must show the seeded data
+    assert columns == tuple(expand(c, START, END, variables) for c in declared.columns)
+    if not declared.tables:  # panels on readings alone must show the seeded data
         assert rows
