@@ -358,6 +358,12 @@ def lock_period(connection: Connection, agreement_id: str, period: str) -> None:
     )
 
 
+def lock_monitoring(connection: Connection) -> None:
+    """Serialise uploads of monitoring results until the transaction ends: two uploads for the same day
+    never both pass the conflict check."""
+    connection.execute(text("select pg_advisory_xact_lock(hashtext('compensation:monitoring'))"))
+
+
 def insert_statement(connection: Connection, values: dict[str, Any]) -> int:
     return int(connection.execute(insert(statements).values(**values).returning(statements.c.id)).scalar_one())
 

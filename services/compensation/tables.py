@@ -1,4 +1,4 @@
-"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003_compensation and 0005."""
+"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006 and 0009."""
 
 from __future__ import annotations
 
@@ -103,4 +103,32 @@ audit = Table(
     Column("action", String(48), nullable=False),
     Column("object", Text, nullable=False),
     Column("detail", JSONB, nullable=False, server_default="{}"),
+)
+
+monitoring_uploads = Table(
+    "compensation_monitoring_uploads",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("uploaded_by", Text, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("filename", Text),
+    Column("sha256", String(64), nullable=False),
+    Column("results", Integer, nullable=False),
+)
+
+monitoring_results = Table(
+    "compensation_monitoring_results",
+    metadata,
+    Column("station", String(64), nullable=False),
+    Column("parameter", String(32), nullable=False),
+    Column("sampled_on", Date, nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("value", Numeric(20, 6), nullable=False),
+    Column("sampling_parties", ARRAY(Text), nullable=False),
+    Column("laboratory", Text),
+    Column("report_no", Text),
+    Column("upload_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("station", "parameter", "sampled_on"),
+    ForeignKeyConstraint(["upload_id"], ["compensation_monitoring_uploads.id"]),
 )

@@ -26,6 +26,7 @@ from services.compensation.api.deps import actor_of
 from services.compensation.periods import PeriodError
 from services.compensation.repository import NotFound, NoVersionInForce
 from services.compensation.statements import Implausible
+from services.compensation.uploads import UploadRefused
 
 DETAIL_LIMIT = 2000  # characters of a refusal kept in the audit log
 
@@ -36,6 +37,7 @@ STATUS_OF: dict[type[Exception], int] = {
     NoVersionInForce: 409,
     PeriodError: 422,
     Implausible: 422,
+    UploadRefused: 422,
 }
 
 

@@ -12,23 +12,26 @@ import hmac
 import pathlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import StringConstraints
 
-from services.compensation import auth, repository, statements
+from services.compensation import auth, repository, statements, uploads
 from services.compensation.access import COMPUTE_ROLES, TRANSITIONS, Forbidden, Principal, StateConflict
 from services.compensation.agreements import FIRST_YEAR, LAST_YEAR
 from services.compensation.api.deps import SESSION_COOKIE, EngineDep, SettingsDep, authenticate
 from services.compensation.api.errors import audit_refusal
 from services.compensation.api.models import AGREEMENT_ID, BIGINT_MAX, NO_CONTROL, STATUSES, PeriodLabel
+from services.compensation.api.routes.monitoring import UPLOAD_ROLES
 from services.compensation.api.scope import visible_agreement, visible_statement
 from services.compensation.exports import FORMATS
 from services.compensation.periods import PeriodError
 from services.compensation.repository import NotFound, NoVersionInForce
 from services.compensation.sheet import ACTION_ZH, STATUS_SHORT, grouped
+from services.compensation.uploads import MAX_FILE_BYTES, UploadRefused
 from services.standards.local_time import local_date
 
 HERE = pathlib.Path(__file__).resolve().parents[2]
@@ -122,7 +125,8 @@ def index(
     year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
     status: Annotated[str | None, Query(pattern=f"^({'|'.join(STATUSES)})?$")] = None,
     superseded: bool = False,
-    error: Annotated[str | None, Query(max_length=500)] = None,
+    error: Annotated[str | None, Query(max_length=2000)] = None,
+    notice: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """The statement index: payer → receiver, absolute amount, Chinese status; superseded hidden by default."""
     user = _who(request, engine)
@@ -146,6 +150,8 @@ def index(
         years=list(range(today.year, FIRST_YEAR + 23, -1)),
         filters={"agreement": agreement or "", "year": year, "status": status or "", "superseded": superseded},
         can_compute=user.role in COMPUTE_ROLES,
+        can_upload=user.role in UPLOAD_ROLES,
+        notice=notice,
         default_period=str(today.year - 1),
         error=error,
     )
@@ -171,8 +177,39 @@ def compute(
             statement_id = statements.create(connection, user, agreement, statements.Request(period, {}))
     except (NotFound, Forbidden, StateConflict, PeriodError, NoVersionInForce) as refused:
         audit_refusal(engine, request, 422, str(refused))
-        return RedirectResponse(f"/ui/?error={str(refused)[:400]}", status_code=SEE_OTHER)
+        return RedirectResponse(f"/ui/?{urlencode({'error': str(refused)[:400]})}", status_code=SEE_OTHER)
     return RedirectResponse(f"/ui/statements/{statement_id}", status_code=SEE_OTHER)
+
+
+@router.post("/monitoring", response_model=None)
+def upload_monitoring(
+    request: Request,
+    engine: EngineDep,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[FormText, Form()] = "",
+) -> Response:
+    """A bureau's CSV/XLSX of joint or manual results, from the index page; the outcome shown there."""
+    user = _who(request, engine)
+    if user is None:
+        return _login(request)
+    if not csrf_valid(request, csrf):
+        return _forged(request, engine, user)
+    name = (file.filename or "upload")[:200]
+    try:
+        with engine.begin() as connection:
+            user.require(UPLOAD_ROLES, "upload monitoring results")
+            if not name.lower().endswith((".csv", ".xlsx")):
+                raise UploadRefused([f"file: {name!r} is neither .csv nor .xlsx"])
+            content = file.file.read(MAX_FILE_BYTES + 1)
+            agreements = [s.agreement for s in repository.latest_agreements(connection) if user.sees(s.agreement)]
+            stored = uploads.store(
+                connection, user, uploads.parse_file(content, name), agreements, filename=name, content=content
+            )
+    except (Forbidden, UploadRefused) as refused:
+        audit_refusal(engine, request, 422, str(refused))
+        return RedirectResponse(f"/ui/?{urlencode({'error': str(refused)[:1500]})}", status_code=SEE_OTHER)
+    notice = f"已上传 {name}：新增 {stored.stored} 条，重复 {stored.unchanged} 条（未变）"
+    return RedirectResponse(f"/ui/?{urlencode({'notice': notice})}", status_code=SEE_OTHER)
 
 
 def _statement_page(request: Request, engine: Any, settings: Any, statement_id: int, error: str | None) -> Response:

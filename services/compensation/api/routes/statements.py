@@ -34,6 +34,14 @@ Exact = Annotated[
     bool, Query(description="true: the stored exact figures (28 significant digits); default: reporting precision")
 ]
 ExportFormat = Literal["json", "csv", "xlsx", "pdf"]
+EXPORT_JSON_SCHEMA = {
+    "type": "object",
+    "required": ["statement", "document"],
+    "properties": {
+        "statement": {"type": "object", "description": "id, status, revision, events (Beijing time)"},
+        "document": {"type": "object", "description": "the statement document (see GET /statements/{id})"},
+    },
+}
 
 
 def summary_of(listed: ListedStatement) -> StatementSummary:
@@ -178,10 +186,10 @@ def verify(connection: Db, who: Who, metrics: MetricsDep, statement_id: Statemen
         200: {
             "description": "the export file",
             "content": {
-                media: {
-                    "schema": {"type": "string"} if fmt in ("json", "csv") else {"type": "string", "format": "binary"}
-                }
-                for fmt, media in FORMATS.items()
+                FORMATS["json"]: {"schema": EXPORT_JSON_SCHEMA},
+                FORMATS["csv"]: {"schema": {"type": "string"}},
+                FORMATS["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                FORMATS["pdf"]: {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
