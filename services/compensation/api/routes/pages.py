@@ -73,6 +73,16 @@ def _login(request: Request, error: str | None = None) -> HTMLResponse:
     return _page(request, "login.html", error=error, next=request.url.path)
 
 
+def _poster(request: Request, engine: Any, csrf: str) -> Principal | Response:
+    """Who posts a form, or the answer when nobody is logged in or the form's CSRF token is not this session's."""
+    user = _who(request, engine)
+    if user is None:
+        return _login(request)
+    if not csrf_valid(request, csrf):
+        return _forged(request, engine, user)
+    return user
+
+
 def _forged(request: Request, engine: Any, user: Principal | None) -> HTMLResponse:
     audit_refusal(engine, request, FORBIDDEN, "missing or wrong CSRF token")
     return _page(
@@ -165,11 +175,9 @@ def compute(
     period: Annotated[PeriodLabel, Form()],
     csrf: Annotated[FormText, Form()] = "",
 ) -> Response:
-    user = _who(request, engine)
-    if user is None:
-        return _login(request)
-    if not csrf_valid(request, csrf):
-        return _forged(request, engine, user)
+    user = _poster(request, engine, csrf)
+    if isinstance(user, Response):
+        return user
     try:
         with engine.begin() as connection:
             user.require(COMPUTE_ROLES, "compute statements")
@@ -189,11 +197,9 @@ def upload_monitoring(
     csrf: Annotated[FormText, Form()] = "",
 ) -> Response:
     """A bureau's CSV/XLSX of joint or manual results, from the index page; the outcome shown there."""
-    user = _who(request, engine)
-    if user is None:
-        return _login(request)
-    if not csrf_valid(request, csrf):
-        return _forged(request, engine, user)
+    user = _poster(request, engine, csrf)
+    if isinstance(user, Response):
+        return user
     name = (file.filename or "upload")[:200]
     try:
         with engine.begin() as connection:
@@ -251,11 +257,9 @@ def transition(
     status: Annotated[str, Form(pattern="^(confirmed|approved|notified|paid)$")],
     csrf: Annotated[FormText, Form()] = "",
 ) -> Response:
-    user = _who(request, engine)
-    if user is None:
-        return _login(request)
-    if not csrf_valid(request, csrf):
-        return _forged(request, engine, user)
+    user = _poster(request, engine, csrf)
+    if isinstance(user, Response):
+        return user
     try:
         with engine.begin() as connection:
             visible_statement(connection, user, statement_id)
