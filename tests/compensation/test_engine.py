@@ -232,3 +232,33 @@ def test_caps_per_period_and_per_term() -> None:
         Decimal(1000000),
     )
     assert document.term.total_after == Decimal(2000000)
+
+
+SHARE_RULES = {"min_valid": {"automatic": {"share": "0.75"}, "manual": {"count": 1}}}
+
+
+@pytest.mark.parametrize(
+    ("valid", "expected", "source"),
+    [
+        (135, 180, "automatic"),  # exactly 75 % of a 30-day month of 4-hourly values
+        (134, 180, "manual"),  # one short: the laboratory sample is used instead
+        (700, 720, "automatic"),  # an hourly station's month
+        (50, 0, "manual"),  # not in the station's programme: automatic values cannot count
+    ],
+)
+def test_the_automatic_minimum_is_a_share_of_what_the_programme_expects(valid: int, expected: int, source: str) -> None:
+    deal = agreement(
+        indicators=[{"code": "codmn"}],
+        data_rules=SHARE_RULES,
+        components=[{"type": "class_step", "baseline_class": 3, "per_class": "1000"}],
+        assessment_period={"kind": "month"},
+    )
+    summaries = [
+        Summary(SECTION, "codmn", "2025-06", "hj212", True, valid, Decimal(3) * valid),
+        *monthly({"codmn": "5"}, ["2025-06"]),
+    ]
+    document = run(deal, "2025-06", summaries, expected={(SECTION, "codmn", "2025-06"): expected})
+    cell = document.indicators[0].calculation["2025-06"]
+    assert (cell.source, cell.expected) == (source, expected)
+    if expected:
+        assert cell.required["automatic"] == 135 * expected // 180
