@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.compensation.agreements import Tier
 from services.compensation.document import StatementDocument
 from services.compensation.engine import STATUS_COMPUTED, STATUS_INSUFFICIENT
 from services.compensation.samples import Summary
@@ -261,4 +262,4 @@ def test_the_automatic_minimum_is_a_share_of_what_the_programme_expects(valid: i
     cell = document.indicators[0].calculation["2025-06"]
     assert (cell.source, cell.expected) == (source, expected)
     if expected:
-        assert cell.required["automatic"] == 135 * expected // 180
+        assert cell.required[Tier.AUTOMATIC] == 135 * expected // 180
