@@ -178,10 +178,14 @@ def test_exports_carry_the_same_statement(
 
     assert '"amount_capital":"伍佰万元整"' in export("json").decode()
     assert "document.result.payer.name,柯桥区" in export("csv").decode()
-    sheet = load_workbook(io.BytesIO(export("xlsx")))["结算单"]
-    values = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert values["大写"] == "人民币伍佰万元整"
-    assert values["金额（元）"] == 5000000
+    workbook = load_workbook(io.BytesIO(export("xlsx")))
+    sheet = workbook["结算单"]
+    values = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    assert values["大写"].value == "人民币伍佰万元整"
+    amount = values["金额（元）"]  # a number Excel can sum, shown with thousands separators
+    assert (amount.value, amount.data_type, amount.number_format) == (5000000, "n", "#,##0.00")
+    counts = list(workbook["数据质量"].iter_rows(min_row=2, values_only=True))
+    assert all(isinstance(row[2], int) and isinstance(row[3], int) for row in counts)
     pdf = export("pdf")
     assert b"/FontFile2" in pdf  # the CJK TrueType font is embedded
     if shutil.which("pdftotext"):
