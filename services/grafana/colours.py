@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 from grafana_foundation_sdk.models.dashboard import (
     Threshold,
@@ -60,6 +58,6 @@ def aqi_thresholds() -> ThresholdsConfig:
     return thresholds(*((low, c.colour_hex) for low, c in zip(lows, aqi.CATEGORIES, strict=True)))
 
 
-def target_thresholds(target: Decimal) -> ThresholdsConfig:
+def target_thresholds(target: int) -> ThresholdsConfig:
     """A share (percent) against a plan target it must reach."""
-    return thresholds((None, "red"), (float(target), "green"))
+    return thresholds((None, "red"), (target, "green"))

@@ -5,15 +5,32 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from collections.abc import Collection, Iterable, Iterator
+from datetime import date, datetime
 from typing import Any
 
+import httpx
 from grafana_foundation_sdk.models.dashboard import Panel, RowPanel
+from sqlalchemy import Engine
 
+from services.alerts.context import Computation
+from services.alerts.figures.recompute import recompute_days
+from services.alerts.registry import registry_from_database
+from services.alerts.rules.alertmanager import Alertmanager
+from services.alerts.rules.definitions import load_rules
+from services.alerts.service import AlertsService
+from services.alerts.settings import AlertsSettings
 from services.grafana.boards import dashboards
 from services.grafana.files import DASHBOARD_DIR
 from services.grafana.sources import TIMESCALEDB
 from services.grafana.sql import Sql
+from services.storage.schema import Source
+from simulators.plan import programme_sample
+from simulators.stations import load_gateways
+
+SEED = 212
+UNUSED_ALERTMANAGER = "http://127.0.0.1:9"
+Row = tuple[datetime, str, str, float, str, str, str]
 
 TIME_FILTER = "$__timeFilter("
 
@@ -87,3 +104,45 @@ def declared_queries() -> dict[tuple[str, int, str], Sql]:
                     if isinstance(target, Sql):
                         declared[(str(board.uid), int(item.id_val or 0), target.ref_id)] = target
     return declared
+
+
+READING_COLUMNS = ("time", "station", "parameter", "value", "flag", "source", "gateway")
+
+
+def simulated_readings(start: datetime, end: datetime, stations: Collection[str] | None = None) -> Iterator[Row]:
+    """What the simulator's gateways send for [start, end) (every station, or ``stations``), as reading rows."""
+    for gateway in load_gateways():
+        for spec in gateway.stations:
+            if stations is not None and spec.code not in stations:
+                continue
+            for moment, due in spec.schedule(start, end).items():
+                for parameter, value in programme_sample(SEED, spec, moment, due).values.items():
+                    yield (moment, spec.code, parameter, float(value), "N", Source.BACKFILL.value, gateway.id)
+
+
+def copy_readings(engine: Engine, rows: Iterable[Row]) -> None:
+    with engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        statement = f"copy readings ({', '.join(READING_COLUMNS)}) from stdin"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def compute_figures(engine: Engine, settings: AlertsSettings, now: datetime, days: Iterable[date]) -> None:
+    """What the alerts service computes from the readings of ``days`` (as late data), then one cycle at ``now``:
+    the figures the boards read, and the alerts the rules raise on them."""
+    with engine.begin() as connection:
+        registry = registry_from_database(
+            connection, city=settings.alerts_city, city_control_levels=settings.alerts_city_control_levels
+        )
+        recompute_days(Computation(connection, registry, now), days)
+    service = AlertsService(
+        engine,
+        settings,
+        load_rules(settings.alerts_rules_path),
+        Alertmanager(UNUSED_ALERTMANAGER, httpx.Client()),  # compute_and_evaluate does not deliver
+        clock=lambda: now,
+    )
+    service.compute_and_evaluate(now)

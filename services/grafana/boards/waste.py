@@ -5,13 +5,13 @@ Panel ids are a contract: alert rules link to 2 (docs/alerts.md "Evidence panels
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import barchart, bargauge, stat, timeseries
+from grafana_foundation_sdk.builders import barchart, bargauge, dashboard, stat, timeseries
 from grafana_foundation_sdk.models.common import StackingMode
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from services.grafana.colours import thresholds
 from services.grafana.panels import by_thresholds, envmon_board, with_queries
-from services.grafana.sql import LOCAL, Sql, day_start, local_days, published
+from services.grafana.sql import CITY, LOCAL, Sql, day_start, local_days, published
 from services.standards.reporting import PERCENT, TONNAGE
 
 UID = "envmon-waste"
@@ -32,6 +32,8 @@ from waste_daily where {local_days("day")}
 def build() -> Dashboard:
     return (
         envmon_board(UID, "固体废物 Solid waste", time_from="now-60d")
+        # Waste figures are the city's: alert links set var-subject to the city, which this (hidden) constant holds.
+        .with_variable(dashboard.ConstantVariable("subject").label("城市").value(CITY))
         .with_panel(
             with_queries(
                 barchart.Panel()
