@@ -131,7 +131,7 @@ def logout(request: Request, engine: EngineDep, csrf: Annotated[FormText, Form()
 def index(
     request: Request,
     engine: EngineDep,
-    agreement: Annotated[str | None, Query(pattern=f"({AGREEMENT_ID[1:-1]})?$")] = None,
+    agreement: Annotated[str | None, Query(pattern=f"^({AGREEMENT_ID[1:-1]})?$")] = None,
     year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
     status: Annotated[str | None, Query(pattern=f"^({'|'.join(STATUSES)})?$")] = None,
     superseded: bool = False,
