@@ -32,10 +32,11 @@ def push_command(
     pg_user: Annotated[str, typer.Option()] = "grafana",
     pg_password: Annotated[str, typer.Option(envvar="ENVMON_GRAFANA_PG_PASSWORD")] = "",
     prometheus_url: Annotated[str | None, typer.Option(help="Also create the Prometheus data source.")] = None,
+    alertmanager_url: Annotated[str | None, typer.Option(help="Also create the Alertmanager data source.")] = None,
 ) -> None:
     """Create or update the envmon boards in an existing Grafana over its HTTP API."""
     from services.grafana.push import PostgresSource, push
 
     postgres = PostgresSource(pg_host, pg_database, pg_user, pg_password) if pg_host else None
-    count = push(url, token, postgres=postgres, prometheus_url=prometheus_url)
+    count = push(url, token, postgres=postgres, prometheus_url=prometheus_url, alertmanager_url=alertmanager_url)
     typer.echo(f"pushed {count} dashboards to {url} (folder envmon)")

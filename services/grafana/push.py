@@ -11,7 +11,15 @@ from grafana_client.client import GrafanaClientError
 
 from services.grafana.boards import dashboards
 from services.grafana.files import dashboard_model
-from services.grafana.sources import POSTGRES_TYPE, PROMETHEUS, PROMETHEUS_TYPE, TIMESCALEDB
+from services.grafana.sources import (
+    ALERTMANAGER,
+    ALERTMANAGER_NAME,
+    ALERTMANAGER_TYPE,
+    POSTGRES_TYPE,
+    PROMETHEUS,
+    PROMETHEUS_TYPE,
+    TIMESCALEDB,
+)
 
 FOLDER_UID = "envmon"
 FOLDER_TITLE = "envmon 环境监测"
@@ -48,7 +56,9 @@ def _upsert_datasource(api: Any, source: dict[str, Any]) -> None:
     api.datasource.update_datasource_by_uid(source["uid"], source)
 
 
-def datasources(postgres: PostgresSource | None, prometheus_url: str | None) -> list[dict[str, Any]]:
+def datasources(
+    postgres: PostgresSource | None, prometheus_url: str | None, alertmanager_url: str | None = None
+) -> list[dict[str, Any]]:
     """The same data sources deploy/grafana/provisioning/datasources/envmon.yaml provisions."""
     sources: list[dict[str, Any]] = []
     if postgres is not None:
@@ -79,13 +89,31 @@ def datasources(postgres: PostgresSource | None, prometheus_url: str | None) -> 
                 "url": prometheus_url,
             }
         )
+    if alertmanager_url is not None:
+        sources.append(
+            {
+                "uid": ALERTMANAGER.uid,
+                "name": ALERTMANAGER_NAME,
+                "type": ALERTMANAGER_TYPE,
+                "access": "proxy",
+                "url": alertmanager_url,
+                "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+            }
+        )
     return sources
 
 
-def push(url: str, token: str, *, postgres: PostgresSource | None = None, prometheus_url: str | None = None) -> int:
+def push(
+    url: str,
+    token: str,
+    *,
+    postgres: PostgresSource | None = None,
+    prometheus_url: str | None = None,
+    alertmanager_url: str | None = None,
+) -> int:
     """Create or replace the envmon folder's boards; returns how many were pushed."""
     api: Any = GrafanaApi.from_url(url, credential=token)  # grafana-client's element methods are untyped
-    for source in datasources(postgres, prometheus_url):
+    for source in datasources(postgres, prometheus_url, alertmanager_url):
         _upsert_datasource(api, source)
     _ensure_folder(api)
     boards = dashboards()

@@ -3,7 +3,9 @@ alerts service for every kind of period) and every panel and data link of the pr
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +18,7 @@ from services.alerts.settings import BUILT_IN_RULES
 from tests.support.grafana import panels, provisioned_boards
 
 GRAFANA = "https://grafana.bureau.example"
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 15, 4, tzinfo=UTC)
 BOARDS = provisioned_boards()
 RULES = load_rules(BUILT_IN_RULES).rules
@@ -76,3 +79,10 @@ def test_the_overview_is_the_home_board_and_each_target_row_links_to_its_domain_
     for row in rows[:5]:
         targets = {urlsplit(url).path for url in _links(first_panels[row["id"] + 1])}
         assert targets and all(path.startswith("/d/envmon-") for path in targets), row["title"]
+
+
+def test_the_overview_layout_in_the_docs_names_every_panel() -> None:
+    """docs/grafana.md's overview table lists every panel of the board by id."""
+    table = (REPO / "docs" / "grafana.md").read_text(encoding="utf-8").split("## The overview")[1].split("\n## ")[0]
+    documented = {int(n) for n in re.findall(r"\((\d+)\) \|", table)}
+    assert documented == {panel["id"] for panel in panels(BOARDS["envmon-overview"])}
