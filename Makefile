@@ -6,10 +6,16 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: deps lint test test-unit test-integration bench run stop
+.PHONY: deps system-deps python-deps lint test test-unit test-integration bench run stop
 
-deps:
+# Unit tests need only the Python environment; the integration tests and the stack also need Debian's
+# PostgreSQL/TimescaleDB, Mosquitto, Alertmanager, Chromium … (apt).
+deps: system-deps python-deps
+
+system-deps:
 	bash scripts/install-system-deps.sh
+
+python-deps:
 	uv sync --frozen
 
 lint: deps
@@ -20,7 +26,7 @@ lint: deps
 test: lint
 	uv run pytest $(PYTEST_ARGS)
 
-test-unit: deps
+test-unit: python-deps
 	uv run pytest -m "not integration" $(PYTEST_ARGS)
 
 test-integration: deps

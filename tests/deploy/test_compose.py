@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -32,10 +31,8 @@ PLATFORM = {
 }
 LONG_RUNNING = PLATFORM - {"migrate"}
 
-pytestmark = pytest.mark.skipif(
-    not Path(DOCKER_COMPOSE).exists() and not shutil.which("docker-compose"),
-    reason="Debian's docker-compose is not installed (make deps installs it)",
-)
+# Runs Debian's docker-compose (installed by make deps), so not a unit test.
+pytestmark = pytest.mark.integration
 
 
 def _config(environment: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
