@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from services.ingest.api import create_app
 from services.ingest.service import Health
 from tests.ingest.conftest import SettingsFactory
-from tests.ingest.support import running
+from tests.ingest.support import running, wait_for
 from tests.support.contract import asgi_contract, assert_contract, untyped_successes
 
 
@@ -29,5 +29,8 @@ def test_every_2xx_has_a_response_schema() -> None:
 
 def test_a_running_replica_keeps_its_contract(ingest_settings: SettingsFactory) -> None:
     with running(ingest_settings()) as service:
+        # Ready only once the worker has started and reached the database: a 503 before that is the
+        # documented answer of a starting replica, not the contract of a running one.
+        wait_for(lambda: service.health().ready, "the replica to be ready")
         app = create_app(service.health, service.pipeline.metrics.registry)
         assert_contract(asgi_contract(app, max_examples=10), expected_operations=3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,15 +71,28 @@ def alive(pid: int) -> bool:
         return False
 
 
+def commits_waiting(db: Engine) -> int:
+    """Sessions waiting for a lock on ``readings``: a replica's commit that holds received, unacked messages."""
+    with db.connect() as connection:
+        query = "select count(*) from pg_locks where relation = 'readings'::regclass and not granted"
+        return int(connection.execute(text(query)).scalar_one())
+
+
 @contextmanager
-def replica_mid_drain(
-    env: dict[str, str], broker: MosquittoBroker, db: Engine, gateway_password: str, messages: int
-) -> Iterator[subprocess.Popen[bytes]]:
-    """An ``envmon ingest`` subprocess that has begun storing a backlog of ``messages`` water messages."""
-    with subprocess_ingest(env) as process:
-        publish_all(broker.url(GATEWAY, gateway_password), water_messages(messages, start=START))
-        wait_for(lambda: reading_count(db) > 0, "the first rows")
-        yield process
+def mid_drain(db: Engine, gateway_url: str, messages: int) -> Iterator[None]:
+    """A running replica mid-drain by construction, whatever the machine's speed: the first half of a
+    backlog of ``messages`` water messages has begun to be stored, then ``readings`` is locked, the
+    second half published, and the block entered once the replica's commit of that half waits on the
+    lock (received, unacked, uncommitted). The lock is released on leaving the block."""
+    backlog = list(water_messages(messages, start=START))
+    publish_all(gateway_url, backlog[: messages // 2])
+    wait_for(lambda: reading_count(db) > 0, "the first rows")
+    with db.connect() as lock:
+        lock.execute(text("lock table readings in exclusive mode"))  # reads go on, writes wait
+        publish_all(gateway_url, backlog[messages // 2 :])
+        wait_for(lambda: commits_waiting(db) > 0, "a commit waiting on the locked readings")
+        yield
+        lock.rollback()
 
 
 def assert_a_restart_stores_every_reading_once(env: dict[str, str], db: Engine, expected: int) -> None:
@@ -101,7 +113,7 @@ def test_kill_9_mid_drain_then_restart_stores_every_reading_once(
         subscription="$share/kill9/envmon/v1/#",
     )
     expected = 3000 * len(WATER_VALUES)
-    with replica_mid_drain(env, broker, db, mqtt_accounts[GATEWAY], 3000) as process:
+    with subprocess_ingest(env) as process, mid_drain(db, broker.url(GATEWAY, mqtt_accounts[GATEWAY]), 3000):
         helpers, workers = child_pids(process.pid), worker_pids(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -123,9 +135,10 @@ def test_a_killed_worker_is_replaced_and_every_reading_stored_once(
         subscription="$share/workerkill/envmon/v1/#",
     )
     expected = 2000 * len(WATER_VALUES)
-    with replica_mid_drain(env, broker, db, mqtt_accounts[GATEWAY], 2000) as process:
-        [worker] = worker_pids(process.pid)
-        os.kill(worker, signal.SIGKILL)
+    with subprocess_ingest(env) as process:
+        with mid_drain(db, broker.url(GATEWAY, mqtt_accounts[GATEWAY]), 2000):
+            [worker] = worker_pids(process.pid)
+            os.kill(worker, signal.SIGKILL)
         # The replica starts a new worker and sends it everything unacked; what the killed one was
         # committing becomes poison suspects, each then committed on its own and cleared.
         wait_for_rows(db, expected)
