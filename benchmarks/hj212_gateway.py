@@ -35,8 +35,8 @@ from services.storage.engine import make_engine
 from services.storage.schema import readings
 from services.storage.seed import read_registry_yaml
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
-from tests.hj212_gateway.support import GATEWAY_ACCOUNT, gateway_environment, running_gateway
-from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
+from tests.support.hj212_gateway import GATEWAY_ACCOUNT, gateway_environment, running_gateway
+from tests.support.ingest import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
 
 FIRST_HOUR = datetime(2026, 11, 1, tzinfo=BEIJING_TIME)
 REPLY_TIMEOUT_SECONDS = 120.0

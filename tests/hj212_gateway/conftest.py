@@ -12,7 +12,7 @@ from devstack.hj212_fleet import remove_fleet, seed_fleet
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
 from simulators.hj212_tcp import LoggerIdentity
-from tests.hj212_gateway.support import (
+from tests.support.hj212_gateway import (
     GATEWAY_ACCOUNT,
     TAP_ACCOUNT,
     GatewayProcess,
@@ -20,7 +20,7 @@ from tests.hj212_gateway.support import (
     gateway_environment,
     running_gateway,
 )
-from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
+from tests.support.ingest import INGEST_ACCOUNT, ingest_environment, subprocess_ingest
 
 FLEET_SIZE = 500
 

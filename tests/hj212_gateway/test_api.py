@@ -10,8 +10,8 @@ import pytest
 
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
-from tests.hj212_gateway.support import GATEWAY_ACCOUNT, GatewayProcess, gateway_environment, running_gateway
 from tests.support.contract import assert_contract, untyped_successes, url_contract
+from tests.support.hj212_gateway import GATEWAY_ACCOUNT, GatewayProcess, gateway_environment, running_gateway
 
 TOKEN = "contract-s3cret"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

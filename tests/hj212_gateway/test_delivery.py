@@ -17,7 +17,7 @@ from services.standards import hj212
 from services.standards.hj212 import Command, Frame
 from services.standards.local_time import BEIJING_TIME
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger
-from tests.hj212_gateway.support import (
+from tests.support.hj212_gateway import (
     GATEWAY_ACCOUNT,
     TAP_ACCOUNT,
     GatewayProcess,
@@ -25,7 +25,7 @@ from tests.hj212_gateway.support import (
     gateway_environment,
     running_gateway,
 )
-from tests.ingest.support import wait_for
+from tests.support.ingest import wait_for
 
 SH = BEIJING_TIME
 JINHUA = LoggerIdentity(mn="330681000000000000000001", pw="123456")

@@ -16,8 +16,8 @@ from services.standards.hj212 import Command, CrcVariant, Frame, FrameReader, Qn
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
-from tests.hj212_gateway.support import GatewayProcess, MqttTap, rejects
-from tests.ingest.support import wait_for
+from tests.support.hj212_gateway import GatewayProcess, MqttTap, rejects
+from tests.support.ingest import wait_for
 
 SH = BEIJING_TIME
 JINHUA = LoggerIdentity(mn="330681000000000000000001", pw="123456")  # PYJ-JINHUA, standard CRC only

@@ -18,8 +18,8 @@ from services.standards.hj212 import Command
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
-from tests.hj212_gateway.support import GatewayProcess
-from tests.ingest.support import wait_for
+from tests.support.hj212_gateway import GatewayProcess
+from tests.support.ingest import wait_for
 
 SH = BEIJING_TIME
 HOURS_PER_LOGGER = 3

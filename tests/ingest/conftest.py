@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
@@ -11,9 +10,8 @@ from sqlalchemy import Engine
 from devstack.mosquitto import MosquittoBroker
 from devstack.postgres import PostgresCluster
 from services.ingest.settings import IngestSettings
-from tests.ingest.support import INGEST_ACCOUNT, ingest_environment, settings_from
+from tests.support.ingest import INGEST_ACCOUNT, SettingsFactory, ingest_environment, settings_from
 
-SettingsFactory = Callable[..., IngestSettings]
 TEST_SESSION_EXPIRY_SECONDS = 120
 
 

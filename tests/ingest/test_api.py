@@ -9,9 +9,8 @@ from prometheus_client import CollectorRegistry
 
 from services.ingest.api import create_app
 from services.ingest.service import Health
-from tests.ingest.conftest import SettingsFactory
-from tests.ingest.support import running, wait_for
 from tests.support.contract import asgi_contract, assert_contract, untyped_successes
+from tests.support.ingest import SettingsFactory, running, wait_for
 
 
 def test_readiness_follows_broker_database_and_worker() -> None:

@@ -18,7 +18,7 @@ from services.standards import hj212
 from services.standards.local_time import BEIJING_TIME
 from services.standards.parameters import Kind
 from services.storage.hj212_devices import Hj212Device
-from tests.ingest.strategies import any_documents, as_json, bad_documents
+from tests.support.gateway_documents import any_documents, as_json, bad_documents
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 EARLIEST = datetime(2000, 1, 1, tzinfo=BEIJING_TIME)

@@ -19,9 +19,17 @@ from services.ingest.service import IngestService
 from services.standards import hj212
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import ingest_suspects
-from tests.ingest.conftest import SettingsFactory
-from tests.ingest.faults import KILL_WORKER, STALL_WORKER, serve_with_faults
-from tests.ingest.support import collector, metric, reading_count, reject_reasons, reject_rows, running, wait_for
+from tests.support.ingest import (
+    SettingsFactory,
+    collector,
+    metric,
+    reading_count,
+    reject_reasons,
+    reject_rows,
+    running,
+    wait_for,
+)
+from tests.support.ingest_faults import KILL_WORKER, STALL_WORKER, serve_with_faults
 
 GATEWAY = "gw-pyj-jinhua"
 STATION = "PYJ-JINHUA"

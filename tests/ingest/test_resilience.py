@@ -21,9 +21,9 @@ from devstack.postgres import PostgresCluster, start_platform_database
 from devstack.processes import private_directory
 from services.ingest.settings import SINGLE_REPLICA_SUBSCRIPTION, IngestSettings
 from services.storage.engine import make_engine
-from tests.ingest.conftest import SettingsFactory
-from tests.ingest.support import (
+from tests.support.ingest import (
     INGEST_ACCOUNT,
+    SettingsFactory,
     ingest_environment,
     metric,
     reading_count,

@@ -18,9 +18,17 @@ from services.ingest.settings import IngestSettings
 from services.standards import hj212
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings, recompute_queue, rejected_messages
-from tests.ingest.conftest import SettingsFactory
-from tests.ingest.strategies import bad_documents, sample
-from tests.ingest.support import collector, metric, reading_count, reject_reasons, running, wait_for, wait_for_rows
+from tests.support.gateway_documents import bad_documents, sample
+from tests.support.ingest import (
+    SettingsFactory,
+    collector,
+    metric,
+    reading_count,
+    reject_reasons,
+    running,
+    wait_for,
+    wait_for_rows,
+)
 
 GATEWAY = "gw-pyj-jinhua"
 JINHUA_MN = "330681000000000000000001"

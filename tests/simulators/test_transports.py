@@ -24,8 +24,8 @@ from simulators.plan import CrcChoice, PlanConfig, plan
 from simulators.runner import replay, send_all
 from simulators.stations import load_gateways, select_gateways
 from simulators.transports import MqttTransport, TcpTransport
-from tests.hj212_gateway import support
-from tests.ingest.support import wait_for
+from tests.support import hj212_gateway as support
+from tests.support.ingest import wait_for
 
 START = datetime(2026, 1, 10, tzinfo=BEIJING_TIME)
 HOURS = timedelta(hours=6)

@@ -26,6 +26,8 @@ from services.ingest.worker import serve
 from services.storage.schema import readings, rejected_messages
 
 INGEST_ACCOUNT = "envmon-ingest"
+# The ``ingest_settings`` fixture: settings for one replica, ``make(suffix="", **overrides)``.
+SettingsFactory = Callable[..., IngestSettings]
 WAIT_SECONDS = 90.0
 POLL_SECONDS = 0.1
 
