@@ -59,14 +59,14 @@ def _data_loggers(gateways: tuple[GatewaySpec, ...]) -> tuple[GatewaySpec, ...]:
     return loggers
 
 
-def _offline(spec: str, now: datetime) -> OfflineWindow:
-    """``GATEWAY:HOURS_AGO:HOURS``: the gateway went down HOURS_AGO hours ago for HOURS hours."""
+def _window(option: str, spec: str, now: datetime, *, resend: bool) -> OfflineWindow:
+    """``GATEWAY:HOURS_AGO:HOURS``: the window began HOURS_AGO hours ago and lasts HOURS hours."""
     try:
         gateway, ago, hours = spec.split(":")
         start = now - timedelta(hours=float(ago))
-        return OfflineWindow(gateway, start, start + timedelta(hours=float(hours)))
+        return OfflineWindow(gateway, start, start + timedelta(hours=float(hours)), resend=resend)
     except ValueError:
-        raise typer.BadParameter(f"--offline takes GATEWAY:HOURS_AGO:HOURS, got {spec!r}") from None
+        raise typer.BadParameter(f"{option} takes GATEWAY:HOURS_AGO:HOURS, got {spec!r}") from None
 
 
 @simulate_app.callback()
@@ -89,6 +89,9 @@ def options(
     late_hours: Annotated[float, typer.Option(help="How late a late message is.")] = 6.0,
     malformed: Annotated[float, typer.Option(help="Share of messages garbled.")] = 0.0,
     offline: Annotated[list[str] | None, typer.Option(help="GATEWAY:HOURS_AGO:HOURS offline, then catch up.")] = None,
+    gap: Annotated[
+        list[str] | None, typer.Option(help="GATEWAY:HOURS_AGO:HOURS of readings lost, never sent (a gap).")
+    ] = None,
     wait_for: Annotated[
         list[str] | None, typer.Option(help="URL that must answer 200 first (e.g. ingest /readyz).")
     ] = None,
@@ -108,7 +111,10 @@ def options(
         late_rate=late,
         late_by=timedelta(hours=late_hours),
         malformed_rate=malformed,
-        offline=tuple(_offline(spec, now) for spec in offline or []),
+        offline=(
+            *(_window("--offline", spec, now, resend=True) for spec in offline or []),
+            *(_window("--gap", spec, now, resend=False) for spec in gap or []),
+        ),
     )
     gateways = select_gateways(load_gateways(), station or [])
     chosen_format = format_ or settings.simulate_format

@@ -4,7 +4,9 @@
 - duplicates (a message sent twice), late readings (sent ``late_by`` after their slot) and
   malformed payloads (a message's bytes garbled);
 - a gateway offline for a window: nothing is sent while it is down; when it comes back it
-  catches up in one JSON batch (HJ 212 loggers resend their frames one by one).
+  catches up in one JSON batch (HJ 212 loggers resend their frames one by one);
+- a gap: a gateway's readings of a window are lost (an analyser down, a logger's memory wiped) and
+  never sent, while the gateway itself goes on reporting.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class OfflineWindow:
     gateway: str
     start: datetime
     end: datetime
+    # False: the window's readings are lost (a gap), not held back and resent when the window ends.
+    resend: bool = True
 
     def covers(self, gateway: str, moment: datetime) -> bool:
         return gateway == self.gateway and self.start <= moment < self.end

@@ -89,7 +89,7 @@ def station_messages(
         window = offline_window(config.faults, gateway.id, moment)
         if window is None:
             on_time.append(item)
-        else:
+        elif window.resend:
             withheld[window.end].append(item)
     messages = _encode(config, gateway, spec, on_time, None, config.batch)
     for back_online, items in withheld.items():

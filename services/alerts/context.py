@@ -19,8 +19,8 @@ class Computation:
     registry: Registry
     now: datetime
     share_control_levels: tuple[str, ...] = ("national", "provincial")
-    programme_days: int = 7
-    silent_after: timedelta = timedelta(hours=2)
+    # A station is silent this many of its programme's intervals after its last report was due.
+    silent_after_intervals: int = 2
     # Good-day share the bad-day budget is counted against (the plan's 90 %).
     good_day_target: Fraction = validity.GOOD_DAY_TARGET
     # Valid daily values an annual (year-to-date, pro rata) PM2.5 mean or O3 percentile needs.

@@ -44,11 +44,10 @@ class AlertsSettings(CommonSettings):
     alerts_february_min_days: int = Field(default=validity.ANNUAL_RULE.in_february, gt=0, le=29)
     # Sections counted in the Class Ⅰ–Ⅲ share KPI.
     alerts_share_control_levels: tuple[str, ...] = ("national", "provincial")
-    alerts_silent_after_minutes: int = Field(default=120, gt=0)
+    # A station is silent this many of its programme's reporting intervals after its last report was due.
+    alerts_silent_after_intervals: int = Field(default=2, gt=0, le=1000)
     # Readings flagged T/D within this window raise the HJ 212 flag alert.
     alerts_flag_window_minutes: int = Field(default=180, gt=0)
-    # A station's expected parameters are those it reported within this many days.
-    alerts_programme_days: int = Field(default=7, gt=0)
     # Resolved alerts stay in the retained MQTT snapshot this long.
     alerts_snapshot_keep_resolved_hours: int = Field(default=24, ge=0)
 

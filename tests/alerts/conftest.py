@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from fractions import Fraction
 
@@ -117,7 +117,7 @@ def close(stored: Decimal, exact: Fraction) -> bool:
 
 def job(connection: Connection, now: datetime) -> Computation:
     registry = registry_from_database(connection, city=CITY, city_control_levels=("national",))
-    return Computation(connection, registry, now, silent_after=timedelta(hours=2))
+    return Computation(connection, registry, now)
 
 
 def retained_snapshots(broker: MosquittoBroker, accounts: dict[str, str]) -> dict[str, bytes]:

@@ -102,6 +102,13 @@ def test_an_offline_gateway_catches_up_in_one_batch_when_back() -> None:
     assert len(messages) == 24 - 12 + 1
 
 
+def test_a_gap_loses_the_window_for_good_while_the_gateway_goes_on_reporting() -> None:
+    window = OfflineWindow("gw-air-zhuji", START + timedelta(hours=6), START + timedelta(hours=18), resend=False)
+    messages = plan(PlanConfig(faults=Faults(offline=(window,))), gateway("gw-air-zhuji"), START, START + DAY)
+    sent = sorted(datetime.fromisoformat(json.loads(m.payload)["time"]) for m in messages)
+    assert sent == [START + timedelta(hours=h) for h in (*range(6), *range(18, 24))]
+
+
 def test_daily_waste_totals_are_sent_once_the_day_is_over() -> None:
     messages = plan(PlanConfig(), gateway("gw-waste"), START, START + DAY)
     assert {m.due for m in messages} == {START}
