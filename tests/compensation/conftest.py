@@ -6,34 +6,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, text
 
 from services.compensation import auth
 from services.compensation.access import Role
 from services.compensation.api import create_app
 from services.compensation.main import load_agreements
 from services.compensation.settings import CompensationSettings
-from services.standards.local_time import BEIJING_TIME
-from services.storage.schema import readings
+from tests.support.compensation import PASSWORD, Keys
 
-PASSWORD = "finance-password-1"
 SERVER_START_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class Keys:
-    admin: str
-    bureau: str
-    finance: str
-    viewer: str
-    keqiao_viewer: str
 
 
 @pytest.fixture
@@ -97,27 +84,3 @@ def server(app: FastAPI) -> Iterator[str]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
-
-
-def as_(key: str) -> dict[str, str]:
-    return {"X-API-Key": key}
-
-
-def store_monthly(
-    engine: Engine, station: str, year: int, values: dict[str, float], *, source: str = "manual", day: int = 10
-) -> None:
-    """One sample a month per parameter, as a manual or joint laboratory result."""
-    rows = [
-        {
-            "time": datetime(year, month, day, 10, tzinfo=BEIJING_TIME),
-            "station": station,
-            "parameter": code,
-            "value": value,
-            "flag": "N",
-            "source": source,
-        }
-        for month in range(1, 13)
-        for code, value in values.items()
-    ]
-    with engine.begin() as conn:
-        conn.execute(insert(readings), rows)

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.compensation.conftest import Keys, as_, store_monthly
+from tests.support.compensation import Keys, as_, store_monthly
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 BIG = 2**63

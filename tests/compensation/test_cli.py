@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from services.compensation.cli import compensation_admin_app
 from services.compensation.settings import CompensationSettings
-from tests.compensation.conftest import as_
+from tests.support.compensation import as_
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.compensation.conftest import Keys, as_, store_monthly
+from tests.support.compensation import Keys, as_, store_monthly
 from tests.support.contract import assert_contract, untyped_successes, url_contract
 
 OPERATIONS = 19  # every operation of the API (the pages are not in the OpenAPI)

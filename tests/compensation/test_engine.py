@@ -11,7 +11,7 @@ from services.compensation.agreements import Tier
 from services.compensation.document import StatementDocument
 from services.compensation.engine import STATUS_COMPUTED, STATUS_INSUFFICIENT
 from services.compensation.samples import Summary
-from tests.compensation.builders import INBOUND, MONTHS_2025, SECTION, agreement, monthly, run
+from tests.support.compensation_agreements import INBOUND, MONTHS_2025, SECTION, agreement, monthly, run
 
 TV1_MEANS = {"codmn": "2.00", "nh3n": "0.100", "tp": "0.052", "tn": "1.50"}
 FIXED_SUM = "100000000"  # 1亿元, round 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.compensation.conftest import PASSWORD, Keys, as_, store_monthly
+from tests.support.compensation import PASSWORD, Keys, as_, store_monthly
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 

@@ -22,8 +22,7 @@ from reportlab.pdfbase.ttfonts import TTFontFile
 from sqlalchemy import Engine
 
 from services.compensation.settings import DEFAULT_CJK_FONT
-from tests.compensation.conftest import PASSWORD, Keys, as_
-from tests.support.compensation import store_automatic
+from tests.support.compensation import PASSWORD, Keys, as_, store_automatic
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("ENVMON_TEST_ARTIFACTS", REPO / "test-artifacts")) / "compensation"

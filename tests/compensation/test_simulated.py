@@ -12,8 +12,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.compensation.conftest import Keys, as_
-from tests.support.compensation import store_simulated
+from tests.support.compensation import Keys, as_, store_simulated
 
 SECTIONS = ("XXJ-YANGXUN", "PYJ-JINHUA", "PYJ-ANHUA", "HYJ-ZHUJI-FUYANG")
 

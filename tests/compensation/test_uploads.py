@@ -17,7 +17,7 @@ from services.compensation import auth
 from services.compensation.access import Role
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
-from tests.compensation.conftest import PASSWORD, Keys, as_
+from tests.support.compensation import PASSWORD, Keys, as_
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 LEVELS = {"codmn": "4.0", "nh3n": "0.80", "tp": "0.17"}

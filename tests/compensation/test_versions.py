@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert, text
 from services.compensation.agreements import load_agreement_files
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
-from tests.compensation.conftest import Keys, as_, store_monthly
+from tests.support.compensation import Keys, as_, store_monthly
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 GOOD_WATER = {"codmn": 4.0, "nh3n": 0.8, "tp": 0.17}

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from services.compensation.api.deps import SESSION_COOKIE
 from services.compensation.api.routes.pages import csrf_token
-from tests.compensation.conftest import PASSWORD, Keys, as_, store_monthly
+from tests.support.compensation import PASSWORD, Keys, as_, store_monthly
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

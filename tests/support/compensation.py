@@ -1,19 +1,57 @@
-"""Readings for compensation tests: automatic values on a station's programme grid (made in SQL), or what the
-simulator would send."""
+"""Helpers for the compensation tests: the principals' keys, and readings (monthly laboratory results,
+automatic values on a station's programme grid made in SQL, or what the simulator would send)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 
-from services.standards.local_time import day_start
+from services.standards.local_time import BEIJING_TIME, day_start
+from services.storage.schema import readings
 from simulators.plan import programme_sample
 from simulators.stations import load_gateways
 
 AUTOMATIC_SOURCE = "hj212"
+PASSWORD = "finance-password-1"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The API keys the ``keys`` fixture creates, one per role (and a viewer limited to Keqiao)."""
+
+    admin: str
+    bureau: str
+    finance: str
+    viewer: str
+    keqiao_viewer: str
+
+
+def as_(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def store_monthly(
+    engine: Engine, station: str, year: int, values: dict[str, float], *, source: str = "manual", day: int = 10
+) -> None:
+    """One sample a month per parameter, as a manual or joint laboratory result."""
+    rows = [
+        {
+            "time": datetime(year, month, day, 10, tzinfo=BEIJING_TIME),
+            "station": station,
+            "parameter": code,
+            "value": value,
+            "flag": "N",
+            "source": source,
+        }
+        for month in range(1, 13)
+        for code, value in values.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(readings), rows)
 
 
 def store_automatic(
