@@ -19,7 +19,7 @@ from services.alerts.api.params import FINGERPRINT_EXAMPLE, FINGERPRINT_PATTERN
 from services.alerts.figures.recompute import recompute_days
 from services.alerts.rules.lifecycle import fingerprint
 from services.alerts.settings import AlertsSettings
-from tests.alerts.conftest import CITY, air_day, empty_alerts_tables, insert, job, local, reading, water_day
+from tests.support.alerts import CITY, air_day, empty_alerts_tables, insert, job, local, reading, water_day
 from tests.support.contract import asgi_contract, assert_contract, untyped_successes
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)

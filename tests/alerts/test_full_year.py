@@ -46,7 +46,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from services.alerts.figures.recompute import recompute_days
-from tests.alerts.conftest import (
+from tests.support.alerts import (
     CITY,
     CITY_STATIONS,
     Reading,

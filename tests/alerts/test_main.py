@@ -23,7 +23,7 @@ from devstack.alertmanager import AlertmanagerProcess
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import free_port, wait_until
 from services.standards.local_time import local_date
-from tests.alerts.conftest import air_day, insert, retained_snapshots
+from tests.support.alerts import air_day, insert, retained_snapshots
 
 STATION = "AIR-SHENGZHOU"  # provincial: not one of the city's stations, so its AQI is its own
 SHUTDOWN_SECONDS = 30

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from services.alerts.registry import registry_from_database
-from tests.alerts.conftest import CITY
+from tests.support.alerts import CITY
 
 
 def test_an_explicit_city_station_list_replaces_the_control_levels(engine: Engine) -> None:

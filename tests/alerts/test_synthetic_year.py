@@ -14,8 +14,8 @@ from services.alerts.figures.recompute import recompute_days
 from services.alerts.rules.definitions import load_rules
 from services.alerts.rules.lifecycle import State
 from services.alerts.settings import BUILT_IN_RULES
-from tests.alerts.conftest import CITY, air_day, close, insert, job, water_day
 from tests.support.alert_rules import evaluate_once
+from tests.support.alerts import CITY, air_day, close, insert, job, water_day
 
 NOW = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 February, Beijing time: January is complete
 GOOD_DAYS = [1, 2, 3, 4, 6, 7, 9]

@@ -21,8 +21,8 @@ from services.alerts.figures.air_year import compute_air_kpis
 from services.alerts.rules.definitions import load_rules
 from services.alerts.rules.lifecycle import State
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
-from tests.alerts.conftest import CITY, job
 from tests.support.alert_rules import evaluate_once, metric_values
+from tests.support.alerts import CITY, job
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 March, Beijing time
 REQUIRED = 53

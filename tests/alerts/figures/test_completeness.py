@@ -21,8 +21,8 @@ from services.standards.local_time import day_start
 from simulators.faults import NO_FAULTS, Faults, OfflineWindow
 from simulators.plan import PlanConfig, plan
 from simulators.stations import load_gateways
-from tests.alerts.conftest import Reading, copy_readings, job, local, reading
 from tests.support.alert_rules import evaluate_once
+from tests.support.alerts import Reading, copy_readings, job, local, reading
 
 YESTERDAY = date(2026, 11, 26)
 NOW = local(YESTERDAY + timedelta(days=1), 10, 30)

@@ -20,7 +20,7 @@ from services.alerts.rules.store import acknowledge
 from services.alerts.service import AlertsService
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from services.common.mqtt_url import MqttEndpoint
-from tests.alerts.conftest import CITY, air_day, insert, retained_snapshots
+from tests.support.alerts import CITY, air_day, insert, retained_snapshots
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 YESTERDAY = date(2026, 11, 26)

@@ -18,7 +18,7 @@ from services.alerts.rules.alertmanager import Alertmanager
 from services.alerts.rules.definitions import RuleBook, load_rules
 from services.alerts.service import AlertsService
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
-from tests.alerts.conftest import air_day, insert, local, reading
+from tests.support.alerts import air_day, insert, local, reading
 
 AMTOOL = "/usr/bin/amtool"
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 Beijing time

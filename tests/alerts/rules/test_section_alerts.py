@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Engine, text
 from services.alerts.figures.recompute import recompute_days
 from services.alerts.rules.definitions import load_rules
 from services.alerts.settings import BUILT_IN_RULES
-from tests.alerts.conftest import insert, job, water_day
 from tests.support.alert_rules import evaluate_once
+from tests.support.alerts import insert, job, water_day
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 27 November, Beijing time
 DECEMBER = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
