@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +19,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from services.compensation.canonical import canonical_json
 from services.standards.numbers import to_decimal
 from services.standards.water import GB3838_2002
+from services.standards.water_statistics import Tier as Tier  # the agreements' tiers are the statistics rule's
+from services.storage.schema import SOURCE_TIERS as SOURCE_TIERS
 
 AGREEMENTS_DIR = Path(__file__).parent / "agreements"
 ONE = Decimal(1)
@@ -42,24 +43,6 @@ Exact = Annotated[
     BeforeValidator(_exact),
     PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json"),
 ]
-
-
-class Tier(StrEnum):
-    """Source tiers in the order the MEE 2020 statistics rule prefers them."""
-
-    AUTOMATIC = "automatic"
-    JOINT_MANUAL = "joint-manual"
-    MANUAL = "manual"
-
-
-# readings.source → tier; mqtt-json, hj212 and backfill all come from the automatic stations.
-SOURCE_TIERS = {
-    "mqtt-json": Tier.AUTOMATIC,
-    "hj212": Tier.AUTOMATIC,
-    "backfill": Tier.AUTOMATIC,
-    "joint-manual": Tier.JOINT_MANUAL,
-    "manual": Tier.MANUAL,
-}
 
 
 class _Model(BaseModel):

@@ -275,7 +275,7 @@ def _classify(values: Mapping[str, Number | Fraction], waterbody: Waterbody, sta
 
 
 def classify_section(
-    values: Mapping[str, Number], waterbody: Waterbody = "river", *, standard: Standard = GB3838_2002
+    values: Mapping[str, Number | Fraction], waterbody: Waterbody = "river", *, standard: Standard = GB3838_2002
 ) -> SectionResult:
     """Single-factor evaluation of one section from one set of item values (mg/L; pH; 个/L)."""
     return _classify(values, waterbody, standard)

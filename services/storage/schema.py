@@ -6,7 +6,9 @@ Services that own more tables (alerts, compensation) add them to the same ``meta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import (
     BigInteger,
@@ -31,6 +33,8 @@ from sqlalchemy import (
     func,
 )
 
+from services.standards.water_statistics import Tier
+
 metadata = MetaData()
 
 
@@ -48,6 +52,19 @@ class Source(StrEnum):
     BACKFILL = "backfill"
     JOINT_MANUAL = "joint-manual"
     MANUAL = "manual"
+
+
+# readings.source → the statistics rule's source tier; mqtt-json, hj212 and backfill all come from
+# the automatic stations.
+SOURCE_TIERS: Mapping[str, Tier] = MappingProxyType(
+    {
+        Source.MQTT_JSON: Tier.AUTOMATIC,
+        Source.HJ212: Tier.AUTOMATIC,
+        Source.BACKFILL: Tier.AUTOMATIC,
+        Source.JOINT_MANUAL: Tier.JOINT_MANUAL,
+        Source.MANUAL: Tier.MANUAL,
+    }
+)
 
 
 class AccountRole(StrEnum):
