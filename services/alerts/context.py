@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import Connection
@@ -11,6 +12,13 @@ from sqlalchemy import Connection
 from services.alerts.registry import Registry
 from services.standards import validity
 from services.standards.local_time import POSTGRES_ZONE, day_end, day_start, local_date
+
+# The service's clock: the cycle and the API ask it, so tests can run them at any moment.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

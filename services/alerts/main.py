@@ -47,7 +47,7 @@ def main() -> None:
     service = AlertsService(engine, settings, book, Alertmanager(settings.alertmanager_url, httpx.Client()), publisher)
     stop = stop_on_signals()
     server, http = http_server_thread(
-        create_app(engine, settings, metrics_registry=service.metrics.registry, rule_book=book),
+        create_app(engine, settings, metrics_registry=service.metrics.registry, rule_book=book, clock=service.clock),
         host=settings.alerts_http_host,
         port=settings.alerts_http_port,
         name="alerts-http",

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Connection, Engine, func, select
 
-from services.alerts.context import Computation
+from services.alerts.context import Clock, Computation, utc_now
 from services.alerts.figures.recompute import CycleReport, run_cycle
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.registry import registry_from_database
@@ -26,10 +25,6 @@ from services.alerts.tables import alert_outbox, alert_states
 log = structlog.get_logger(__name__)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class AlertsService:
     engine: Engine
@@ -37,7 +32,7 @@ class AlertsService:
     book: RuleBook
     alertmanager: Alertmanager
     publisher: SnapshotPublisher | None = None
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
     last_resend: float = field(default=float("-inf"))
     metrics: AlertsMetrics = field(default_factory=AlertsMetrics)
 

@@ -250,3 +250,14 @@ def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
 def test_the_api_keeps_its_contract(seeded: Engine) -> None:
     run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=11)
     assert run.cases > 200
+
+
+def test_the_daily_series_defaults_to_this_local_month_at_half_past_midnight_in_shanghai(alerts_db: Engine) -> None:
+    # 00:30 on 1 December in Shanghai is still 30 November in UTC: "this month" and "today" are December's.
+    now = local(date(2026, 12, 1), 0, 30)
+    with alerts_db.begin() as connection:
+        insert(connection, [*air_day(date(2026, 11, 30)), *air_day(date(2026, 12, 1), hours=[0])])
+        recompute_days(job(connection, now), [date(2026, 11, 30), date(2026, 12, 1)])
+    client = TestClient(create_app(alerts_db, SETTINGS, metrics_registry=CollectorRegistry(), clock=lambda: now))
+    assert [d["day"] for d in get(client, "/v1/air/daily")] == ["2026-12-01"]
+    assert [d["day"] for d in get(client, "/v1/air/daily?from=2026-11-30")] == ["2026-11-30", "2026-12-01"]

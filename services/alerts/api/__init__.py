@@ -19,6 +19,7 @@ from services.alerts.api.params import PATTERN_MESSAGES
 from services.alerts.api.queries import QueryError
 from services.alerts.api.routes import alerts, health, kpi, series
 from services.alerts.api.routes import runbooks as runbook_routes
+from services.alerts.context import Clock, utc_now
 from services.alerts.rules import runbooks
 from services.alerts.rules.definitions import RuleBook, load_rules
 from services.alerts.settings import AlertsSettings
@@ -51,9 +52,11 @@ def create_app(
     *,
     metrics_registry: CollectorRegistry,
     rule_book: RuleBook | None = None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
     """The API over the computed tables; /metrics serves ``metrics_registry`` (the service's own), /runbooks
-    the page of ``rule_book`` (default: the rule file of the settings)."""
+    the page of ``rule_book`` (default: the rule file of the settings). ``clock`` (the service's) gives the
+    moment defaults such as "today" (the Beijing local day) are taken from."""
     app = FastAPI(
         title="envmon alerts",
         version="1",
@@ -65,6 +68,7 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics_registry = metrics_registry
+    app.state.clock = clock
     book = rule_book or load_rules(settings.alerts_rules_path)
     app.state.runbooks = runbooks.render(book, settings.precision_table, settings.grafana_url)
     app.add_exception_handler(QueryError, query_error)

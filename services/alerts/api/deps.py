@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -10,7 +11,9 @@ from sqlalchemy import Engine
 
 from services.alerts.api.params import NAME_LENGTH, NO_CONTROL, ExactParam
 from services.alerts.api.presentation import Publisher
+from services.alerts.context import Clock
 from services.alerts.settings import AlertsSettings
+from services.standards.local_time import local_date
 
 
 def get_engine(request: Request) -> Engine:
@@ -32,6 +35,22 @@ def get_publisher(settings: SettingsDep, exact: ExactParam = False) -> Publisher
 
 
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
+
+
+def get_now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_today(now: NowDep) -> date:
+    """Today as a Beijing local day (before 08:00 in Shanghai the UTC date is still yesterday)."""
+    return local_date(now)
+
+
+TodayDep = Annotated[date, Depends(get_today)]
 
 
 def identity(request: Request, settings: SettingsDep) -> str | None:

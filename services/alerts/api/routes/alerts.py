@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import Connection
 
-from services.alerts.api.deps import EngineDep, IdentityDep
+from services.alerts.api.deps import EngineDep, IdentityDep, NowDep
 from services.alerts.api.models import Acknowledgement, AlertDetail, AlertEvent, AlertState, Problem
 from services.alerts.api.params import AlertPeriodParam, AlertSubjectParam, FingerprintPath, LimitParam, RuleParam
 from services.alerts.api.presentation import exact_text
@@ -78,11 +77,11 @@ def alert_detail(fingerprint: FingerprintPath, engine: EngineDep) -> AlertDetail
     },
 )
 def alert_acknowledge(
-    fingerprint: FingerprintPath, body: Acknowledgement, engine: EngineDep, identity: IdentityDep
+    fingerprint: FingerprintPath, body: Acknowledgement, engine: EngineDep, identity: IdentityDep, now: NowDep
 ) -> AlertDetail:
     """Acknowledge an alert: who, when and a comment go into its state and history. The history's actor
     is the user an authenticating proxy names (``ENVMON_ALERTS_IDENTITY_HEADER``), else ``by``."""
     with engine.begin() as connection:
-        if not acknowledge(connection, fingerprint, body.by, body.comment, datetime.now(UTC), actor=identity):
+        if not acknowledge(connection, fingerprint, body.by, body.comment, now, actor=identity):
             raise HTTPException(404, f"no alert {fingerprint}")
         return _detail(connection, fingerprint)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.alerts.api.deps import EngineDep, PublisherDep, SettingsDep
+from services.alerts.api.deps import EngineDep, PublisherDep, SettingsDep, TodayDep
 from services.alerts.api.models import AirDay, SectionClass
 from services.alerts.api.params import PeriodParam, SectionParam, SubjectParam
 from services.alerts.api.queries import ColumnEquals, DayRange, PeriodQuery, fetch
@@ -24,14 +24,14 @@ def air_daily_series(
     engine: EngineDep,
     settings: SettingsDep,
     publish: PublisherDep,
+    today: TodayDep,
     subject: SubjectParam = None,
     start: Annotated[
         date | None, Query(alias="from", description="First local day; default the 1st of this month")
     ] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last local day; default today")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last local day; default today (Beijing time)")] = None,
 ) -> list[AirDay]:
     """Daily AQI, category, primary pollutants and concentrations, with revision marks."""
-    today = datetime.now(UTC).date()
     days = DayRange.parse(start or today.replace(day=1), end or today)
     with engine.connect() as connection:
         rows = fetch(
