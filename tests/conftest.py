@@ -1,7 +1,8 @@
 """Session fixtures: a private TimescaleDB cluster and a private Mosquitto, both on free ports.
 
 Nothing here touches the services a machine may run on the standard ports. Tests that use
-these fixtures are marked ``integration`` automatically; the rest are fast unit tests.
+these fixtures must be marked ``integration`` (the collection fails otherwise: tests/support/integration.py);
+the rest are fast unit tests that need no system binaries.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from devstack.postgres import PostgresCluster, start_platform_database
 from devstack.processes import private_directory
 from services.storage.engine import make_engine
 from services.storage.seed import read_registry_yaml
+from tests.support.integration import require_integration_marker
 
-INTEGRATION_FIXTURES = {"postgres", "engine", "broker", "db", "mqtt_accounts"}
+pytest_plugins = ["pytester"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.integration)
+    require_integration_marker(items)
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,7 @@ def get(client: TestClient, url: str) -> Any:
     return response.json()
 
 
+@pytest.mark.integration
 def test_water_figures_are_published_at_each_parameters_precision(client: TestClient) -> None:
     month, year = get(client, "/v1/kpi/water?period=2026-11"), get(client, "/v1/kpi/water?period=2026")
     assert (month["kind"], year["kind"], month["figures"]) == ("month", "ytd", "published")
@@ -111,6 +112,7 @@ def test_water_figures_are_published_at_each_parameters_precision(client: TestCl
         assert body["eco_flow"]["city"]["share_percent"] == "100.0"
 
 
+@pytest.mark.integration
 def test_exact_figures_only_when_asked(client: TestClient) -> None:
     body = get(client, "/v1/kpi/water?period=2026-11&exact=true")
     assert body["figures"] == "exact"
@@ -123,6 +125,7 @@ def test_exact_figures_only_when_asked(client: TestClient) -> None:
     assert waste["recycled"] == "300.04"
 
 
+@pytest.mark.integration
 def test_waste_figures_in_tonnes_and_percent_without_exponents(client: TestClient) -> None:
     body = get(client, "/v1/kpi/waste?period=2026-11")
     assert body == {
@@ -145,6 +148,7 @@ def test_waste_figures_in_tonnes_and_percent_without_exponents(client: TestClien
     assert (empty["days"], empty["landfill_share_percent"], empty["incinerated"]) == (0, None, None)
 
 
+@pytest.mark.integration
 def test_air_kpi_and_daily_series(client: TestClient) -> None:
     kpi = get(client, "/v1/kpi/air?year=2026")
     assert (kpi["subject"], kpi["good_days"], kpi["valid_days"], kpi["share_percent"]) == (CITY, 1, 2, "50.0")
@@ -158,6 +162,7 @@ def test_air_kpi_and_daily_series(client: TestClient) -> None:
     assert client.get("/v1/kpi/air?year=2001").status_code == 404
 
 
+@pytest.mark.integration
 def test_alert_values_are_plain_and_acknowledgement_records_the_actor(seeded: Engine) -> None:
     proxied = TestClient(api(seeded, AlertsSettings(alerts_city=CITY, alerts_identity_header="X-Forwarded-User")))
     states = get(proxied, "/v1/alerts?severity=warning")
@@ -175,6 +180,7 @@ def test_alert_values_are_plain_and_acknowledgement_records_the_actor(seeded: En
     assert plain["history"][-1]["actor"] == "李四"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("method", "url", "where", "parameter"),
     [
@@ -211,6 +217,7 @@ def test_bad_input_is_a_422_naming_the_parameter(
     assert response.json()["detail"][0]["loc"][:2] == ([where, parameter] if where != "body" else ["body", "by"])
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -224,12 +231,14 @@ def test_a_pattern_mismatch_says_what_is_expected(client: TestClient, url: str, 
     assert detail["msg"].startswith(message)
 
 
+@pytest.mark.integration
 def test_a_nul_in_a_comment_is_refused_and_a_newline_kept(client: TestClient) -> None:
     url = f"/v1/alerts/{FINGERPRINT_EXAMPLE}/acknowledge"
     assert client.post(url, json={"by": "张三", "comment": "a\x00b"}).status_code == 422
     assert client.post(url, json={"by": "张三", "comment": "第一行\n第二行"}).status_code == 200
 
 
+@pytest.mark.integration
 def test_unknown_alerts_are_404(client: TestClient) -> None:
     assert client.get(f"/v1/alerts/{'0' * 32}").status_code == 404
     assert client.post(f"/v1/alerts/{'0' * 32}/acknowledge", json={"by": "张三"}).status_code == 404
@@ -240,6 +249,7 @@ def test_fingerprints_match_the_path_pattern() -> None:
     assert re.fullmatch(FINGERPRINT_PATTERN, fingerprint("station_silent", "AIR-KEQIAO", "current"))
 
 
+@pytest.mark.integration
 def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
     assert untyped_successes(get(client, "/openapi.json")) == []
     assert set(get(client, "/openapi.json")["paths"]["/runbooks"]["get"]["responses"]["200"]["content"]) == {
@@ -247,6 +257,7 @@ def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
     }
 
 
+@pytest.mark.integration
 def test_the_api_keeps_its_contract(seeded: Engine) -> None:
     run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=11)
     assert run.cases > 200

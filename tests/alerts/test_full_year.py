@@ -59,6 +59,8 @@ from tests.support.alerts import (
     water_day,
 )
 
+pytestmark = pytest.mark.integration
+
 YEAR_START = date(2026, 1, 1)
 CHECKPOINTS = (date(2026, 3, 31), date(2026, 6, 30), date(2026, 12, 31))
 RECOMPUTE_HOUR = 10  # the stage runs at 10:00 local on the day after its checkpoint

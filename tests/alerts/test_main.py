@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from devstack.alertmanager import AlertmanagerProcess
@@ -24,6 +25,8 @@ from devstack.mosquitto import MosquittoBroker
 from devstack.processes import free_port, wait_until
 from services.standards.local_time import local_date
 from tests.support.alerts import air_day, insert, retained_snapshots
+
+pytestmark = pytest.mark.integration
 
 STATION = "AIR-SHENGZHOU"  # provincial: not one of the city's stations, so its AQI is its own
 SHUTDOWN_SECONDS = 30

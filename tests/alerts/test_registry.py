@@ -8,6 +8,8 @@ from sqlalchemy import Engine
 from services.alerts.registry import registry_from_database
 from tests.support.alerts import CITY
 
+pytestmark = pytest.mark.integration
+
 
 def test_an_explicit_city_station_list_replaces_the_control_levels(engine: Engine) -> None:
     with engine.connect() as connection:

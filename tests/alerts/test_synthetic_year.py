@@ -17,6 +17,8 @@ from services.alerts.settings import BUILT_IN_RULES
 from tests.support.alert_rules import evaluate_once
 from tests.support.alerts import CITY, air_day, close, insert, job, water_day
 
+pytestmark = pytest.mark.integration
+
 NOW = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 February, Beijing time: January is complete
 GOOD_DAYS = [1, 2, 3, 4, 6, 7, 9]
 BAD_DAYS = [5, 8]  # PM2.5 100: HJ 633-2012 IAQI ⌈100 + 50·(100−75)/(115−75)⌉ = 132

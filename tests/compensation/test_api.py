@@ -19,6 +19,8 @@ from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from tests.support.compensation import PASSWORD, Keys, as_, store_monthly
 
+pytestmark = pytest.mark.integration
+
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 GOOD_WATER = {"codmn": 4.0, "nh3n": 0.8, "tp": 0.17}
 

@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from tests.support.compensation import Keys, as_, store_monthly
 
+pytestmark = pytest.mark.integration
+
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 BIG = 2**63
 

@@ -10,6 +10,8 @@ from services.compensation.cli import compensation_admin_app
 from services.compensation.settings import CompensationSettings
 from tests.support.compensation import as_
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def environment(settings: CompensationSettings) -> dict[str, str]:

@@ -8,11 +8,14 @@ operations answer their documented 403).
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.support.compensation import Keys, as_, store_monthly
 from tests.support.contract import assert_contract, untyped_successes, url_contract
+
+pytestmark = pytest.mark.integration
 
 OPERATIONS = 19  # every operation of the API (the pages are not in the OpenAPI)
 

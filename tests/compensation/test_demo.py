@@ -11,6 +11,8 @@ from services.compensation.access import Role
 from services.compensation.demo import DemoLoginsRefused, create_demo_logins, refuse_demo_logins
 from services.compensation.tables import principals
 
+pytestmark = pytest.mark.integration
+
 
 def test_demo_logins_cover_every_role_and_party_and_are_scoped(client: TestClient, compensation_db: Engine) -> None:
     with compensation_db.begin() as conn:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.support.compensation import PASSWORD, Keys, as_, store_monthly
+
+pytestmark = pytest.mark.integration
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 

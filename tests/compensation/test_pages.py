@@ -24,6 +24,8 @@ from sqlalchemy import Engine
 from services.compensation.settings import DEFAULT_CJK_FONT
 from tests.support.compensation import PASSWORD, Keys, as_, store_automatic
 
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("ENVMON_TEST_ARTIFACTS", REPO / "test-artifacts")) / "compensation"
 CHROMIUM = "/usr/bin/chromium"

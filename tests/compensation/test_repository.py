@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import Engine, insert
 
 from services.compensation import repository
@@ -12,6 +13,8 @@ from services.compensation.agreements import Exclusion
 from services.compensation.periods import Month
 from services.compensation.samples import Reading, input_sha256, summarize
 from services.storage.schema import readings
+
+pytestmark = pytest.mark.integration
 
 STATIONS = ("XXJ-YANGXUN", "PYJ-JINHUA")  # PYJ-JINHUA has no rows: its series still enters the hash
 PARAMETERS = ("tp", "codmn")

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tests.support.compensation import Keys, as_, store_simulated
+
+pytestmark = pytest.mark.integration
 
 SECTIONS = ("XXJ-YANGXUN", "PYJ-JINHUA", "PYJ-ANHUA", "HYJ-ZHUJI-FUYANG")
 

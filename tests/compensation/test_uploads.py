@@ -19,6 +19,8 @@ from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from tests.support.compensation import PASSWORD, Keys, as_
 
+pytestmark = pytest.mark.integration
+
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 LEVELS = {"codmn": "4.0", "nh3n": "0.80", "tp": "0.17"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 
@@ -12,6 +13,8 @@ from services.compensation.agreements import load_agreement_files
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
 from tests.support.compensation import Keys, as_, store_monthly
+
+pytestmark = pytest.mark.integration
 
 XXJ = "XXJ-XIAOSHAN-KEQIAO"
 GOOD_WATER = {"codmn": 4.0, "nh3n": 0.8, "tp": 0.17}

@@ -14,6 +14,8 @@ from services.compensation.api.deps import SESSION_COOKIE
 from services.compensation.api.routes.pages import csrf_token
 from tests.support.compensation import PASSWORD, Keys, as_, store_monthly
 
+pytestmark = pytest.mark.integration
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -144,6 +144,7 @@ def _run(
         return tuple(result.keys()), [tuple(row) for row in result]
 
 
+@pytest.mark.integration
 def test_every_variable_resolves(seeded: Engine) -> None:
     for uid, model in BOARDS.items():
         for variable in model["templating"].get("list", []):
@@ -154,6 +155,7 @@ def test_every_variable_resolves(seeded: Engine) -> None:
             assert columns == ("__value", "__text") and rows, (uid, variable["name"])
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("uid", "panel", "target"), TARGETS, ids=[f"{uid}-{p['id']}{t['refId']}" for uid, p, t in TARGETS]
 )
@@ -175,6 +177,7 @@ def _current(seeded: Engine, row: overview.TargetRow) -> dict[str, Any]:
     return {column: None if value is None else str(value) for column, value in zip(columns, rows[0], strict=True)}
 
 
+@pytest.mark.integration
 def test_overview_targets_show_what_the_kpi_api_publishes(seeded: Engine) -> None:
     api = TestClient(create_app(seeded, SETTINGS, metrics_registry=CollectorRegistry()))
     water, air, waste = (
@@ -205,6 +208,7 @@ def _alerts(seeded: Engine) -> list[tuple[str, str, str]]:
         ]
 
 
+@pytest.mark.integration
 def test_each_alert_opens_a_panel_that_shows_its_subject_and_period(seeded: Engine) -> None:
     alerts = _alerts(seeded)
     assert {rule for rule, _, _ in alerts} >= {

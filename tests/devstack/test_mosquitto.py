@@ -11,6 +11,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from devstack.mosquitto import MosquittoBroker
 
+pytestmark = pytest.mark.integration
+
 CONNECT_TIMEOUT_SECONDS = 10
 
 

@@ -13,6 +13,8 @@ from devstack.postgres import PostgresCluster
 from tests.support.contract import assert_contract, untyped_successes, url_contract
 from tests.support.hj212_gateway import GATEWAY_ACCOUNT, GatewayProcess, gateway_environment, running_gateway
 
+pytestmark = pytest.mark.integration
+
 TOKEN = "contract-s3cret"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 MN = "330681000000000000000001"

@@ -89,6 +89,7 @@ def test_frames_of_other_exchanges_or_other_mns_are_not_taken() -> None:
     assert asyncio.run(scenario()) == [False, False]
 
 
+@pytest.mark.integration
 def test_gaps_are_runs_of_whole_hours_without_any_reading(db: Engine) -> None:
     now = datetime(2026, 11, 27, 12, 30, tzinfo=SH)
     # window: 2026-11-26 12:00 .. 2026-11-27 09:00 (now - 2 h grace, floored, minus the open hour)

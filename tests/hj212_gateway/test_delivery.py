@@ -27,6 +27,8 @@ from tests.support.hj212_gateway import (
 )
 from tests.support.ingest import wait_for
 
+pytestmark = pytest.mark.integration
+
 SH = BEIJING_TIME
 JINHUA = LoggerIdentity(mn="330681000000000000000001", pw="123456")
 TOPIC = "envmon/v1/PYJ-JINHUA/hj212"

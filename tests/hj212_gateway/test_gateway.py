@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from services.standards import hj212
@@ -18,6 +19,8 @@ from services.storage.schema import readings
 from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.support.hj212_gateway import GatewayProcess, MqttTap, rejects
 from tests.support.ingest import wait_for
+
+pytestmark = pytest.mark.integration
 
 SH = BEIJING_TIME
 JINHUA = LoggerIdentity(mn="330681000000000000000001", pw="123456")  # PYJ-JINHUA, standard CRC only

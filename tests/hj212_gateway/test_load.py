@@ -21,6 +21,8 @@ from simulators.hj212_tcp import LoggerIdentity, TcpDataLogger, station_values
 from tests.support.hj212_gateway import GatewayProcess
 from tests.support.ingest import wait_for
 
+pytestmark = pytest.mark.integration
+
 SH = BEIJING_TIME
 HOURS_PER_LOGGER = 3
 FIRST_HOUR = datetime(2026, 11, 27, 5, tzinfo=SH)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -26,6 +27,7 @@ def test_every_2xx_has_a_response_schema() -> None:
     assert untyped_successes(create_app(partial(Health, True, True, True), CollectorRegistry()).openapi()) == []
 
 
+@pytest.mark.integration
 def test_a_running_replica_keeps_its_contract(ingest_settings: SettingsFactory) -> None:
     with running(ingest_settings()) as service:
         # Ready only once the worker has started and reached the database: a 503 before that is the

@@ -31,6 +31,8 @@ from tests.support.ingest import (
 )
 from tests.support.ingest_faults import KILL_WORKER, STALL_WORKER, serve_with_faults
 
+pytestmark = pytest.mark.integration
+
 GATEWAY = "gw-pyj-jinhua"
 STATION = "PYJ-JINHUA"
 MN = "330681000000000000000001"

@@ -33,6 +33,8 @@ from tests.support.ingest import (
     wait_for_rows,
 )
 
+pytestmark = pytest.mark.integration
+
 START = datetime(2026, 10, 1, tzinfo=UTC)
 GATEWAY = "gw-pyj-jinhua"
 DATABASE_OUTAGE_SECONDS = 30

@@ -33,6 +33,7 @@ JINHUA_MN = "330681000000000000000001"
 JINHUA_TOPIC = "envmon/v1/PYJ-JINHUA/hj212"
 
 
+@pytest.mark.integration
 def test_each_gateway_publishes_with_its_own_account(broker: MosquittoBroker, mqtt_accounts: dict[str, str]) -> None:
     received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
     listener = mqtt.Client(
@@ -82,6 +83,7 @@ def data_times(tap: support.MqttTap, topic: str) -> list[datetime]:
     return sorted(t for m in tap.on(topic) if (t := hj212.parse(m.payload).data_time) is not None)
 
 
+@pytest.mark.integration
 def test_tcp_transport_plays_data_loggers_that_get_replies_and_obey_commands(
     gateway: tuple[support.GatewayProcess, support.MqttTap],
 ) -> None:
@@ -117,6 +119,7 @@ def malformed_at(messages: list[Message], station: str) -> int:
     return sum(m.note == "malformed" and m.station == station for m in messages)
 
 
+@pytest.mark.integration
 def test_envmon_simulate_replays_over_tcp(gateway: tuple[support.GatewayProcess, support.MqttTap]) -> None:
     process, tap = gateway
     tap.clear()

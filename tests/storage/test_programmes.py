@@ -136,6 +136,7 @@ def test_a_station_without_a_programme_is_refused(tmp_path: Path) -> None:
         programmes_from_file(read_programme_file(tmp_path), kinds)
 
 
+@pytest.mark.integration
 def test_seed_stores_the_programme_and_the_api_answers_from_it(engine: Engine) -> None:
     with engine.begin() as connection:
         seed(connection)
@@ -147,6 +148,7 @@ def test_seed_stores_the_programme_and_the_api_answers_from_it(engine: Engine) -
         assert expected_samples(connection, "AIR-XINCHANG", "co", JUNE, AUGUST) == 0
 
 
+@pytest.mark.integration
 def test_the_database_refuses_overlapping_periods_and_odd_intervals(engine: Engine) -> None:
     insert = text(
         "insert into station_programmes (station, parameter, interval, valid_from, valid_to) "
@@ -161,6 +163,7 @@ def test_the_database_refuses_overlapping_periods_and_odd_intervals(engine: Engi
             connection.execute(insert, params)
 
 
+@pytest.mark.integration
 def test_a_changed_programme_queues_its_days_that_hold_readings(db: Engine, tmp_path: Path) -> None:
     for name in ("stations.yaml", "gateways.yaml", "programmes.yaml"):
         shutil.copy(REGISTRY_DIR / name, tmp_path / name)

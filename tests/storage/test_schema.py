@@ -14,6 +14,8 @@ import services.compensation.tables  # noqa: F401 - registers the compensation t
 from services.storage.engine import has_community_features, timescaledb_license
 from services.storage.schema import metadata, readings
 
+pytestmark = pytest.mark.integration
+
 READING = {
     "time": datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
     "station": "PYJ-JINHUA",

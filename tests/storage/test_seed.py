@@ -23,6 +23,7 @@ def test_registry_covers_the_plan_sections_and_stations() -> None:
     assert {s.facility_type for s in station_registry.waste} >= {"incineration", "food_waste", "landfill", "industrial"}
 
 
+@pytest.mark.integration
 def test_seed_is_idempotent_and_stores_hashes_only(engine: Engine, mqtt_accounts: dict[str, str]) -> None:
     with engine.begin() as connection:
         seed(connection)
@@ -44,11 +45,13 @@ def test_seed_is_idempotent_and_stores_hashes_only(engine: Engine, mqtt_accounts
         assert verify_password(mqtt_accounts[account_id], stored)
 
 
+@pytest.mark.integration
 def test_production_refuses_development_passwords(engine: Engine) -> None:
     with pytest.raises(SeedError, match="dev_password is refused in production"), engine.begin() as connection:
         seed(connection, production=True)
 
 
+@pytest.mark.integration
 def test_production_refuses_a_development_hj212_password(engine: Engine, tmp_path: Path) -> None:
     for name in ("stations.yaml", "programmes.yaml"):
         shutil.copy(REGISTRY_DIR / name, tmp_path / name)

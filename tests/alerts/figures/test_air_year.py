@@ -24,6 +24,8 @@ from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from tests.support.alert_rules import evaluate_once, metric_values
 from tests.support.alerts import CITY, job
 
+pytestmark = pytest.mark.integration
+
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 March, Beijing time
 REQUIRED = 53
 FALLING_RULES = tuple(r for r in load_rules(BUILT_IN_RULES).rules if r.name in {"pm25_not_falling", "o3_not_falling"})

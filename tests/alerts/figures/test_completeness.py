@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import Connection, Engine, text
 
 from services.alerts.figures.recompute import run_cycle
@@ -23,6 +24,8 @@ from simulators.plan import PlanConfig, plan
 from simulators.stations import load_gateways
 from tests.support.alert_rules import evaluate_once
 from tests.support.alerts import Reading, copy_readings, job, local, reading
+
+pytestmark = pytest.mark.integration
 
 YESTERDAY = date(2026, 11, 26)
 NOW = local(YESTERDAY + timedelta(days=1), 10, 30)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, text
 
 from services.alerts.figures.recompute import run_cycle
 from services.standards.local_time import POSTGRES_ZONE
 from tests.support.alert_rules import metric_values
 from tests.support.alerts import CITY, air_day, insert, job, local, reading
+
+pytestmark = pytest.mark.integration
 
 PLACES = Decimal("1e-15")
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 on 2026-11-27, Beijing time

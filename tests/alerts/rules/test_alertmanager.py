@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 
 from devstack.alertmanager import AlertmanagerProcess
@@ -21,6 +22,8 @@ from services.alerts.service import AlertsService
 from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from services.common.mqtt_url import MqttEndpoint
 from tests.support.alerts import CITY, air_day, insert, retained_snapshots
+
+pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 YESTERDAY = date(2026, 11, 26)

@@ -26,6 +26,7 @@ YESTERDAY = date(2026, 11, 26)
 RULES = {r.name: r for r in load_rules(BUILT_IN_RULES).rules}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("labels", "receiver"),
     [
@@ -78,6 +79,7 @@ def _groups(alertmanager: AlertmanagerProcess) -> dict[tuple[str, str], tuple[st
     }
 
 
+@pytest.mark.integration
 def test_a_silent_station_inhibits_its_other_alerts(alerts_db: Engine, alertmanager: AlertmanagerProcess) -> None:
     # Both provincial stations (not the city's) were non-good yesterday; AIR-ZHUJI has sent nothing since
     # 03:00 today (silent at 10:00), AIR-XINCHANG reported half an hour ago.
@@ -106,6 +108,7 @@ def test_a_silent_station_inhibits_its_other_alerts(alerts_db: Engine, alertmana
     assert zhuji["labels"]["period"] == "2026-11-26" and silent["labels"]["period"] == "current"
 
 
+@pytest.mark.integration
 def test_heavy_pollution_inhibits_the_same_days_non_good_alert(
     alerts_db: Engine, alertmanager: AlertmanagerProcess
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
@@ -24,6 +25,7 @@ def test_every_rule_has_its_section_with_conditions_and_board() -> None:
     assert 'href="http://grafana.test/d/envmon-air?viewPanel=2"' in page
 
 
+@pytest.mark.integration
 def test_the_api_serves_the_page(engine: Engine) -> None:
     settings = AlertsSettings(grafana_url="http://grafana.test")
     client = TestClient(create_app(engine, settings, metrics_registry=CollectorRegistry()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, Engine, text
 
 from services.alerts.figures.recompute import recompute_days
@@ -13,6 +14,8 @@ from services.alerts.rules.definitions import load_rules
 from services.alerts.settings import BUILT_IN_RULES
 from tests.support.alert_rules import evaluate_once
 from tests.support.alerts import insert, job, water_day
+
+pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 27 November, Beijing time
 DECEMBER = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)

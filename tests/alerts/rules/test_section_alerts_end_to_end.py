@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from devstack.alertmanager import AlertmanagerProcess
@@ -27,6 +28,8 @@ from services.alerts.settings import BUILT_IN_RULES, AlertsSettings
 from services.common.topics import data_topic
 from services.standards.local_time import BEIJING_TIME
 from tests.support.ingest import INGEST_ACCOUNT, ingest_environment, running, settings_from, wait_for_rows
+
+pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 on 27 November, Beijing time
 JUNE_DAYS = [date(2026, 6, day) for day in range(1, 6)]  # outside the month window (November, October)
