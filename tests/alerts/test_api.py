@@ -263,6 +263,7 @@ def test_the_api_keeps_its_contract(seeded: Engine) -> None:
     assert run.cases > 200
 
 
+@pytest.mark.integration
 def test_the_daily_series_defaults_to_this_local_month_at_half_past_midnight_in_shanghai(alerts_db: Engine) -> None:
     # 00:30 on 1 December in Shanghai is still 30 November in UTC: "this month" and "today" are December's.
     now = local(date(2026, 12, 1), 0, 30)
