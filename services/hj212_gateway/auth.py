@@ -1,7 +1,9 @@
 """Who a logger is: MN → (gateway, station, PW hash, MODBUS-CRC allowance), from the registry tables.
 
-PW hashes use Mosquitto's PBKDF2 format, deliberately slow, so a session verifies each (MN, PW) pair
-off the event loop and remembers a success for the life of the connection.
+PW hashes use Mosquitto's PBKDF2 format, deliberately slow, so PW checks run off the event loop and
+the gateway remembers each (MN, peer address, PW) outcome (services.common.credentials): a logger
+repeating a wrong PW costs one derivation, and after a failure new PWs from that MN and address
+wait a growing backoff (``hj212_password_throttled``), other addresses unaffected.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from enum import StrEnum
 import structlog
 from sqlalchemy import Engine
 
-from services.common.credentials import VerifiedPasswords
+from services.common.credentials import PasswordVerdict, VerifiedPasswords
 from services.storage.hj212_devices import Hj212Device, load_hj212_devices
 
 log = structlog.get_logger(__name__)
@@ -29,6 +31,7 @@ class DeviceRegistry:
         self._devices: Mapping[str, Hj212Device] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
+        self.passwords = VerifiedPasswords()  # shared by all sessions: a reconnect does not reset it
 
     @property
     def devices(self) -> Mapping[str, Hj212Device]:
@@ -56,14 +59,15 @@ class AuthFailure(StrEnum):
     UNKNOWN_MN = "hj212_unknown_mn"
     NO_PASSWORD = "hj212_no_password"  # the gateway has no HJ 212 PW configured: nobody can log in as it
     BAD_PASSWORD = "hj212_bad_password"
+    PASSWORD_THROTTLED = "hj212_password_throttled"  # not checked: a wrong PW came from there moments ago
 
 
 class SessionAuthenticator:
-    """Per-connection PW check that remembers the (MN, PW) pairs that verified."""
+    """PW checks for one connection, keyed by MN and the peer's address."""
 
-    def __init__(self, registry: DeviceRegistry) -> None:
+    def __init__(self, registry: DeviceRegistry, peer_host: str) -> None:
         self._registry = registry
-        self._verified = VerifiedPasswords()
+        self._peer_host = peer_host
 
     async def authenticate(self, mn: str, pw: str) -> tuple[Hj212Device | None, AuthFailure | None]:
         """The MN's device (when registered) and why it may not log in (None when it may)."""
@@ -72,5 +76,13 @@ class SessionAuthenticator:
             return None, AuthFailure.UNKNOWN_MN
         if device.password_hash is None:
             return device, AuthFailure.NO_PASSWORD
-        verdict = await asyncio.to_thread(self._verified.matches, mn, pw, device.password_hash)
-        return device, None if verdict else AuthFailure.BAD_PASSWORD
+        passwords = self._registry.passwords
+        verdict = await asyncio.to_thread(passwords.verdict, f"{mn}@{self._peer_host}", pw, device.password_hash)
+        return device, VERDICT_FAILURES[verdict]
+
+
+VERDICT_FAILURES = {
+    PasswordVerdict.MATCH: None,
+    PasswordVerdict.MISMATCH: AuthFailure.BAD_PASSWORD,
+    PasswordVerdict.THROTTLED: AuthFailure.PASSWORD_THROTTLED,
+}

@@ -52,6 +52,7 @@ AUTH_REPLY_CODES = {
     AuthFailure.UNKNOWN_MN: QnRtn.MN_ERROR,
     AuthFailure.NO_PASSWORD: QnRtn.PW_ERROR,
     AuthFailure.BAD_PASSWORD: QnRtn.PW_ERROR,
+    AuthFailure.PASSWORD_THROTTLED: QnRtn.PW_ERROR,
 }
 
 
@@ -94,7 +95,7 @@ class Session:
         self._frames = FrameReader(max_data_length=self._limits.max_data_length)
         self._packets = PacketAssembler(max_pending=self._limits.pending_packet_groups)
         self._packet_waiters: dict[tuple[str, int, str | None], list[Frame]] = {}
-        self._auth = SessionAuthenticator(context.registry)
+        self._auth = SessionAuthenticator(context.registry, str(host))
         self._commands = CommandTracker()
         self._identities: dict[str, _Identity] = {}
         self._bad_frames = 0
@@ -131,16 +132,29 @@ class Session:
                 await self._writer.wait_closed()
 
     async def _serve(self) -> str:
+        # When we began waiting for the rest of a started frame. The deadline covers the whole frame,
+        # not each read: a 1 byte/s drip would otherwise stay connected for ever. It starts when we
+        # wait, so time we spend forwarding (e.g. held back while the broker is away) is not charged.
+        frame_started: float | None = None
         while True:
-            waiting_for_rest = self._frames.buffered > 0
-            timeout = self._limits.partial_frame_timeout if waiting_for_rest else self._limits.idle_timeout
+            if self._frames.buffered == 0:
+                frame_started = None
+            elif frame_started is None:
+                frame_started = time.monotonic()
+            if frame_started is None:
+                timeout = self._limits.idle_timeout
+            else:
+                timeout = frame_started + self._limits.partial_frame_timeout - time.monotonic()
             try:
-                self._chunk = await asyncio.wait_for(self._reader.read(READ_CHUNK), timeout)
+                self._chunk = await asyncio.wait_for(self._reader.read(READ_CHUNK), max(timeout, 0.0))
             except TimeoutError:
-                return "partial_frame_timeout" if waiting_for_rest else "idle_timeout"
+                return "idle_timeout" if frame_started is None else "partial_frame_timeout"
             if not self._chunk:
                 return "closed_by_peer"
-            for item in self._frames.feed(self._chunk):
+            items = self._frames.feed(self._chunk)
+            if items:
+                frame_started = None  # a frame ended: whatever follows is a new frame with its own deadline
+            for item in items:
                 if isinstance(item, FrameError):
                     self._refuse(item.reason, str(item), self._chunk)
                 else:

@@ -28,7 +28,8 @@ class HJ212GatewaySettings(CommonSettings):
     hj212_max_data_length: int = Field(default=HJ212_2017_MAX_DATA_LENGTH, ge=64, le=9999)
     # A logger that sends only hourly data is silent for an hour; the idle limit must exceed that.
     hj212_idle_timeout: timedelta = timedelta(minutes=65)
-    # Once a frame has started, the rest must follow promptly (defeats slow-drip connections).
+    # Once a frame has started, ALL of it must arrive within this (a whole-frame deadline, not a per-read
+    # one: a 1 byte/s drip is cut off here). Time the gateway itself holds the connection back is not counted.
     hj212_partial_frame_timeout: timedelta = timedelta(seconds=30)
     hj212_max_bad_frames: int = Field(default=5, ge=1)
     hj212_max_connections: int = Field(default=5000, ge=1)

@@ -3,6 +3,8 @@
 - The frame's MN must be bound to the topic's station (gateway_stations.hj212_mn); the MN's
   gateway is recorded on each reading and decides whether Modbus-CRC frames are accepted.
 - The frame's PW must match that gateway's ``hj212_password_hash`` (a gateway without one is refused).
+  A wrong PW is remembered, and after one, new PWs for the MN wait a short, growing backoff
+  (``hj212_password_throttled``): a wrong PW costs one PBKDF2 derivation, not one per frame.
 - CN 2011 (real-time) stores ``-Rtd``; CN 2051/2061/2031 (minute/hourly/daily) store ``-Avg``.
   ``-Min``/``-Max``, when present, are checked (finite, in the physical range, Min ≤ Avg ≤ Max)
   but not stored: the readings table holds one value per station, parameter and time.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from services.common.credentials import PasswordVerdict
 from services.ingest.messages import Reading, Reject, RejectReason
 from services.ingest.registry import RegistrySnapshot
 from services.ingest.values import (
@@ -64,7 +67,13 @@ def frame_gateway(frame: Frame, station: str, registry: RegistrySnapshot) -> str
         )
     if device.password_hash is None:
         raise Invalid(RejectReason.HJ212_NO_PASSWORD, f"gateway {device.gateway} has no HJ 212 password registered")
-    if not registry.password_matches(frame.mn, frame.pw):
+    verdict = registry.password_verdict(frame.mn, frame.pw)
+    if verdict is PasswordVerdict.THROTTLED:
+        raise Invalid(
+            RejectReason.HJ212_PASSWORD_THROTTLED,
+            f"PW of MN {frame.mn} not checked: a wrong PW for it came moments ago (PW checks are rate-limited)",
+        )
+    if verdict is not PasswordVerdict.MATCH:
         raise Invalid(RejectReason.HJ212_BAD_PASSWORD, f"PW of MN {frame.mn} does not match the registered password")
     return device.gateway
 

@@ -50,6 +50,8 @@ class RejectReason(StrEnum):
     HJ212_MN_STATION_MISMATCH = "hj212_mn_station_mismatch"
     HJ212_NO_PASSWORD = "hj212_no_password"
     HJ212_BAD_PASSWORD = "hj212_bad_password"
+    # Not checked: a wrong PW for the MN moments ago holds back new checks (services.common.credentials).
+    HJ212_PASSWORD_THROTTLED = "hj212_password_throttled"
     HJ212_UNSUPPORTED_COMMAND = "hj212_unsupported_command"
     # found while committing, or by the worker's supervision (services.ingest.committer, .suspects)
     DATABASE_REFUSED = "database_refused"

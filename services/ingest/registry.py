@@ -4,9 +4,10 @@
 reloads it periodically and, rate-limited, when a message names a station or MN it does not know.
 A failed reload keeps the last good snapshot: a database outage must not turn valid data into rejects.
 
-HJ 212 passwords are PBKDF2 hashes (deliberately slow): a successful (MN, PW, hash) check is
-remembered across reloads, so each logger's password is derived once, not once per frame.
-Failures are not remembered, and a changed hash in the registry is checked afresh.
+HJ 212 passwords are PBKDF2 hashes (deliberately slow): a (MN, PW, hash) check, successful or not,
+is remembered across reloads, so each logger's password is derived once, not once per frame, and
+new guesses for an MN wait ever longer after a failure (services.common.credentials). A changed
+hash in the registry is checked afresh.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.common.credentials import VerifiedPasswords
+from services.common.credentials import PasswordVerdict, VerifiedPasswords
 from services.standards.local_time import day_start
 from services.standards.parameters import Kind
 from services.storage.hj212_devices import Hj212Device, load_hj212_devices
@@ -40,11 +41,11 @@ class RegistrySnapshot:
     # shared by the snapshots of one cache, so a verified password survives reloads
     verified_passwords: VerifiedPasswords = field(default_factory=VerifiedPasswords, compare=False)
 
-    def password_matches(self, mn: str, password: str) -> bool:
+    def password_verdict(self, mn: str, password: str) -> PasswordVerdict:
         device = self.mns.get(mn)
         if device is None or device.password_hash is None:
-            return False
-        return self.verified_passwords.matches(mn, password, device.password_hash)
+            return PasswordVerdict.MISMATCH
+        return self.verified_passwords.verdict(mn, password, device.password_hash)
 
     def earliest(self, station: str, default: datetime) -> datetime:
         """The earliest reading time of ``station``: its commissioning day (Beijing time) where known."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -148,6 +149,27 @@ def test_wrong_password_is_refused(gateway: GatewayProcess, db: Engine, tap: Mqt
     assert tap.on(JINHUA_TOPIC) == []
 
 
+def test_wrong_passwords_are_checked_once_then_throttled_per_mn_and_address(
+    gateway: GatewayProcess, db: Engine, fleet: list[LoggerIdentity]
+) -> None:
+    """A repeated wrong PW is answered from memory (one PBKDF2 derivation, not one per frame); a new
+    guess right after a failure is not derived at all, and says so."""
+    mn = fleet[-1].mn
+
+    async def scenario() -> list[Frame | None]:
+        replies = []
+        for pw in ("000001", "000001", "000002"):
+            async with logger(gateway, LoggerIdentity(mn=mn, pw=pw)) as station:
+                replies.append(await station.upload_hour(HOUR))
+        return replies
+
+    replies = asyncio.run(scenario())
+    assert [reply and reply.extra for reply in replies] == [{"QnRtn": str(QnRtn.PW_ERROR.value)}] * 3
+    wait_for(lambda: len(rejects(db)) == 3, "the rejects")
+    reasons = [r["reason"] for r in rejects(db)]
+    assert reasons == ["hj212_bad_password", "hj212_bad_password", "hj212_password_throttled"]
+
+
 def test_modbus_crc_only_from_gateways_configured_for_it(gateway: GatewayProcess, db: Engine, tap: MqttTap) -> None:
     modbus_jinhua = LoggerIdentity(mn=JINHUA.mn, pw="123456", crc_variant=CrcVariant.MODBUS)
 
@@ -263,6 +285,30 @@ def test_a_partial_frame_that_never_completes_is_cut_off(gateway: GatewayProcess
         return closed
 
     assert asyncio.run(scenario())
+    assert gateway.metric("envmon_hj212_connections_closed_total", cause="partial_frame_timeout") >= 1
+
+
+def test_a_slow_drip_is_cut_off_at_the_whole_frame_deadline(gateway: GatewayProcess) -> None:
+    """Slowloris: a byte every 0.25 s never leaves one read waiting for the 2 s deadline, so only a
+    deadline over the whole frame closes the connection; it must close while the frame is far from
+    complete (at 4 bytes/s, 2 s is 8 bytes; 40 allows for a loaded machine, a per-read limit never closes)."""
+    drip = b"##0101QN=" + b"2" * 200
+
+    async def scenario() -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.tcp_port)
+        try:
+            for sent in range(1, len(drip) + 1):
+                writer.write(drip[sent - 1 : sent])
+                with contextlib.suppress(TimeoutError):
+                    if await asyncio.wait_for(reader.read(4096), 0.25) == b"":
+                        return sent
+            return len(drip)
+        except ConnectionError:
+            return sent
+        finally:
+            writer.close()
+
+    assert asyncio.run(scenario()) < 40
     assert gateway.metric("envmon_hj212_connections_closed_total", cause="partial_frame_timeout") >= 1
 
 
