@@ -1,6 +1,7 @@
 """Agreements as versioned data: the model, its validation, and its canonical form and hash.
 
-Every number of an agreement is data (see ``../shared/reference/compensation.md`` §2); nothing is
+Every number of an agreement is data, as the signed text fixes it (《生态保护补偿条例》 2024 Art. 17: targets,
+indicators, method, term; 财建〔2016〕928号: the cross-boundary section and its baseline); nothing is
 inferred from the city or the station registry. Money amounts are in 元, prices in 元 per tonne,
 concentrations in mg/L. Sign convention of every amount: positive = downstream pays upstream.
 """

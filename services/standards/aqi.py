@@ -1,6 +1,6 @@
 """Air quality index per HJ 633-2012 and HJ 633—2026, chosen by date.
 
-Sources (docs/standards reference §3):
+Sources:
 
 - HJ 633—2026 (in force from 2026-03-01): Table 3 breakpoints, note (b) SO2 1-h above 800 → IAQI 200,
   note (c) O3 8-h above 800 → IAQI 300, 1-h PM uses the daily PM breakpoints, concentrations rounded
@@ -11,7 +11,7 @@ Sources (docs/standards reference §3):
   IAQI 100), SO2 1-h above 800 → report the IAQI of the SO2 24-h mean instead, O3 8-h above 800 →
   report the IAQI of the O3 1-h value instead, seven daily items (adds the O3 daily maximum 1-h value).
 
-Decisions on points the standards leave open (marked [?] in the reference, or not covered):
+Decisions on points the standards leave open (marked [?] where not verified against the official text):
 
 - Version switch: a day uses HJ 633—2026 from 2026-03-01; an hour uses the Beijing-time date of
   the timestamp it is given (aware datetimes are converted; naive ones are rejected).
@@ -25,7 +25,7 @@ Decisions on points the standards leave open (marked [?] in the reference, or no
   it SO2 gets no IAQI and is listed in ``unrated``. O3 8-h above 800 (daily) takes the IAQI of
   ``o3_1h_max``; without it O3 8-h is ``unrated``.
 - HJ 633-2012 with pollutants missing: the AQI is computed from what exists and the absent items are
-  listed in ``missing`` (2012 had no NA rule; the reference's 2012 worked example uses three items).
+  listed in ``missing`` (HJ 633-2012 has no NA rule).
 - Above the top breakpoint (where no special rule applies) the IAQI is capped at 500 and the item is
   listed in ``capped`` so that an alert can be raised.
 - An AQI of 0 (every concentration rounds to 0): HJ 633—2026 states the range as 1–500 and leaves

@@ -1,7 +1,7 @@
 """The canonical parameter vocabulary: one entry per measured quantity, used by every service.
 
-Codes are the keys of readings, rules and APIs. HJ 212 codes follow the 2017 Appendix B
-transcription in the domain reference; river flow has no code there, so ``flow`` uses the
+Codes are the keys of readings, rules and APIs. HJ 212 codes follow HJ 212-2017 Appendix B (as
+transcribed in public code); river flow has no code there, so ``flow`` uses the
 discharge-flow code ``w00000`` until the provincial platform says otherwise (an open
 question recorded in docs/standards.md).
 """

@@ -1,6 +1,6 @@
 """Data validity and period statistics per GB 3095 and HJ 663, as pure functions.
 
-Sources (docs/standards reference §4):
+Sources:
 
 - GB 3095—2026 Table 4 (same rows as GB 3095-2012): a 1-hour value needs ≥ 45 minutes of sampling in
   the hour; a daily mean ≥ 20 hourly values; an 8-hour mean ≥ 6 of its 8 hours; an annual mean ≥ 324
@@ -9,8 +9,8 @@ Sources (docs/standards reference §4):
 - HJ 663-2013 §6.1 (reported unchanged in HJ 663—2026, which we could not read [?]): the O3 MDA8 of a
   day is the maximum of the 8-hour means ending 08:00 … 24:00 (17 windows) and is valid with ≥ 14
   valid windows, or with fewer when it exceeds the limit (GB 3095 Class 2 MDA8: 160 µg/m³); annual
-  percentiles need the annual completeness above; the percentile formula is Appendix A as recalled
-  in the reference [?]: k = 1 + (n − 1)·p/100, s = ⌊k⌋, m = x(s) + (x(s+1) − x(s))·(k − s).
+  percentiles need the annual completeness above; the percentile formula is HJ 663 Appendix A as
+  quoted second-hand [?]: k = 1 + (n − 1)·p/100, s = ⌊k⌋, m = x(s) + (x(s+1) − x(s))·(k − s).
 - Good-day share (优良天数比例) = days with AQI ≤ 100 / valid days; a day is valid when its AQI was
   published (an NA day under HJ 633—2026 §5.3 is left out of both counts) [I].
 

@@ -1,6 +1,6 @@
 """Surface-water classes (GB 3838-2002) and section / basin evaluation (环办〔2011〕22号).
 
-Sources (see ``../shared/reference/standards.md`` §1, §2):
+Sources:
 
 - **GB 3838-2002 Table 1** gives the limits in :data:`GB3838_2002`. Every limit is "≤" except DO ("≥").
   A value at a limit takes that (better) class; where classes share a limit the best one wins
@@ -14,15 +14,15 @@ Sources (see ``../shared/reference/standards.md`` §1, §2):
   main pollutants; the basin mean method (< 5 sections) and class-proportion method.
 - **地表水环境质量监测数据统计技术规定(试行) (2020)**: the period class is the class of the period means.
 
-Decisions and open points ([?] in the reference):
+Decisions and open points ([?] = not verified against the official text):
 
 - Main pollutants: items worse than Ⅲ, cyanide and heavy metals (:data:`PRIORITY_POLLUTANTS`: Hg, Cd,
   Cr(VI), Pb, As, Cu, Zn, Se, plus cyanide) first, then by class (worst first), then by exceedance
   multiple (largest first). pH and DO have no multiple; within a class they follow the items that have
   one, in Table 1 order. At most three are listed.
 - Exceedance multiples are reported rounded half-even to 2 decimals; ranking uses the exact value.
-- Basins: the proportion method starts at 5 sections ([?] the Shenzhen page says "大于5个"; the
-  reference reads it as "5 or more", see :data:`PROPORTION_METHOD_MIN_SECTIONS`).
+- Basins: the proportion method starts at 5 sections ([?] the Shenzhen MEEB page on river evaluation says
+  "大于5个"; we read it as "5 or more", see :data:`PROPORTION_METHOD_MIN_SECTIONS`).
 - Period means: the arithmetic mean of every item, including pH ([?] how the 2020 rule averages pH,
   and whether means are rounded before classification, are open). Classification uses the exact
   mean; :func:`period_means` returns Decimals rounded to 28 significant digits only when the mean

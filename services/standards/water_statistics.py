@@ -1,6 +1,6 @@
 """Period values of surface-water items by data source, each naming the rule that made it.
 
-Sources (see ``../shared/reference/standards.md`` §2):
+Sources:
 
 - **环办〔2011〕22号《地表水环境质量评价办法（试行）》** — laboratory (manual and joint manual)
   samples: a week's, ten days' or month's value may rest on a single sample; with several samples the
@@ -87,7 +87,7 @@ MIXED = "mixed"  # a figure whose items were made by different rules; each item 
 PeriodKind = Literal["week", "ten_days", "month", "quarter", "year"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("week", "ten_days", "month", "quarter", "year")
 
-# Minimums the reference verifies (环办〔2011〕22号: one sample suffices for a week, ten days or month).
+# Minimums verified against 环办〔2011〕22号 (: one sample suffices for a week, ten days or month).
 VERIFIED_MINIMUMS = frozenset({("manual", "week"), ("manual", "ten_days"), ("manual", "month")})
 
 

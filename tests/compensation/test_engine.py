@@ -1,4 +1,5 @@
-"""The pure engine against the reference's worked vectors (TV-1, TV-3) and our own class-step and change-index cases."""
+"""The pure engine against hand-checked vectors (TV-1: a Xin'an-type P index under two parameter versions;
+TV-3: a Jiangsu-type flux × price month) and our own class-step and change-index cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HJ 633-2012 / HJ 633—2026 AQI: every breakpoint from the reference tables, the worked examples, the rules."""
+"""HJ 633-2012 / HJ 633—2026 AQI: every breakpoint from the standards' tables, worked examples, the rules."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from services.standards.local_time import BEIJING_TIME
 V2012, V2026 = Standard.HJ_633_2012, Standard.HJ_633_2026
 DAY_2012, DAY_2026 = date(2026, 2, 28), date(2026, 3, 1)
 
-# Copied from the reference tables (§3.1), not from the module: each breakpoint with its IAQI, and the
+# Copied from HJ 633—2026 Table 3 and HJ 633-2012 Table 1, not from the module: each breakpoint with its IAQI, and the
 # smallest reportable step above it (1 µg/m³, CO 0.1 mg/m³) with its hand-checked ceiling IAQI.
 # fmt: off
 SHARED_BOUNDARIES = {

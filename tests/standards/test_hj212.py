@@ -1,4 +1,4 @@
-"""HJ 212 codec: the reference example (§5, §6), round trips, stream splitting, packets and fuzzing."""
+"""HJ 212 codec: HJ 212-2017's own example frame (CRC 1C80), round trips, stream splitting, packets and fuzzing."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ MN = "010000A8900016F000169DC0"
 
 
 def reference_crc(data: bytes) -> int:
-    """The appendix algorithm exactly as the reference prints it, as an oracle for the table version."""
+    """The appendix algorithm exactly as HJ 212-2017 prints it, as an oracle for the table version."""
     crc = 0xFFFF
     for b in data:
         crc = (crc >> 8) ^ b

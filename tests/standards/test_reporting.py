@@ -13,7 +13,7 @@ from services.standards import reporting
 from services.standards.parameters import PARAMETERS, Kind
 from services.standards.reporting import DEFAULT_TABLE, MONEY, PERCENT, Precision, Rounding, round_exact
 
-# The reporting-precision table of the domain reference (§8), with its verification status:
+# The published precision (GB/T 8170 rounding; HJ 633—2026 §5 for air concentrations), with its verification status:
 # (parameter, decimal places, verified against a method text).
 PUBLISHED = [
     ("so2", 0, True),

@@ -1,4 +1,4 @@
-"""GB 3838-2002 classes and 环办〔2011〕22号 evaluation, from the tables in the domain reference (§1, §2, §6)."""
+"""GB 3838-2002 classes and 环办〔2011〕22号 evaluation, from GB 3838-2002 Table 1 and the rules of 环办〔2011〕22号."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.standards import water
 
-# Table 1 transcribed from the reference: code, Class Ⅰ..Ⅴ limits, the class of a value exactly at each
+# GB 3838-2002 Table 1 transcribed: code, Class Ⅰ..Ⅴ limits, the class of a value exactly at each
 # limit, and the class of a value just above it (shared limits resolve to the best class).
 UPPER_ROWS = [
     ("codmn", ("2", "4", "6", "10", "15"), (1, 2, 3, 4, 5), (2, 3, 4, 5, 6)),

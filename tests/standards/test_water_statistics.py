@@ -1,5 +1,5 @@
 """Water period values by source: 环办〔2011〕22号 for laboratory samples, the MEE 2020 statistics rule
-(《地表水环境质量监测数据统计技术规定（试行）》) for automatic data; reference §2 (period values)."""
+(《地表水环境质量监测数据统计技术规定（试行）》) for automatic data."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ Frame layout (HJ 212-2017 §6): ``##`` + 4-digit decimal length of the data segm
 4 hex digits of CRC over the data segment only + ``\\r\\n``. The data segment is
 ``QN=…;ST=..;CN=....;PW=…;MN=…;Flag=.;[PNUM=..;PNO=..;]CP=&&…&&``.
 
-Sources (``../shared/reference/standards.md`` §5): field meanings, ST/CN codes, data flags and the CRC
-algorithm come from HJ 212-2017 as implemented in public code and checked against the standard's own
+Sources: field meanings, ST/CN codes, data flags and the CRC algorithm come from HJ 212-2017 (§6 and
+Appendix A; the codes of Appendix B) as implemented in public code and checked against the standard's own
 example (CRC 1C80). QnRtn/ExeRtn codes are the 2017 tables 7/8 as transcribed in public code. The
 HJ 212—2025 points (Flag version bits 000010, length counted in UTF-8 bytes, CN 9015 heartbeat,
 ST 44/45) are secondary and unverified [?]; the 2025 CRC is assumed unchanged [?]; SM4 encryption of
