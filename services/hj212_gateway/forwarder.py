@@ -3,6 +3,12 @@
 paho runs its network loop in its own thread; ``on_publish`` hands each outcome back to the event
 loop with ``call_soon_threadsafe``. A publish made while the broker is away stays queued in paho
 and goes out after the reconnect, so its future resolves then (or the caller's timeout fires first).
+
+Bounded: at most ``max_queued`` frames wait for their PUBACK (queued in paho or in flight). A
+session that wants to forward one more waits for room *before* its reply timeout starts, and reads
+nothing from its logger meanwhile, so a broker outage holds loggers back through TCP flow control
+instead of growing the gateway's memory. A slot is freed by the broker's answer, never by a caller
+that stopped waiting: paho still holds that frame.
 """
 
 from __future__ import annotations
@@ -34,9 +40,12 @@ class BrokerRefused(Exception):
 
 
 class Forwarder:
-    def __init__(self, endpoint: MqttEndpoint, *, client_id: str, max_inflight: int, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self, endpoint: MqttEndpoint, *, client_id: str, max_inflight: int, max_queued: int, metrics: GatewayMetrics
+    ) -> None:
         self._endpoint = endpoint
         self._metrics = metrics
+        self._slots = asyncio.Semaphore(max_queued)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._early: dict[int, ReasonCode] = {}
@@ -68,9 +77,14 @@ class Forwarder:
     async def wait_connected(self, timeout: float) -> bool:
         return await asyncio.to_thread(self._connected.wait, timeout)
 
-    def publish(self, topic: str, payload: bytes, *, gateway: str) -> asyncio.Future[None]:
-        """Queue a QoS 1 PUBLISH; the future completes on PUBACK or fails with :class:`BrokerRefused`."""
+    async def publish(self, topic: str, payload: bytes, *, gateway: str) -> asyncio.Future[None]:
+        """Wait for room among the frames awaiting a PUBACK, then queue a QoS 1 PUBLISH; the returned
+        future completes on PUBACK or fails with :class:`BrokerRefused`."""
         assert self._loop is not None, "start() first"
+        if self._slots.locked():
+            self._metrics.forward_waits.inc()
+        await self._slots.acquire()
+        self._metrics.forward_queue.inc()
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.UserProperty = (GATEWAY_USER_PROPERTY, gateway)
         future: asyncio.Future[None] = self._loop.create_future()
@@ -82,7 +96,7 @@ class Forwarder:
             if early is None:
                 self._pending[info.mid] = future
         if early is not None:
-            _settle(future, early)
+            self._answered(future, early)
         return future
 
     def _on_publish(
@@ -93,7 +107,13 @@ class Forwarder:
             if future is None:
                 self._early[mid] = reason
         if future is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(_settle, future, reason)
+            self._loop.call_soon_threadsafe(self._answered, future, reason)
+
+    def _answered(self, future: asyncio.Future[None], reason: ReasonCode) -> None:
+        """The broker answered a frame (on the event loop): its slot is free, its future settled."""
+        self._slots.release()
+        self._metrics.forward_queue.dec()
+        _settle(future, reason)
 
     def _on_connect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _properties: Any

@@ -40,6 +40,16 @@ class GatewayMetrics:
         self.reply_timeouts = Counter(
             "envmon_hj212_reply_timeouts", "Frames left unanswered: no PUBACK in time", registry=self.registry
         )
+        self.forward_queue = Gauge(
+            "envmon_hj212_forward_queue",
+            "Frames handed to the broker client and not yet answered (PUBACK); at most ENVMON_HJ212_MAX_QUEUED",
+            registry=self.registry,
+        )
+        self.forward_waits = Counter(
+            "envmon_hj212_forward_waits",
+            "Frames that waited for room in the full forward queue (their logger was not read meanwhile)",
+            registry=self.registry,
+        )
         self.mqtt_connected = Gauge(
             "envmon_hj212_mqtt_connected", "1 while the broker connection is up", registry=self.registry
         )

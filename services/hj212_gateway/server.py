@@ -32,6 +32,7 @@ class GatewayServer:
             settings.mqtt,
             client_id=settings.hj212_client_id,
             max_inflight=settings.hj212_max_inflight,
+            max_queued=settings.hj212_max_queued,
             metrics=self.metrics,
         )
         self.recorder = RejectRecorder(engine, self.metrics)

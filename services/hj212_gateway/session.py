@@ -218,7 +218,8 @@ class Session:
             return
         forwarder = self._context.forwarder
         topic = hj212_topic(device.station)
-        acks = [forwarder.publish(topic, payload, gateway=device.gateway) for payload in payloads]
+        # Waits while the forward queue is full (backpressure), before the reply timeout starts.
+        acks = [await forwarder.publish(topic, payload, gateway=device.gateway) for payload in payloads]
         try:
             await asyncio.wait_for(asyncio.gather(*acks), self._limits.reply_timeout)
         except TimeoutError:

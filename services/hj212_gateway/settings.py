@@ -43,6 +43,9 @@ class HJ212GatewaySettings(CommonSettings):
     # An unknown MN triggers a registry reload, at most this often (newly registered loggers work at once).
     hj212_unknown_mn_reload: timedelta = timedelta(seconds=5)
     hj212_max_inflight: int = Field(default=1000, ge=1, le=65535)
+    # Frames awaiting the broker's PUBACK, at most; beyond it sessions stop reading their loggers
+    # (backpressure). Bounds the memory a broker outage can take: this × the largest frame (≈ 1 KiB at 2017 sizes).
+    hj212_max_queued: int = Field(default=5000, ge=1)
     hj212_pending_packet_groups: int = Field(default=16, ge=1)
     # History backfill: look this many days back for hours without any reading of a station.
     hj212_backfill_days: int = Field(default=7, ge=1, le=366)

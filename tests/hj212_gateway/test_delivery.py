@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -95,3 +96,37 @@ def test_admin_endpoints_need_the_token_and_health_reports_the_broker(
         wait_for(lambda: httpx.get(f"{gateway.http}/healthz").status_code == 503, "unhealthy without the broker")
     assert (without.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
     assert right.json()["outcome"] == "not_connected"
+
+
+def test_a_broker_outage_fills_the_forward_queue_to_its_bound_then_holds_the_loggers_back(
+    postgres: PostgresCluster,
+    private_broker: MosquittoBroker,
+    mqtt_accounts: dict[str, str],
+    fleet: list[LoggerIdentity],
+) -> None:
+    """During an outage frames wait for the broker in a bounded queue; once it is full the sessions stop
+    reading their loggers (TCP flow control) instead of buffering more; after the reconnect it drains."""
+    env = gateway_environment(
+        postgres.url,
+        private_broker.url(GATEWAY_ACCOUNT, mqtt_accounts[GATEWAY_ACCOUNT]),
+        ENVMON_HJ212_MAX_QUEUED="4",
+        ENVMON_HJ212_REPLY_TIMEOUT="PT1S",
+    )
+
+    async def keep_uploading(gateway: GatewayProcess, identity: LoggerIdentity) -> None:
+        async with TcpDataLogger("127.0.0.1", gateway.tcp_port, identity, reply_timeout=1.0) as station:
+            for hour in range(3):
+                with contextlib.suppress(TimeoutError):
+                    await station.upload_hour(HOUR + timedelta(hours=hour))
+
+    async def loggers(gateway: GatewayProcess) -> None:
+        await asyncio.gather(*(keep_uploading(gateway, identity) for identity in fleet[:8]))
+
+    with running_gateway(env) as gateway:
+        private_broker.stop()
+        wait_for(lambda: gateway.metric("envmon_hj212_mqtt_connected") == 0, "the gateway to notice the outage")
+        asyncio.run(loggers(gateway))
+        assert gateway.metric("envmon_hj212_forward_queue") == 4
+        assert gateway.metric("envmon_hj212_forward_waits_total") >= 1
+        private_broker.start()
+        wait_for(lambda: gateway.metric("envmon_hj212_forward_queue") == 0, "the queue to drain after the reconnect")
