@@ -1,4 +1,4 @@
-"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007).
+"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -51,6 +51,20 @@ def _texts(name: str) -> Column[Any]:
 
 AIR_POLLUTANTS = ("pm25", "pm10", "so2", "no2", "co", "o3")
 AIR_DAILY_ITEMS = ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h_max")
+
+# The 1-hour value of each air series (GB 3095 Table 4), recomputed with the days it lies in and read by
+# every consumer of hourly values (migration 0010; services/alerts/figures/hourly.py). Not a published figure.
+hourly_values = Table(
+    "hourly_values",
+    metadata,
+    Column("station", String(64), primary_key=True),
+    Column("parameter", String(32), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("value", Numeric, nullable=False),  # mean of the hour's valid readings
+    Column("samples", Integer, nullable=False),
+    Column("minutes", SmallInteger, nullable=False),  # covered under the programme interval
+    Column("valid", Boolean, nullable=False),  # minutes ≥ 45
+)
 
 air_hourly = _figure_table(
     "air_hourly",

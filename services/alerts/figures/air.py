@@ -1,77 +1,52 @@
-"""Air: hourly values and hourly AQI, daily values with validity and the daily AQI, per station and city.
+"""Air: hourly AQI, daily values with validity and the daily AQI, per station and city.
 
-SQL turns raw readings into one row per station and hour holding each pollutant's 1-hour value,
-or NULL where the hour is covered by less than 45 minutes of valid (flag N) data. Each reading
-covers the series' sampling interval in that hour (the smallest spacing between consecutive
-readings of the station and parameter, at most one hour), clipped to the end of its hour: an
-hourly series stamped at the start of each hour covers whole hours, a 5-minute series 5 minutes
-per reading, and a gap in a 5-minute series is not covered. The 1-hour value is the mean of the
-hour's valid readings, cast to numeric in SQL (see docs/alerts.md, "Exactness").
-
-Python then applies the rules of ``services.standards``: GB 3095 validity for daily means and
-MDA8 (``validity``), and HJ 633 for the AQI (``aqi``), version chosen by date.
+The 1-hour values come from ``hourly_values`` (``hourly``: GB 3095's 45-minute rule under each
+station's programme interval), refreshed once per recompute for the days recomputed. Python then
+applies the rules of ``services.standards``: GB 3095 validity for daily means and MDA8
+(``validity``), and HJ 633 for the AQI (``aqi``), version chosen by date. A pollutant outside a
+station's programme on a day (for the city: outside every city station's) is passed to the AQI as
+not in the programme, HJ 633—2026 §5.3's "/", so it does not make the AQI NA.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
-
 from services.alerts.context import Computation
 from services.alerts.figures.exact import exact_mean
+from services.alerts.figures.hourly import Hours, refresh_hourly_values, station_hours
 from services.alerts.figures.publication import publish_rows, published_at
 from services.alerts.tables import AIR_POLLUTANTS, air_daily, air_hourly
 from services.standards import aqi, validity
 from services.standards.local_time import day_end, day_start, local_date
+from services.storage.programmes import Programmes, load_programmes
 
 HOUR = timedelta(hours=1)
 DAILY_MEAN_ITEMS = ("pm25", "pm10", "so2", "no2", "co")
 
-Hours = dict[datetime, dict[str, Decimal | None]]
 
-_HOURLY_SQL = f"""
-    with samples as (
-        select station, parameter, time, value, flag, date_trunc('hour', time, :tz) as hour,
-               coalesce(lead(time) over (partition by station, parameter order by time) - time,
-                        interval '1 hour') as gap
-        from readings
-        where station = any(:stations) and parameter = any(:parameters) and time >= :start and time < :end
-    ), spans as (
-        select station, parameter, hour, value, flag,
-               least(min(gap) over (partition by station, parameter, hour), interval '1 hour',
-                     hour + interval '1 hour' - time) as span
-        from samples
-    ), hours as (
-        select station, parameter, hour, trim_scale(sum(value::numeric) / count(*)) as mean, sum(span) as covered
-        from spans where flag = 'N'
-        group by 1, 2, 3
-    )
-    select station, hour,
-        {
-    ", ".join(
-        f"max(mean) filter (where parameter = '{code}' and covered >= interval '45 minutes') as {code}"
-        for code in AIR_POLLUTANTS
-    )
-}
-    from hours group by station, hour
-"""
+class Measured:
+    """Which pollutants a subject (a station, or the city through its stations) measures on a day."""
 
+    def __init__(self, programmes: Programmes, stations: Sequence[str]) -> None:
+        self._programmes = programmes
+        self._stations = stations
+        self._days: dict[date, frozenset[str]] = {}
 
-def fetch_station_hours(job: Computation, first: date, last: date) -> dict[str, Hours]:
-    """Valid 1-hour values per station and hour (local days first..last)."""
-    rows = job.connection.execute(
-        text(_HOURLY_SQL),
-        {**job.bounds(first, last), "stations": list(job.registry.air_stations), "parameters": list(AIR_POLLUTANTS)},
-    ).mappings()
-    result: dict[str, Hours] = defaultdict(dict)
-    for row in rows:
-        result[row["station"]][row["hour"]] = {code: row[code] for code in AIR_POLLUTANTS}
-    return result
+    def on(self, day: date) -> frozenset[str]:
+        if day not in self._days:
+            self._days[day] = frozenset(
+                p for p in AIR_POLLUTANTS if any(self._programmes.measures(s, p, day) for s in self._stations)
+            )
+        return self._days[day]
+
+    def not_in_programme(self, items: Collection[str], day: date) -> tuple[str, ...]:
+        """AQI items (``o3_8h`` is O3's) whose pollutant is not measured on ``day``."""
+        measured = self.on(day)
+        return tuple(item for item in items if item.partition("_")[0] not in measured)
 
 
 def city_hours(stations: Mapping[str, Hours], city_stations: Sequence[str], min_stations: int = 1) -> Hours:
@@ -99,9 +74,10 @@ def _aqi_columns(result: aqi.AQIResult) -> dict[str, Any]:
     }
 
 
-def hourly_rows(subject: str, hours: Hours, now: datetime) -> Iterator[dict[str, Any]]:
+def hourly_rows(subject: str, hours: Hours, measured: Measured, now: datetime) -> Iterator[dict[str, Any]]:
     for hour, values in hours.items():
-        result = aqi.hourly_aqi(values, hour)
+        absent = measured.not_in_programme(aqi.HOURLY_ITEMS, local_date(hour))
+        result = aqi.hourly_aqi(values, hour, not_in_programme=absent)
         yield {
             "subject": subject,
             "hour": hour,
@@ -117,7 +93,7 @@ def _day_series(hours: Hours, day: date) -> dict[str, list[Decimal | None]]:
     return {code: [slot.get(code) for slot in slots] for code in AIR_POLLUTANTS}
 
 
-def daily_row(subject: str, day: date, hours: Hours, job: Computation) -> dict[str, Any]:
+def daily_row(subject: str, day: date, hours: Hours, measured: Measured, job: Computation) -> dict[str, Any]:
     """One day's concentrations (valid ones only) and AQI for a station or the city."""
     series = _day_series(hours, day)
     values: dict[str, Decimal | None] = {}
@@ -131,8 +107,10 @@ def daily_row(subject: str, day: date, hours: Hours, job: Computation) -> dict[s
     enough = len(ozone_hours) >= validity.MIN_HOURS_FOR_DAILY_MEAN
     values["o3_1h_max"] = max(ozone_hours) if enough else None
     standard = aqi.standard_for(day)
-    inputs = {code: values[code] for code in aqi.items_for(standard, hourly=False)}
-    result = aqi.daily_aqi(inputs, day)
+    items = aqi.items_for(standard, hourly=False)
+    result = aqi.daily_aqi(
+        {code: values[code] for code in items}, day, not_in_programme=measured.not_in_programme(items, day)
+    )
     end = day_end(day)
     return {
         "subject": subject,
@@ -146,16 +124,24 @@ def daily_row(subject: str, day: date, hours: Hours, job: Computation) -> dict[s
 
 
 def compute_air(job: Computation, first: date, last: date) -> int:
-    """Recompute hourly and daily air figures for the local days first..last; rows written."""
-    stations = fetch_station_hours(job, first, last)
-    subjects: dict[str, Hours] = {code: stations.get(code, {}) for code in job.registry.air_stations}
+    """Recompute the hourly values, then the hourly and daily air figures, of the local days first..last;
+    rows written."""
+    written = refresh_hourly_values(job, first, last)
+    stations = station_hours(job, first, last)
+    programmes = load_programmes(job.connection, job.registry.air_stations)
+    subjects: dict[str, tuple[Hours, Measured]] = {
+        code: (stations.get(code, {}), Measured(programmes, (code,))) for code in job.registry.air_stations
+    }
     if job.registry.city_stations:
-        subjects[job.registry.city] = city_hours(stations, job.registry.city_stations, job.city_min_stations)
-    hourly = (row for subject, hours in subjects.items() for row in hourly_rows(subject, hours, job.now))
-    written = publish_rows(job.connection, air_hourly, hourly)
+        city = city_hours(stations, job.registry.city_stations, job.city_min_stations)
+        subjects[job.registry.city] = (city, Measured(programmes, job.registry.city_stations))
+    hourly = (
+        row for subject, (hours, measured) in subjects.items() for row in hourly_rows(subject, hours, measured, job.now)
+    )
+    written += publish_rows(job.connection, air_hourly, hourly)
     daily = (
-        daily_row(subject, day, hours, job)
-        for subject, hours in subjects.items()
+        daily_row(subject, day, hours, measured, job)
+        for subject, (hours, measured) in subjects.items()
         for day in sorted({local_date(hour) for hour in hours})
     )
     return written + publish_rows(job.connection, air_daily, daily)

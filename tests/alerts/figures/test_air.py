@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.alerts.figures.air import Hours, city_hours
+from services.alerts.figures.air import city_hours
+from services.alerts.figures.hourly import Hours
 from services.standards.local_time import BEIJING_TIME
 
 HOUR = datetime(2026, 11, 26, 8, tzinfo=BEIJING_TIME)

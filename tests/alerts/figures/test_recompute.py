@@ -12,6 +12,7 @@ from services.alerts.figures.recompute import run_cycle
 from services.standards.local_time import POSTGRES_ZONE
 from tests.support.alert_rules import metric_values
 from tests.support.alerts import CITY, air_day, insert, job, local, reading
+from tests.support.programmes import programme_interval
 
 pytestmark = pytest.mark.integration
 
@@ -103,9 +104,9 @@ def test_sub_hourly_readings_need_45_minutes_of_coverage(alerts_db: Engine) -> N
     # 5-minute PM2.5 at AIR-ZHUJI: 09:00 has nine samples (45 min), 10:00 only eight (40 min).
     samples = [reading("AIR-ZHUJI", "pm25", local(day, 9, m), 20 + m) for m in range(0, 45, 5)]
     samples += [reading("AIR-ZHUJI", "pm25", local(day, 10, m), 50) for m in range(0, 40, 5)]
-    # The 10:00 hour's last sample is followed by an 11:00 reading, so it covers 5 minutes, not the rest.
+    # 11:00 holds one sample: 5 minutes of a 5-minute programme, however long the gap after it.
     samples += [reading("AIR-ZHUJI", "pm25", local(day, 11), 40)]
-    with alerts_db.begin() as connection:
+    with programme_interval(alerts_db, "AIR-ZHUJI", "pm25", timedelta(minutes=5)), alerts_db.begin() as connection:
         insert(connection, samples)
         run_cycle(job(connection, NOW))
         hours: dict[int, Decimal | None] = dict(
@@ -119,7 +120,7 @@ def test_sub_hourly_readings_need_45_minutes_of_coverage(alerts_db: Engine) -> N
         )
     assert hours[9] == Decimal(sum(20 + m for m in range(0, 45, 5))) / 9
     assert hours[10] is None
-    assert hours[11] == Decimal(40)
+    assert hours[11] is None
 
 
 def test_waste_landfill_share_and_facility_load(alerts_db: Engine) -> None:

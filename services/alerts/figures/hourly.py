@@ -1,0 +1,107 @@
+"""The 1-hour value of every air series, computed once per recompute into ``hourly_values``.
+
+GB 3095 Table 4 (``services.standards.validity.hourly_mean``, the rule's one definition): a 1-hour value
+is the mean of the hour's valid (flag N) readings and is valid with ≥ 45 minutes of sampling in the
+hour. Each reading covers [time, time + interval) clipped to its hour, where the interval is the
+station's programme interval for that pollutant on that day (``station_programmes``); the covered
+minutes are the union of those spans, whole minutes. An hour holding one reading of a 15-minute
+series therefore covers 15 minutes, however long the gap after it. Readings of a pollutant outside
+the station's programme that day make no hourly value (the "/" of HJ 633—2026 §5.3).
+
+The statement does in SQL, for speed, what ``validity.hourly_mean`` does per hour; the mean is the
+exact quotient rounded half-even at ``validity.NON_TERMINATING_PLACES`` places, as there, and the
+readings' binary64 values enter as their shortest decimal (``float8`` text output, as Python's
+``repr``). ``tests/alerts/figures/test_hourly.py`` proves the two agree on random samples.
+
+The recompute replaces the rows of the days it recomputes (all air stations), so the table holds
+each hour exactly once and every consumer (the hourly and daily AQI, and any later reader such as
+completeness) reads the same values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from services.alerts.context import Computation
+from services.alerts.tables import AIR_POLLUTANTS, hourly_values
+from services.standards import validity
+
+MICROSECONDS_PER_MINUTE = 60_000_000
+# Numeric literals: multiplying by them is exact (a numeric division would round to its own scale).
+_SCALE = f"1e{validity.NON_TERMINATING_PLACES}"
+_UNSCALE = f"1e-{validity.NON_TERMINATING_PLACES}"
+
+_REFRESH_SQL = f"""
+    with samples as (
+        select r.station, r.parameter, r.time, r.value::text::numeric as value,
+               date_trunc('hour', r.time, :tz) as hour, p.interval
+        from readings r
+        join station_programmes p
+          on p.station = r.station and p.parameter = r.parameter
+         and p.valid_from <= (r.time at time zone :tz)::date
+         and (p.valid_to is null or (r.time at time zone :tz)::date < p.valid_to)
+        where r.station = any(:stations) and r.parameter = any(:parameters)
+          and r.time >= :start and r.time < :end and r.flag = 'N'
+    ), spans as (
+        -- Spans of one series have one length, so a span's part not covered by a later one ends where
+        -- the next reading starts.
+        select station, parameter, hour, value,
+               least(time + interval, hour + interval '1 hour',
+                     lead(time) over (partition by station, parameter, hour order by time)) - time as span
+        from samples
+    ), hours as (
+        select station, parameter, hour, count(*) as samples, sum(value) * {_SCALE} as scaled,
+               (extract(epoch from sum(span)) * 1000000)::bigint / {MICROSECONDS_PER_MINUTE} as minutes
+        from spans group by 1, 2, 3
+    ), quotients as (
+        select station, parameter, hour, samples, minutes,
+               div(scaled, samples) - case when scaled - div(scaled, samples) * samples < 0 then 1 else 0 end as q,
+               scaled - div(scaled, samples) * samples
+                      + case when scaled - div(scaled, samples) * samples < 0 then samples else 0 end as r
+        from hours
+    )
+    insert into {hourly_values.name} (station, parameter, hour, value, samples, minutes, valid)
+    select station, parameter, hour,
+           trim_scale((q + case when 2 * r > samples or (2 * r = samples and mod(q, 2) <> 0) then 1 else 0 end)
+                      * {_UNSCALE}),
+           samples, minutes, minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE}
+    from quotients
+"""
+
+_DELETE_SQL = f"""
+    delete from {hourly_values.name}
+    where station = any(:stations) and parameter = any(:parameters) and hour >= :start and hour < :end
+"""
+
+Hours = dict[datetime, dict[str, Decimal | None]]
+
+
+def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
+    """Recompute the 1-hour values of every air station for the local days first..last; rows written."""
+    params = {
+        **job.bounds(first, last),
+        "stations": list(job.registry.air_stations),
+        "parameters": list(AIR_POLLUTANTS),
+    }
+    job.connection.execute(text(_DELETE_SQL), params)
+    return job.connection.execute(text(_REFRESH_SQL), params).rowcount
+
+
+def station_hours(job: Computation, first: date, last: date) -> dict[str, Hours]:
+    """Each air station's 1-hour values per hour with a valid reading in the local days first..last; a
+    pollutant without a valid 1-hour value (under 45 minutes, or no reading) is None."""
+    rows = job.connection.execute(
+        text(
+            f"select station, hour, parameter, value, valid from {hourly_values.name} "
+            "where station = any(:stations) and hour >= :start and hour < :end"
+        ),
+        {**job.bounds(first, last), "stations": list(job.registry.air_stations)},
+    )
+    result: dict[str, Hours] = defaultdict(dict)
+    for station, hour, parameter, value, valid in rows:
+        result[station].setdefault(hour, dict.fromkeys(AIR_POLLUTANTS))[parameter] = value if valid else None
+    return result
