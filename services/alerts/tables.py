@@ -253,6 +253,20 @@ station_status = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Migration 0010: the daily AQI forecasts a bureau supplies (POST /v1/air/forecasts), append-only.
+air_forecasts = Table(
+    "air_forecasts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("subject", String(64), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("submitted_by", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("comment", Text),
+    Column("first_day", Date, nullable=False),
+    Column("aqi", ARRAY(Integer), nullable=False),
+)
+
 alert_states = Table(
     "alert_states",
     metadata,

@@ -238,6 +238,39 @@ def test_a_nul_in_a_comment_is_refused_and_a_newline_kept(client: TestClient) ->
     assert client.post(url, json={"by": "张三", "comment": "第一行\n第二行"}).status_code == 200
 
 
+FORECAST_DAY = {"day": "2026-12-03", "aqi": 230}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        ([], "List should have at least 1 item"),
+        ([FORECAST_DAY] * 16, "List should have at most 15 items"),
+        ([{"day": "2026-12-03", "aqi": 501}], "Input should be less than or equal to 500"),
+        ([{"day": "2026-12-03", "aqi": -1}], "Input should be greater than or equal to 0"),
+        ([{"day": "2026-12-03", "aqi": 2.5}], "Input should be a valid integer"),
+        ([{"day": "0001-01-01", "aqi": 10}], "day must be in the years 1900–2999"),
+        ([{"day": "9999-12-31", "aqi": 10}], "day must be in the years 1900–2999"),
+        ([{"day": "٢٠٢٦-١٢-٠٣", "aqi": 10}], "Input should be a valid date"),
+        ([FORECAST_DAY, {"day": "2026-12-05", "aqi": 230}], "days must be consecutive and in order"),
+        ([FORECAST_DAY, FORECAST_DAY], "days must be consecutive and in order"),
+    ],
+)
+def test_a_bad_forecast_is_a_422_naming_the_days(client: TestClient, days: list[Any], message: str) -> None:
+    response = client.post("/v1/air/forecasts", json={"by": "张三", "days": days})
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["detail"]
+    assert detail["loc"][:2] == ["body", "days"] and message in detail["msg"]
+
+
+@pytest.mark.integration
+def test_a_forecast_needs_a_name_without_control_characters(client: TestClient) -> None:
+    for by in ("", "张\x00三", "A" * 201):
+        response = client.post("/v1/air/forecasts", json={"by": by, "days": [FORECAST_DAY]})
+        assert response.json()["detail"][0]["loc"] == ["body", "by"]
+
+
 @pytest.mark.integration
 def test_unknown_alerts_are_404(client: TestClient) -> None:
     assert client.get(f"/v1/alerts/{'0' * 32}").status_code == 404
@@ -259,7 +292,7 @@ def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
 
 @pytest.mark.integration
 def test_the_api_keeps_its_contract(seeded: Engine) -> None:
-    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=11)
+    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=12)
     assert run.cases > 200
 
 

@@ -39,6 +39,7 @@ def empty_alerts_tables(engine: Engine, *others: str) -> None:
         *figure_tables(),
         "figure_revisions",
         "station_status",
+        "air_forecasts",
         "alert_outbox",
         "alert_history",
         "alert_states",

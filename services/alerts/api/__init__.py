@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from services.alerts.api.params import PATTERN_MESSAGES
 from services.alerts.api.queries import QueryError
-from services.alerts.api.routes import alerts, health, kpi, series
+from services.alerts.api.routes import alerts, forecasts, health, kpi, series
 from services.alerts.api.routes import runbooks as runbook_routes
 from services.alerts.context import Clock, utc_now
 from services.alerts.rules import runbooks
@@ -70,9 +70,10 @@ def create_app(
     app.state.metrics_registry = metrics_registry
     app.state.clock = clock
     book = rule_book or load_rules(settings.alerts_rules_path)
+    app.state.heavy_pollution = book.heavy_pollution
     app.state.runbooks = runbooks.render(book, settings.precision_table, settings.grafana_url)
     app.add_exception_handler(QueryError, query_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for router in (health.router, kpi.router, series.router, alerts.router, runbook_routes.router):
+    for router in (health.router, kpi.router, series.router, forecasts.router, alerts.router, runbook_routes.router):
         app.include_router(router)
     return app

@@ -8,11 +8,13 @@ Concentrations are in the unit of their parameter (µg/m³, CO mg/m³; water mg/
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.alerts.api.params import Comment, Name
+from services.alerts.periods import FIRST_YEAR, LAST_YEAR
 from services.alerts.rules.definitions import Severity
 from services.alerts.rules.lifecycle import State
 
@@ -293,3 +295,74 @@ class Acknowledgement(BaseModel):
 
     by: Name = Field(description="Who acknowledges")
     comment: Comment | None = None
+
+
+# Forecasts reach a few days ahead; a week is what bureaus publish, 15 days bounds the body.
+MAX_FORECAST_DAYS = 15
+# HJ 633: AQI values run up to 500 (above the top breakpoint a concentration has no AQI).
+MAX_AQI = 500
+
+
+class ForecastDay(BaseModel):
+    day: date = Field(description="Beijing-time natural day", examples=["2026-12-03"])
+    # Strict: JSON false is no AQI (lax mode would read it as 0).
+    aqi: int = Field(strict=True, ge=0, le=MAX_AQI, description="Forecast daily AQI (HJ 633)", examples=[230])
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _written_as_a_date(cls, day: object) -> object:
+        # Lax mode would read a number as a Unix time (0 → 1970-01-01).
+        if not isinstance(day, str | date):
+            raise ValueError("day must be a date written as 2026-12-03")
+        return day
+
+    @field_validator("day")
+    @classmethod
+    def _in_calendar_range(cls, day: date) -> date:
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"day must be in the years {FIRST_YEAR}–{LAST_YEAR}")
+        return day
+
+
+class AirForecast(BaseModel):
+    """A daily AQI forecast for the city, day by day: the heavy-pollution warning is rated on it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "张三",
+                    "comment": "省市会商结果",
+                    "days": [{"day": "2026-12-03", "aqi": 230}, {"day": "2026-12-04", "aqi": 260}],
+                }
+            ]
+        }
+    )
+
+    by: Name = Field(description="Who supplies the forecast")
+    comment: Comment | None = None
+    days: list[ForecastDay] = Field(
+        min_length=1, max_length=MAX_FORECAST_DAYS, description="Consecutive days, in order, each once"
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _consecutive(cls, days: list[ForecastDay]) -> list[ForecastDay]:
+        for before, after in pairwise(days):
+            if (after.day - before.day).days != 1:
+                raise ValueError(f"days must be consecutive and in order: {after.day} follows {before.day}")
+        return days
+
+
+class ForecastReceipt(BaseModel):
+    id: int
+    subject: str = Field(description="The city the forecast is for", examples=["绍兴市"])
+    submitted_at: datetime
+    submitted_by: str
+    actor: str = Field(description="The authenticated identity when a proxy supplies one, else `by`")
+    comment: str | None
+    days: list[ForecastDay]
+    warning_level: int | None = Field(
+        description="The warning level the days from today on reach (1 = lowest); null when none", examples=[1]
+    )
+    warning: str | None = Field(description="Its name in the province's scheme", examples=["黄色预警"])

@@ -35,6 +35,7 @@ RULES = {r.name: r for r in load_rules(BUILT_IN_RULES).rules}
         ({"kind": "assessment", "severity": "warning", "domain": "water"}, "duty-officer"),
         ({"kind": "silence", "severity": "warning", "domain": "data"}, "data-quality"),
         ({"kind": "threshold", "severity": "critical", "domain": "air"}, "duty-officer"),  # AQI > 200
+        ({"kind": "episode", "severity": "critical", "domain": "air"}, "heavy-pollution"),  # 重污染天气
     ],
 )
 def test_amtool_accepts_the_config_and_routes_each_kind(labels: dict[str, str], receiver: str) -> None:
