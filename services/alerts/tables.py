@@ -1,4 +1,4 @@
-"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010).
+"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010, 0011).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -253,7 +253,7 @@ station_status = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# Migration 0010: the daily AQI forecasts a bureau supplies (POST /v1/air/forecasts), append-only.
+# Migration 0011: the daily AQI forecasts a bureau supplies (POST /v1/air/forecasts), append-only.
 air_forecasts = Table(
     "air_forecasts",
     metadata,

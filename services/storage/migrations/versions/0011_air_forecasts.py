@@ -1,7 +1,7 @@
 """Alerts: the daily AQI forecasts a bureau supplies for the heavy-pollution warning (重污染天气预警).
 
-Revision ID: 0010_air_forecasts
-Revises: 0009_compensation_monitoring
+Revision ID: 0011_air_forecasts
+Revises: 0010_hourly_values
 Create Date: 2026-12-03
 
 Append-only: each POST /v1/air/forecasts is one row (who sent it, the authenticated actor, when), so the
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_air_forecasts"
-down_revision = "0009_compensation_monitoring"
+revision = "0011_air_forecasts"
+down_revision = "0010_hourly_values"
 branch_labels = None
 depends_on = None
 
