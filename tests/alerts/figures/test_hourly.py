@@ -24,7 +24,8 @@ from services.alerts.figures.hourly import refresh_hourly_values
 from services.alerts.figures.recompute import recompute_days
 from services.standards import validity
 from services.standards.local_time import BEIJING_TIME
-from tests.support.alerts import Reading, air_day, insert, job, local, reading
+from tests.support.air import under_sampled_no2_day
+from tests.support.alerts import air_day, insert, job, local
 from tests.support.programmes import programme_interval, set_interval
 
 pytestmark = pytest.mark.integration
@@ -111,21 +112,9 @@ def test_sql_hourly_values_equal_the_standard_on_the_same_samples(
     assert computed == _expected([tuple(row) for row in stored], interval)
 
 
-def under_sampled_day() -> list[Reading]:
-    """Clean hourly air at AIR-ZHUJI, but NO2 every 15 minutes: 100 in hours 04–23, one 400 in hours 00–03."""
-    rows = [r for r in air_day(DAY, stations=(STATION,)) if r["parameter"] != POLLUTANT]
-    rows += [
-        reading(STATION, POLLUTANT, local(DAY, hour, minute), 100)
-        for hour in range(4, 24)
-        for minute in (0, 15, 30, 45)
-    ]
-    rows += [reading(STATION, POLLUTANT, local(DAY, hour), 400) for hour in range(4)]
-    return rows
-
-
 def test_an_hour_with_one_15_minute_sample_is_not_a_valid_hour(alerts_db: Engine) -> None:
     with programme_interval(alerts_db, STATION, POLLUTANT, timedelta(minutes=15)), alerts_db.begin() as connection:
-        insert(connection, under_sampled_day())
+        insert(connection, under_sampled_no2_day(STATION, DAY))
         recompute_days(job(connection, NOW), [DAY])
         no2, aqi_value, primary = connection.execute(
             text("select no2, aqi, primary_pollutants from air_daily where subject = :s and day = :d"),
