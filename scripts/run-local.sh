@@ -69,7 +69,7 @@ cat <<URLS
   Prometheus       http://127.0.0.1:$ENVMON_RUN_PROMETHEUS_PORT/
   Alertmanager     http://127.0.0.1:$ENVMON_RUN_ALERTMANAGER_PORT/
   Grafana          not started locally (no Debian package): docker compose up, or envmon grafana push (docs/running.md)
-The simulator is backfilling the last 60 days, then continues in real time.
+The simulator is backfilling from 1 January $(( $(TZ=Asia/Shanghai date +%Y) - 1 )) (Beijing time), then continues in real time.
 URLS
 echo "  Demo logins of the compensation pages (development only; production refuses them):"
 cat "$RUN_DIR/demo-logins.txt"

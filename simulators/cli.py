@@ -12,12 +12,15 @@ from typing import Annotated
 import typer
 
 from services.common.logging import configure_logging
+from services.compensation.agreements import load_agreement_files
+from services.standards.local_time import local_date
 from simulators.faults import Faults, OfflineWindow
+from simulators.history import FIRST_DAY, Backfill, default_backfill
 from simulators.messages import Format, hj212_only
 from simulators.plan import CrcChoice, PlanConfig, plan
 from simulators.runner import SendReport, realtime, replay, send_all, utc_now
 from simulators.settings import SimulatorSettings
-from simulators.stations import GatewaySpec, load_gateways, select_gateways
+from simulators.stations import GatewaySpec, load_gateways, only_stations, select_gateways
 from simulators.transports import MqttTransport, TcpTransport, Transport, wait_for_ready
 
 simulate_app = typer.Typer(
@@ -181,16 +184,32 @@ def live_command(context: typer.Context) -> None:
 @simulate_app.command("backfill")
 def backfill_command(
     context: typer.Context,
-    days: Annotated[int | None, typer.Option(help="How many days back (ENVMON_SIMULATE_BACKFILL_DAYS).")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First local day (Beijing time) to send, e.g. 2025-01-01 (ENVMON_SIMULATE_BACKFILL_SINCE); default "
+            "1 January of the previous year, and the year before for the sections of agreements that compare with it.",
+        ),
+    ] = None,
     then_live: Annotated[bool, typer.Option(help="Continue in real time after the backfill.")] = False,
 ) -> None:
-    """Backfill the last DAYS days quickly; with --then-live, keep running in real time."""
+    """Backfill from SINCE until now as fast as the broker takes it; with --then-live, keep running in real time."""
     run: _Run = context.obj
     now = utc_now()
-    start = now - timedelta(days=days or run.settings.simulate_backfill_days)
+    chosen = since.date() if since is not None else run.settings.simulate_backfill_since
+    backfill = default_backfill(now, load_agreement_files()) if chosen is None else Backfill(chosen)
+    if not FIRST_DAY <= backfill.since < local_date(now):
+        raise typer.BadParameter(
+            f"--since {backfill.since} must be from {FIRST_DAY} and before today ({local_date(now)}, Beijing time)"
+        )
+    earlier = only_stations(run.gateways, backfill.earlier_stations)
     transport = run.transport()
     try:
-        _report(replay(_batched(run.config), run.gateways, start, now, transport))
+        # Oldest first: the year before for a few sections, then every station.
+        if earlier:
+            _report(replay(_batched(run.config), earlier, backfill.earlier_start, backfill.start, transport))
+        _report(replay(_batched(run.config), run.gateways, backfill.start, now, transport))
     finally:
         transport.close()
     if then_live:

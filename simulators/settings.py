@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.common.settings import CommonSettings
 from simulators.messages import Format
 from simulators.plan import CrcChoice
@@ -12,7 +14,8 @@ class SimulatorSettings(CommonSettings):
     simulate_seed: int = DEFAULT_SEED
     simulate_format: Format = Format.JSON
     simulate_crc: CrcChoice = CrcChoice.STANDARD
-    simulate_backfill_days: int = 60
+    # First local day `backfill` sends; unset: 1 January of the previous year (simulators/history.py).
+    simulate_backfill_since: date | None = None
     # The HJ 212 TCP gateway, for --transport tcp (data-logger mode).
     hj212_host: str = "127.0.0.1"
     hj212_tcp_port: int = 9212

@@ -8,7 +8,8 @@ passwords unless overridden.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -87,6 +88,12 @@ def load_gateways(directory: Path = REGISTRY_DIR, passwords: dict[str, str] | No
     programmes = read_programmes_yaml(directory)
     entries = {e.code: (e, kind) for kind in Kind for e in getattr(station_registry, kind.value)}
     return tuple(_gateway(account, entries, programmes, passwords or {}) for account in gateway_registry.gateways)
+
+
+def only_stations(gateways: tuple[GatewaySpec, ...], stations: Collection[str]) -> tuple[GatewaySpec, ...]:
+    """The gateways serving any of ``stations``, each with only those of its stations."""
+    kept = (replace(g, stations=tuple(s for s in g.stations if s.code in stations)) for g in gateways)
+    return tuple(g for g in kept if g.stations)
 
 
 def select_gateways(gateways: tuple[GatewaySpec, ...], wanted: list[str]) -> tuple[GatewaySpec, ...]:

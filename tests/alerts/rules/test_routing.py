@@ -88,7 +88,11 @@ def test_a_silent_station_inhibits_its_other_alerts(alerts_db: Engine, alertmana
         insert(connection, air_day(YESTERDAY, stations=("AIR-ZHUJI", "AIR-XINCHANG"), pm25=100))
         insert(connection, air_day(YESTERDAY + timedelta(days=1), stations=("AIR-ZHUJI",), hours=range(3)))
         insert(connection, [reading("AIR-XINCHANG", "pm25", NOW - timedelta(minutes=30), 30)])
-    _service(alerts_db, alertmanager, "station_silent", "daily_aqi_above_100").cycle()
+    service = _service(alerts_db, alertmanager, "station_silent", "daily_aqi_above_100")
+    service.cycle()
+    # Silence fires once it has held for the rule's minimum duration.
+    service.clock = lambda: NOW + RULES["station_silent"].for_duration
+    service.cycle()
 
     def routed() -> bool:
         return len(_groups(alertmanager)) >= 3
