@@ -59,7 +59,7 @@ def db_seed(
         typer.echo(f"envmon db seed: nothing loaded: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(
-        f"seeded {counts['stations']} stations, {counts['programmes']} programme periods "
+        f"seeded {counts['parties']} parties, {counts['stations']} stations, {counts['programmes']} programme periods "
         f"and {counts['accounts']} broker accounts"
     )
 

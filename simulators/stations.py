@@ -32,6 +32,12 @@ class StationSpec:
     capacity_t_per_day: Decimal | None = None
     hj212_mn: str | None = None
     programme: tuple[ProgrammePeriod, ...] = ()
+    monitors_section: str | None = None  # another party's station at this section
+
+    @property
+    def section(self) -> str:
+        """The section whose water the station measures: two stations there see the same river."""
+        return self.monitors_section or self.code
 
     @property
     def report_delay(self) -> timedelta:
@@ -65,6 +71,7 @@ def _station(
         capacity_t_per_day=entry.capacity_t_per_day,
         hj212_mn=mn,
         programme=programme,
+        monitors_section=entry.monitors_section,
     )
 
 

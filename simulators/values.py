@@ -265,7 +265,7 @@ FLOW_OVER_ECO_MINIMUM = 3.0
 
 def profile_of(spec: StationSpec) -> RiverProfile:
     clean = spec.target_class is not None and spec.target_class <= 2
-    return PROFILES.get(spec.code, CLEAN_PROFILE if clean else TYPICAL_PROFILE)
+    return PROFILES.get(spec.section, CLEAN_PROFILE if clean else TYPICAL_PROFILE)
 
 
 def in_flood_season(day: date) -> bool:
@@ -299,7 +299,7 @@ def _noisy(seed: int, station: str, parameter: str, moment: datetime, value: flo
 def water_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, Decimal]:
     local = local_time.local(moment)
     river = profile_of(spec)
-    drift = _drift(seed, spec.code, local)
+    drift = _drift(seed, spec.section, local)
     runoff = runoff_index(seed, local.date())
     flushed = 1 + river.runoff * runoff
     temp = 18.5 + 10.5 * _season(local) + 1.2 * math.sin(2 * math.pi * (local.hour - 9) / 24)
@@ -325,7 +325,7 @@ def water_values(seed: int, spec: StationSpec, moment: datetime) -> dict[str, De
         wet = 1 + 0.5 * _season(local + timedelta(days=60))  # the plum-rain season peaks in June
         flow = float(spec.eco_flow_min_m3s) * FLOW_OVER_ECO_MINIMUM * wet * drift * (1 + 0.3 * runoff)
         raw["flow"] = _noisy(seed, spec.code, "flow", local, flow)
-    if water_episode(seed, spec.code, local.date()):
+    if water_episode(seed, spec.section, local.date()):
         for parameter, (low, high) in INCIDENT_RANGES.items():
             raw[parameter] = between(seed, low, high, spec.code, parameter, "incident", local.isoformat())
     return {parameter: _decimal(value, PLACES[parameter]) for parameter, value in raw.items()}

@@ -38,7 +38,7 @@ def test_upgrade_seed_and_broker_config_on_a_fresh_database(fresh_cluster: Postg
     assert envmon("db", "upgrade", database_url=url).returncode == 0
     seeded = envmon("db", "seed", database_url=url)
     assert seeded.returncode == 0, seeded.stderr
-    assert "seeded 19 stations, 121 programme periods and 15 broker accounts" in seeded.stdout
+    assert "seeded 10 parties, 21 stations, 139 programme periods and 17 broker accounts" in seeded.stdout
     assert envmon("db", "seed", database_url=url).returncode == 0  # idempotent
 
     bad = tmp_path / "bad-registry"
@@ -55,4 +55,4 @@ def test_upgrade_seed_and_broker_config_on_a_fresh_database(fresh_cluster: Postg
     passwd_lines = (tmp_path / "passwd").read_text().splitlines()
     assert "user gw-pyj-jinhua\ntopic write envmon/v1/PYJ-JINHUA/water\n" in acl
     assert "topic read envmon/v1/PYJ-JINHUA/rejects" in acl
-    assert len(passwd_lines) == 15 and all(":$7$" in line for line in passwd_lines)
+    assert len(passwd_lines) == 17 and all(":$7$" in line for line in passwd_lines)

@@ -60,7 +60,7 @@ def registry_from_database(
         sections=tuple(
             Section(r["code"], r["control_level"], r["target_class"], r["waterbody"] or "river", r["eco_flow_min_m3s"])
             for r in rows
-            if r["kind"] == "water"
+            if r["kind"] == "water" and r["monitors_section"] is None  # a partner's station is no section of its own
         ),
         facilities=tuple(
             Facility(r["code"], r["facility_type"], r["capacity_t_per_day"]) for r in rows if r["kind"] == "waste"

@@ -21,6 +21,7 @@ from services.compensation.canonical import canonical_json
 from services.standards.numbers import to_decimal
 from services.standards.water import GB3838_2002
 from services.standards.water_statistics import Tier as Tier  # the agreements' tiers are the statistics rule's
+from services.storage.parties import PARTY_CODE, registry_parties
 from services.storage.schema import SOURCE_TIERS as SOURCE_TIERS
 
 AGREEMENTS_DIR = Path(__file__).parent / "agreements"
@@ -61,7 +62,16 @@ Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 class Party(_Model):
     name: Name
-    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
+    code: str = Field(pattern=PARTY_CODE)
+
+    @model_validator(mode="after")
+    def _registered(self) -> Party:
+        registered = registry_parties().get(self.code)
+        if registered is None:
+            raise ValueError(f"party {self.code!r} is not in the party registry (parties.yaml)")
+        if registered.name != self.name:
+            raise ValueError(f"party {self.code!r} is named {registered.name!r} in the party registry")
+        return self
 
 
 class Parties(_Model):

@@ -31,9 +31,13 @@ def _create(name: str, role: Role, parties: list[str], password: str | None) -> 
     from services.compensation import auth, repository
     from services.compensation.settings import CompensationSettings
     from services.storage.engine import make_engine
+    from services.storage.parties import unknown_parties
 
     if not re.fullmatch(PRINCIPAL_NAME, name):
         raise typer.BadParameter(f"{name!r} is not a principal name (2–64 of A–Z a–z 0–9 _ . @ -)", param_hint="--name")
+    unknown = unknown_parties(parties)
+    if unknown:
+        raise typer.BadParameter(f"unknown party codes (see parties.yaml): {', '.join(unknown)}", param_hint="--party")
     engine = make_engine(CompensationSettings().database_url)
     try:
         with engine.begin() as conn:

@@ -35,12 +35,12 @@ from services.compensation.tables import monitoring_results, monitoring_uploads
 from services.standards.local_time import BEIJING_TIME, local_date
 from services.standards.parameters import PARAMETERS, Kind
 from services.standards.water import GB3838_2002
+from services.storage.parties import PartyCode
 from services.storage.schema import readings, recompute_queue, stations
 
 MAX_RESULTS = 5000
 MAX_FILE_BYTES = 2 * 1024 * 1024
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-PARTY_CODE = r"^[a-z][a-z0-9-]{1,31}$"
 STATION_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 Tier = Literal["joint-manual", "manual"]
 # the field types under other names, because the fields are called date and time
@@ -115,9 +115,7 @@ class MonitoringResult(BaseModel):
         description="mg/L (pH: dimensionless)"
     )
     tier: Tier
-    sampling_parties: Annotated[
-        list[Annotated[str, StringConstraints(pattern=PARTY_CODE)]], Field(min_length=1, max_length=5)
-    ]
+    sampling_parties: Annotated[list[PartyCode], Field(min_length=1, max_length=5)]
     laboratory: Annotated[str, StringConstraints(max_length=100, pattern=NO_CONTROL)] | None = None
     report_no: Annotated[str, StringConstraints(max_length=64, pattern=NO_CONTROL)] | None = None
 

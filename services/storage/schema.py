@@ -80,6 +80,16 @@ def _in(column: str, values: type[StrEnum]) -> str:
     return f"{column} in ({', '.join(repr(v.value) for v in values)})"
 
 
+parties = Table(
+    "parties",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("city", Text, nullable=False),
+    Column("level", String(8), nullable=False),
+    CheckConstraint("level in ('province', 'city', 'district')", name="parties_level"),
+)
+
 stations = Table(
     "stations",
     metadata,
@@ -103,6 +113,9 @@ stations = Table(
     Column("illustrative", Boolean, nullable=False, server_default="false"),
     Column("note", Text),
     Column("commissioned_on", Date),  # readings dated before it are refused (ingest)
+    Column("operator", String(32), ForeignKey("parties.code")),  # null only until `envmon db seed`
+    # another party's station at this section: a second source, not a section of its own
+    Column("monitors_section", String(64), ForeignKey("stations.code")),
     CheckConstraint("kind in ('water', 'air', 'waste')", name="stations_kind"),
     CheckConstraint(_in("control_level", ControlLevel), name="stations_control_level"),
     CheckConstraint("waterbody is null or waterbody in ('river', 'lake')", name="stations_waterbody"),
@@ -119,6 +132,7 @@ gateways = Table(
     Column("hj212_password_hash", Text),
     Column("accept_modbus_crc", Boolean, nullable=False, server_default="false"),
     Column("enabled", Boolean, nullable=False, server_default="true"),
+    Column("party", String(32), ForeignKey("parties.code")),  # who runs a station gateway
     CheckConstraint(_in("role", AccountRole), name="gateways_role"),
 )
 

@@ -1,8 +1,10 @@
-"""Loads the station, programme and gateway registry files into the database (``envmon db seed``).
+"""Loads the party, station, programme and gateway registry files into the database (``envmon db seed``).
 
-Idempotent: stations and gateways are upserted by their natural keys; each station's programme
+Idempotent: parties, stations and gateways are upserted by their natural keys; each station's programme
 (``programmes.yaml``, see ``services.storage.programmes``) is validated and replaces the stored one.
 A gateway's stored password hash is replaced only when it no longer matches the development password.
+Every station names its operating party and every gateway its party; a gateway may carry only its
+party's stations, so the broker ACL generated from it keeps a partner's gateways to the partner's stations.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from sqlalchemy.dialects.postgresql import insert
 from services.common.credentials import hash_password, verify_password
 from services.standards.local_time import local_date
 from services.standards.parameters import Kind
+from services.storage.parties import PARTY_CODE, PartyRegistry, read_parties
 from services.storage.programmes import Programmes, read_programmes, store_programmes
-from services.storage.schema import AccountRole, ControlLevel, gateway_stations, gateways, stations
+from services.storage.schema import AccountRole, ControlLevel, gateway_stations, gateways, parties, stations
 
 REGISTRY_DIR = Path(__file__).parent / "registry"
+
+
+STATION_CODE = r"^[A-Z0-9][A-Z0-9-]{1,63}$"
 
 
 class _Strict(BaseModel):
@@ -31,7 +37,9 @@ class _Strict(BaseModel):
 
 
 class StationEntry(_Strict):
-    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")
+    code: str = Field(pattern=STATION_CODE)
+    operator: str = Field(pattern=PARTY_CODE)
+    monitors_section: str | None = Field(default=None, pattern=STATION_CODE)
     name: str
     control_level: ControlLevel
     city: str
@@ -67,6 +75,7 @@ class AccountEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
     name: str
     role: AccountRole = AccountRole.GATEWAY
+    party: str | None = Field(default=None, pattern=PARTY_CODE)  # who runs a gateway; none for services
     password_hash: str | None = None
     dev_password: str | None = None
     hj212_dev_password: str | None = None
@@ -91,6 +100,31 @@ def read_programmes_yaml(directory: Path = REGISTRY_DIR) -> Programmes:
     """The validated programmes of the registry in ``directory`` (raises ProgrammeError)."""
     station_registry, _ = read_registry_yaml(directory)
     return read_programmes(directory, station_kinds(station_registry))
+
+
+def check_parties(
+    party_registry: PartyRegistry, station_registry: StationRegistry, gateway_registry: GatewayRegistry
+) -> None:
+    """Every party named is known, partner stations monitor a known section, and a gateway carries only
+    stations its party operates (raises SeedError)."""
+    entries = {entry.code: entry for kind in Kind for entry in getattr(station_registry, kind.value)}
+    for entry in entries.values():
+        if party_registry.get(entry.operator) is None:
+            raise SeedError(f"station {entry.code}: unknown operator {entry.operator!r} (not in parties.yaml)")
+        section = entries.get(entry.monitors_section) if entry.monitors_section else None
+        if entry.monitors_section and (section is None or section.monitors_section or section.code == entry.code):
+            raise SeedError(f"station {entry.code}: monitors_section {entry.monitors_section!r} is not a section")
+    for account in gateway_registry.gateways:
+        if account.party is None or party_registry.get(account.party) is None:
+            raise SeedError(f"gateway {account.id}: party {account.party!r} is not in parties.yaml")
+        foreign = [s.code for s in account.stations if s.code in entries and entries[s.code].operator != account.party]
+        if foreign:
+            raise SeedError(
+                f"gateway {account.id} ({account.party}) names stations another party operates: {', '.join(foreign)}"
+            )
+    for account in gateway_registry.services:
+        if account.party is not None:
+            raise SeedError(f"service account {account.id} belongs to no party; remove party")
 
 
 def _load_yaml(path: Path) -> Any:
@@ -138,7 +172,17 @@ def seed(
     now: datetime | None = None,
 ) -> dict[str, int]:
     station_registry, gateway_registry = read_registry_yaml(directory)
+    party_registry = read_parties(directory)
+    check_parties(party_registry, station_registry, gateway_registry)
     programmes = read_programmes(directory, station_kinds(station_registry))
+    party_rows = [party.model_dump() for party in party_registry.parties]
+    statement = insert(parties).values(party_rows)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[parties.c.code],
+            set_={column: statement.excluded[column] for column in party_rows[0] if column != "code"},
+        )
+    )
     station_rows = [
         {**entry.model_dump(), "kind": kind, "illustrative": station_registry.illustrative}
         for kind in ("water", "air", "waste")
@@ -168,6 +212,7 @@ def seed(
             "id": entry.id,
             "name": entry.name,
             "role": entry.role.value,
+            "party": entry.party,
             "password_hash": _password_hash(entry, current.password_hash if current else None, production=production),
             "hj212_password_hash": _hj212_password_hash(
                 entry, current.hj212_password_hash if current else None, production=production
@@ -188,4 +233,9 @@ def seed(
                     [{"gateway_id": entry.id, "station_code": s.code, "hj212_mn": s.hj212_mn} for s in entry.stations]
                 )
             )
-    return {"stations": len(station_rows), "programmes": stored_programmes, "accounts": len(accounts)}
+    return {
+        "parties": len(party_rows),
+        "stations": len(station_rows),
+        "programmes": stored_programmes,
+        "accounts": len(accounts),
+    }

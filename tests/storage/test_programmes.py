@@ -165,7 +165,7 @@ def test_the_database_refuses_overlapping_periods_and_odd_intervals(engine: Engi
 
 @pytest.mark.integration
 def test_a_changed_programme_queues_its_days_that_hold_readings(db: Engine, tmp_path: Path) -> None:
-    for name in ("stations.yaml", "gateways.yaml", "programmes.yaml"):
+    for name in ("parties.yaml", "stations.yaml", "gateways.yaml", "programmes.yaml"):
         shutil.copy(REGISTRY_DIR / name, tmp_path / name)
     changed = (tmp_path / "programmes.yaml").read_text(encoding="utf-8")
     changed = changed.replace(

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from services.common.credentials import hash_password, verify_password
-from services.storage.schema import gateway_stations, gateways, stations
+from services.compensation.agreements import load_agreement_files, parse_agreement
+from services.storage.parties import read_parties
+from services.storage.schema import gateway_stations, gateways, parties, stations
 from services.storage.seed import REGISTRY_DIR, SeedError, read_registry_yaml, seed
 
 
@@ -38,7 +40,7 @@ def test_seed_is_idempotent_and_stores_hashes_only(engine: Engine, mqtt_accounts
         ).scalar_one()
     assert sorted(before) == sorted(after)
     assert sorted(hj212_before) == sorted(hj212_after)
-    assert station_count == 19
+    assert station_count == 21
     assert jinhua_mn == "330681000000000000000001"
     for account_id, stored in after:
         assert mqtt_accounts[account_id] not in stored
@@ -53,13 +55,67 @@ def test_production_refuses_development_passwords(engine: Engine) -> None:
 
 @pytest.mark.integration
 def test_production_refuses_a_development_hj212_password(engine: Engine, tmp_path: Path) -> None:
-    for name in ("stations.yaml", "programmes.yaml"):
+    for name in ("parties.yaml", "stations.yaml", "programmes.yaml"):
         shutil.copy(REGISTRY_DIR / name, tmp_path / name)
     (tmp_path / "gateways.yaml").write_text(
         "gateways:\n"
-        f"  - {{id: gw-prod, name: prod, password_hash: '{hash_password('s3cret', iterations=1_000)}',\n"
+        "  - {id: gw-prod, party: zhejiang, name: prod,\n"
+        f"     password_hash: '{hash_password('s3cret', iterations=1_000)}',\n"
         "     hj212_dev_password: '123456', stations: [{code: PYJ-JINHUA}]}\n",
         encoding="utf-8",
     )
     with pytest.raises(SeedError, match="hj212_dev_password is refused in production"), engine.begin() as connection:
         seed(connection, tmp_path, production=True)
+
+
+def _registry_with_gateways(tmp_path: Path, gateways_yaml: str) -> Path:
+    for name in ("parties.yaml", "stations.yaml", "programmes.yaml"):
+        shutil.copy(REGISTRY_DIR / name, tmp_path / name)
+    (tmp_path / "gateways.yaml").write_text(gateways_yaml, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("gateway", "refusal"),
+    [
+        ("{id: gw-xs, party: xiaoshan, name: x, dev_password: pw, stations: [{code: XXJ-YANGXUN}]}", "another party"),
+        ("{id: gw-xs, name: x, dev_password: pw, stations: [{code: XXJ-YANGXUN-XS}]}", "party None"),
+        ("{id: gw-xs, party: hangzhou, name: x, dev_password: pw, stations: [{code: XXJ-YANGXUN-XS}]}", "'hangzhou'"),
+    ],
+)
+def test_a_gateway_carries_only_its_partys_stations(engine: Engine, tmp_path: Path, gateway: str, refusal: str) -> None:
+    registry = _registry_with_gateways(tmp_path, f"gateways:\n  - {gateway}\n")
+    with pytest.raises(SeedError, match=refusal), engine.begin() as connection:
+        seed(connection, registry)
+
+
+@pytest.mark.integration
+def test_stations_record_their_operator_and_partner_stations_their_section(engine: Engine) -> None:
+    with engine.begin() as connection:
+        seed(connection)
+        rows = {
+            row.code: (row.operator, row.monitors_section, row.city)
+            for row in connection.execute(
+                select(stations.c.code, stations.c.operator, stations.c.monitors_section, stations.c.city)
+            )
+        }
+        party_of = dict(connection.execute(select(gateways.c.id, gateways.c.party)).tuples().all())
+        known = set(connection.execute(select(parties.c.code)).scalars())
+    assert rows["XXJ-YANGXUN-XS"] == ("xiaoshan", "XXJ-YANGXUN", "杭州市")
+    assert rows["PYJ-JINHUA-XS"] == ("xiaoshan", "PYJ-JINHUA", "杭州市")
+    assert rows["XXJ-YANGXUN"] == ("keqiao", None, "绍兴市")
+    assert {operator for operator, _, _ in rows.values()} <= known >= {"zhejiang", "xiaoshan", "fuyang", "zhuji"}
+    assert party_of["gw-xs-yangxun"] == party_of["gw-xs-jinhua"] == "xiaoshan"
+    assert party_of["envmon-ingest"] is None
+
+
+def test_agreements_name_parties_from_the_one_registry() -> None:
+    registered = {p.code: p.name for p in read_parties().parties}
+    for agreement in load_agreement_files():
+        for party in (agreement.parties.upstream, agreement.parties.downstream):
+            assert registered[party.code] == party.name
+    with pytest.raises(ValueError, match="not in the party registry"):
+        agreement_with_parties = load_agreement_files()[0].model_dump(mode="json")
+        agreement_with_parties["parties"]["upstream"]["code"] = "hangzhou"
+        parse_agreement(agreement_with_parties)

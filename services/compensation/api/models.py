@@ -18,11 +18,11 @@ from services.compensation.agreements import Party, Term
 from services.compensation.document import Direction, StatementDocument
 from services.compensation.periods import LABEL_PATTERN
 from services.standards.local_time import local
+from services.storage.parties import PartyCode
 
 BIGINT_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
 AGREEMENT_ID = r"^[A-Z][A-Z0-9-]{2,63}$"
-PARTY_CODE = r"^[a-z][a-z0-9-]{1,31}$"
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # no C0 control characters (NUL included) and no DEL
 # a volume per calculation period: more than zero, and at most 10¹¹ m³ (the Yangtze carries ~10¹² m³ a year)
 MAX_VOLUME_M3 = Decimal(10) ** 11
@@ -31,7 +31,6 @@ STATUSES = ("draft", "insufficient data", "confirmed", "approved", "notified", "
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL, strip_whitespace=True)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_CONTROL, strip_whitespace=True)]
 PeriodLabel = Annotated[str, StringConstraints(pattern=LABEL_PATTERN)]
-PartyCode = Annotated[str, StringConstraints(pattern=PARTY_CODE)]
 Volume = Annotated[Decimal, Field(gt=0, le=MAX_VOLUME_M3, max_digits=20, decimal_places=3)]
 Volumes = Annotated[dict[PeriodLabel, Volume], Field(max_length=36)]
 Status = Literal["draft", "insufficient data", "confirmed", "approved", "notified", "paid"]
