@@ -1,7 +1,7 @@
 """Parties own stations: who operates each station and runs each gateway, and partner stations at a section.
 
-Revision ID: 0010_parties
-Revises: 0009_compensation_monitoring
+Revision ID: 0012_parties
+Revises: 0011_air_forecasts
 Create Date: 2026-12-03
 
 ``parties`` holds the one list of party codes (``registry/parties.yaml``). ``stations.operator`` and
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010_parties"
-down_revision = "0009_compensation_monitoring"
+revision = "0012_parties"
+down_revision = "0011_air_forecasts"
 branch_labels = None
 depends_on = None
 
