@@ -10,7 +10,7 @@ from fractions import Fraction
 from sqlalchemy import Connection
 
 from services.alerts.registry import Registry
-from services.standards import validity
+from services.standards import validity, water_statistics
 from services.standards.local_time import POSTGRES_ZONE, day_end, day_start, local_date
 
 # The service's clock: the cycle and the API ask it, so tests can run them at any moment.
@@ -35,6 +35,8 @@ class Computation:
     completeness_rule: validity.CompletenessRule = validity.ANNUAL_RULE
     # Stations with a valid 1-hour value needed for a valid city hour of a pollutant.
     city_min_stations: int = 1
+    # Minimum data of water daily and period values (2020 statistics rule, 环办〔2011〕22号; several [?]).
+    water_minimums: water_statistics.Minimums = water_statistics.DEFAULT_MINIMUMS
 
     @property
     def today(self) -> date:

@@ -53,6 +53,7 @@ class AlertsService:
             good_day_target=settings.good_day_target,
             completeness_rule=settings.completeness_rule,
             city_min_stations=settings.alerts_city_min_stations,
+            water_minimums=settings.water_minimums,
         )
 
     def compute_and_evaluate(self, now: datetime) -> tuple[CycleReport, list[Transition]]:

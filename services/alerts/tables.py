@@ -1,4 +1,5 @@
-"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010, 0011).
+"""The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010, 0011,
+0012).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import SchemaItem
 
 from services.storage.schema import metadata
 
@@ -41,7 +44,7 @@ def _publication_columns() -> list[Column[Any]]:
     ]
 
 
-def _figure_table(name: str, *columns: Column[Any]) -> Table:
+def _figure_table(name: str, *columns: SchemaItem) -> Table:
     return Table(name, metadata, *columns, *_publication_columns())
 
 
@@ -147,13 +150,18 @@ air_year = _figure_table(
     *(column for suffix in COMPARISON_PERIODS for column in _coverage_columns(suffix)),
 )
 
+# Per source tier since migration 0012: the day's valid values, their exact total, the programme's expectation.
 water_daily = _figure_table(
     "water_daily",
     Column("section", String(64), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("parameter", String(32), primary_key=True),
+    Column("tier", String(16), primary_key=True),
     Column("mean", Numeric, nullable=False),
     Column("samples", Integer, nullable=False),
+    Column("total", Numeric, nullable=False),
+    Column("expected", Integer),
+    CheckConstraint("tier in ('automatic', 'joint-manual', 'manual')", name="water_daily_tier"),
 )
 
 water_period = _figure_table(
@@ -169,6 +177,9 @@ water_period = _figure_table(
     _texts("main_pollutants"),
     _texts("determining_items"),
     Column("means", JSONB, nullable=False),
+    # The statistics rule of the figure and of each item (migration 0012); NULL on rows computed before.
+    Column("statistic_rule", Text),
+    Column("item_statistics", JSONB),
 )
 
 water_share = _figure_table(

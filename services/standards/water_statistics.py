@@ -53,6 +53,9 @@ class Tier(StrEnum):
     MANUAL = "manual"
 
 
+MIXED = "mixed"  # a figure whose items were made by different rules; each item names its own
+
+
 class StatisticRule(StrEnum):
     """The rule a period value was made by; published beside every water period figure."""
 
@@ -77,12 +80,20 @@ RULE_TEXT_ZH: Mapping[StatisticRule, str] = MappingProxyType(
     }
 )
 
+# Short labels for tables and boards; ``RULE_TEXT_ZH`` holds the documents.
+RULE_LABEL_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        StatisticRule.DAILY_VALUES: "自动监测（2020统计规定）",
+        StatisticRule.SAMPLE_MEAN: "手工监测（环办〔2011〕22号）",
+        MIXED: "分指标（自动/手工）",
+    }
+)
+
 # 2020 statistics rule: automatic data, where they exist, take priority for these items.
 AUTOMATIC_PREFERRED = frozenset({"ph", "do", "codmn", "nh3n", "tp", "tn"})
 AUTOMATIC_FIRST = (Tier.AUTOMATIC, Tier.JOINT_MANUAL, Tier.MANUAL)
 LABORATORY_FIRST = (Tier.JOINT_MANUAL, Tier.MANUAL, Tier.AUTOMATIC)
 
-MIXED = "mixed"  # a figure whose items were made by different rules; each item names its own
 
 PeriodKind = Literal["week", "ten_days", "month", "quarter", "year"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("week", "ten_days", "month", "quarter", "year")

@@ -110,6 +110,16 @@ def test_water_figures_are_published_at_each_parameters_precision(client: TestCl
         assert body["class_i_iii"]["share_percent"] == "0.0" and "share" not in body["class_i_iii"]
         assert body["eco_flow"]["city"]["days_attained"] == 1
         assert body["eco_flow"]["city"]["share_percent"] == "100.0"
+        # automatic data, one valid day: the 2020 rule made every mean, short of its (configurable) minimum
+        assert section["statistic_rule"] == "daily-values-2020"
+        assert section["item_statistics"]["nh3n"] == {
+            "rule": "daily-values-2020",
+            "tier": "automatic",
+            "count": 1,
+            "required": 20 if body is month else 240,
+            "meets_minimum": False,
+        }
+        assert "地表水环境质量监测数据统计技术规定" in body["statistic_rules"]["daily-values-2020"]
 
 
 @pytest.mark.integration

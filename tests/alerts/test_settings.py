@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.alerts.settings import AlertsSettings
-from services.standards import validity
+from services.standards import validity, water_statistics
 
 DATABASE = "postgresql+psycopg://envmon@127.0.0.1:1/envmon"
 
@@ -44,5 +44,26 @@ def test_thresholds_are_settings() -> None:
     ],
 )
 def test_inconsistent_settings_are_refused(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        settings(**values)
+
+
+def test_water_minimums_are_settings_and_default_to_the_standards() -> None:
+    assert settings().water_minimums == water_statistics.DEFAULT_MINIMUMS
+    automatic = {"week": 4, "ten_days": 6, "month": 18, "quarter": 55, "year": 220}
+    custom = settings(alerts_water_daily_share="3/4", alerts_water_automatic_days=automatic)
+    assert custom.water_minimums.daily_share == Fraction(3, 4)
+    assert custom.water_minimums.period_required(water_statistics.Tier.AUTOMATIC, "month") == 18
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"alerts_water_daily_share": "0"}, "alerts_water_daily_share"),
+        ({"alerts_water_manual_samples": {"month": 1}}, "manual_samples needs a count"),
+        ({"alerts_water_automatic_days": {"month": 20, "decade": 1}}, "alerts_water_automatic_days"),
+    ],
+)
+def test_bad_water_minimums_are_refused(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         settings(**values)

@@ -23,7 +23,8 @@ NOW = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 February, Beijing tim
 GOOD_DAYS = [1, 2, 3, 4, 6, 7, 9]
 BAD_DAYS = [5, 8]  # PM2.5 100: HJ 633-2012 IAQI ⌈100 + 50·(100−75)/(115−75)⌉ = 132
 NA_DAY = 10  # only 12 hours of data: no pollutant has its 20 hours, so no AQI
-SIX_HOURLY = range(0, 24, 6)
+SIX_HOURLY = range(0, 24, 6)  # 4 of a 4-hourly programme's 6 values: enough for a daily value (2/3)
+HOURLY = range(24)  # PYJ-JINHUA's programme is hourly
 
 
 def january(day: int) -> date:
@@ -35,8 +36,8 @@ def synthetic_january(alerts_db: Engine) -> Engine:
     rows = [r for d in GOOD_DAYS for r in air_day(january(d))]
     rows += [r for d in BAD_DAYS for r in air_day(january(d), pm25=100)]
     rows += air_day(january(NA_DAY), hours=range(12))
-    rows += water_day("PYJ-JINHUA", january(1), {"nh3n": 0.4, "codmn": 3, "flow": 9}, SIX_HOURLY)
-    rows += water_day("PYJ-JINHUA", january(2), {"nh3n": 0.4, "codmn": 3, "flow": 8}, SIX_HOURLY)
+    rows += water_day("PYJ-JINHUA", january(1), {"nh3n": 0.4, "codmn": 3, "flow": 9}, HOURLY)
+    rows += water_day("PYJ-JINHUA", january(2), {"nh3n": 0.4, "codmn": 3, "flow": 8}, HOURLY)
     rows += water_day("PYJ-ANHUA", january(1), {"nh3n": 1.2}, SIX_HOURLY)
     rows += water_day("PYJ-ANHUA", january(2), {"nh3n": 1.6}, SIX_HOURLY)
     rows += water_day("XXJ-YANGXUN", january(1), {"tp": 0.15}, SIX_HOURLY)

@@ -17,6 +17,7 @@ from services.alerts.api.params import Comment, Name
 from services.alerts.periods import FIRST_YEAR, LAST_YEAR
 from services.alerts.rules.definitions import Severity
 from services.alerts.rules.lifecycle import State
+from services.standards.water_statistics import StatisticRule, Tier
 
 Figures = Literal["published", "exact"]
 FIGURES = Field(description="`published`: GB/T 8170 reporting precision; `exact`: as computed (`?exact=true`)")
@@ -47,6 +48,17 @@ class ClassShare(Publication):
     share_percent: str | None = PERCENT
 
 
+class ItemStatistic(BaseModel):
+    rule: StatisticRule = Field(
+        description="`sample-mean-2011`: 环办〔2011〕22号, mean of the period's laboratory samples; "
+        "`daily-values-2020`: 2020 statistics rule, mean of the valid daily values of automatic data"
+    )
+    tier: Tier = Field(description="Source the value was taken from")
+    count: int = Field(description="What the rule counts: valid daily values (automatic) or samples")
+    required: int = Field(description="Minimum count of the rule for the period (docs/standards.md; some [?])")
+    meets_minimum: bool
+
+
 class SectionClass(Publication):
     section: str
     name: str
@@ -64,6 +76,12 @@ class SectionClass(Publication):
         description="Period mean per GB 3838 item, at the item's reporting precision (TP by waterbody)",
         examples=[{"do": "6.8", "nh3n": "0.52", "tp": "0.12", "codmn": "4.1", "ph": "7.35"}],
     )
+    statistic_rule: StatisticRule | Literal["mixed"] | None = Field(
+        description="The rule that made the period means (`mixed`: items differ, see item_statistics); "
+        "null on figures computed before rules were recorded",
+        examples=["daily-values-2020"],
+    )
+    item_statistics: dict[str, ItemStatistic] | None = Field(description="Per item: rule, source and data count")
 
 
 class EcoFlowFigure(Publication):
@@ -108,6 +126,10 @@ class WaterKpi(BaseModel):
     figures: Figures = FIGURES
     class_i_iii: ClassShare | None = Field(description="Class Ⅰ–Ⅲ share of national and provincial sections")
     sections: list[SectionClass]
+    statistic_rules: dict[str, str] = Field(
+        description="The documents behind each statistic_rule",
+        examples=[{"daily-values-2020": "《地表水环境质量监测数据统计技术规定（试行）》（2020）：…"}],
+    )
     eco_flow: EcoFlow
 
 

@@ -1,9 +1,14 @@
-"""Water: daily means per section (flag N only), period classes, the Class Ⅰ–Ⅲ share, ecological flow.
+"""Water: daily values per section and source tier (flag N only), period classes, the Class Ⅰ–Ⅲ share,
+ecological flow.
 
-Daily means are computed in SQL (numeric). A period's class is the GB 3838 class of the period
-means (``services.standards.water.classify_period``), the period mean being the mean of the daily
-means over the days that have the item; a month runs to today while it is current (month-to-date,
-the early warning), a year is year-to-date.
+SQL sums each day's valid readings per section, item and source tier (``services.storage.schema.
+SOURCE_TIERS``) with the values the station programme expects that day. A period's values follow the
+rule of their source (``services.standards.water_statistics``: automatic data by the 2020 statistics
+rule, daily values then their mean; laboratory samples by 环办〔2011〕22号, the mean of the samples),
+and every row names the rule that made it (``statistic_rule``, per item in ``item_statistics``).
+The class is the GB 3838 class of the period values; a month runs to today while it is current
+(month-to-date, the early warning), a year is year-to-date. ``tests/alerts/figures/test_water_rules.py``
+proves the SQL sums and the standards give what the standards give on the raw readings.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -23,28 +27,45 @@ from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_rows,
 from services.alerts.periods import CalendarPeriod
 from services.alerts.tables import eco_flow_daily, eco_flow_period, water_daily, water_period, water_share
 from services.standards import water
+from services.standards import water_statistics as ws
 from services.standards.local_time import day_end
+from services.storage.schema import SOURCE_TIERS
 
 CLASS_ITEMS = frozenset(water.GB3838_2002.codes)
 GOOD_CLASS = 3  # Class Ⅲ or better counts towards the share KPI
 FLOW = "flow"
+SECONDS_PER_DAY = 24 * 60 * 60
 
+_TIER_SQL = "case source " + " ".join(f"when '{s}' then '{t}'" for s, t in SOURCE_TIERS.items()) + " end"
 
+# Programme intervals divide a day and programme periods start on whole days: a day expects 86400 / interval.
 _WATER_DAILY_SQL = f"""
-    select section, day, parameter, mean, samples, {PUBLISHED_DAY_SQL}
+    select section, day, parameter, tier, trim_scale(total / samples), samples, total, programme.expected,
+           {PUBLISHED_DAY_SQL}
     from (
-        select station as section, (time at time zone :tz)::date as day, parameter,
-               trim_scale(sum(value::numeric) / count(*)) as mean, count(*) as samples
+        select station as section, (time at time zone :tz)::date as day, parameter, {_TIER_SQL} as tier,
+               count(*) as samples, sum(value::numeric) as total
         from readings
         where station = any(:sections) and flag = 'N' and time >= :start and time < :end
-        group by 1, 2, 3
+        group by 1, 2, 3, 4
     ) daily
+    left join lateral (
+        select ({SECONDS_PER_DAY} / extract(epoch from p.interval))::integer as expected
+        from station_programmes p
+        where p.station = daily.section and p.parameter = daily.parameter
+          and p.valid_from <= daily.day and (p.valid_to is null or daily.day < p.valid_to)
+    ) programme on daily.tier = '{ws.Tier.AUTOMATIC}'
 """
 
+# The day's mean flow over every valid reading, whatever its source.
 _ECO_FLOW_SQL = f"""
     select section, day, mean, eco_flow_min_m3s, mean >= eco_flow_min_m3s, {PUBLISHED_DAY_SQL}
-    from water_daily join stations on stations.code = water_daily.section
-    where parameter = '{FLOW}' and eco_flow_min_m3s is not null and day between :first and :last
+    from (
+        select section, day, trim_scale(sum(total) / sum(samples)) as mean
+        from water_daily where parameter = '{FLOW}' and day between :first and :last
+        group by section, day
+    ) flow join stations on stations.code = flow.section
+    where eco_flow_min_m3s is not null
 """
 
 
@@ -54,42 +75,78 @@ def compute_water_days(job: Computation, first: date, last: date) -> int:
     return written + publish_select(job.connection, eco_flow_daily, _ECO_FLOW_SQL, params)
 
 
-def _daily_samples(job: Computation, period: CalendarPeriod, through: date) -> dict[str, list[dict[str, Decimal]]]:
+class _SectionDays:
+    """One section's valid readings of a period as day tallies per item and tier, with the programme."""
+
+    def __init__(self) -> None:
+        self.tallies: dict[tuple[str, ws.Tier], dict[date, ws.Tally]] = defaultdict(dict)
+        self.expected: dict[tuple[str, date], int] = {}
+        self.days: set[date] = set()
+
+    def expected_on(self, item: str, day: date) -> int:
+        return self.expected.get((item, day), 0)
+
+
+def _section_days(job: Computation, period: CalendarPeriod, through: date) -> dict[str, _SectionDays]:
+    c = water_daily.c
     rows = job.connection.execute(
-        select(water_daily.c.section, water_daily.c.day, water_daily.c.parameter, water_daily.c.mean)
-        .where(water_daily.c.day.between(period.first_day, through))
-        .where(water_daily.c.parameter.in_(CLASS_ITEMS))
+        select(c.section, c.day, c.parameter, c.tier, c.samples, c.total, c.expected)
+        .where(c.day.between(period.first_day, through))
+        .where(c.parameter.in_(CLASS_ITEMS))
     )
-    days: dict[str, dict[date, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    for section, day, parameter, mean in rows:
-        days[section][day][parameter] = mean
-    return {section: list(by_day.values()) for section, by_day in days.items()}
+    sections: dict[str, _SectionDays] = defaultdict(_SectionDays)
+    for section, day, parameter, tier, samples, total, expected in rows:
+        days = sections[section]
+        days.tallies[(parameter, ws.Tier(tier))][day] = ws.Tally(samples, Fraction(total))
+        days.days.add(day)
+        if expected is not None:
+            days.expected[(parameter, day)] = expected
+    return sections
+
+
+def _item_statistics(values: dict[str, ws.PeriodValue]) -> dict[str, dict[str, Any]]:
+    return {
+        item: {
+            "rule": v.rule.value,
+            "tier": v.tier.value,
+            "count": v.count,
+            "required": v.required,
+            "meets_minimum": v.meets_minimum,
+        }
+        for item, v in sorted(values.items())
+    }
 
 
 def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]:
     through = period.through(job.today)
-    samples = _daily_samples(job, period, through)
+    sections = _section_days(job, period, through)
     published = published_at(day_end(period.last_day), job.now)
+    kind: ws.PeriodKind = "year" if period.month is None else "month"
     rows = []
     for section in job.registry.sections:
-        section_samples = samples.get(section.code)
-        if not section_samples:
+        days = sections.get(section.code)
+        if days is None:
             continue
-        result = water.classify_period(section_samples, section.waterbody)
+        values = ws.period_values(days.tallies, kind, days.expected_on, job.water_minimums)
+        if not values:
+            continue
+        result = water.classify_section({code: v.exact for code, v in values.items()}, section.waterbody)
         target = section.target_class
         rows.append(
             {
                 "section": section.code,
                 "period": period.key,
                 "as_of": through,
-                "days": len(section_samples),
+                "days": len(days.days),
                 "water_class": result.water_class,
                 "label": result.label,
                 "target_class": target,
                 "meets_target": None if target is None else water.meets(result.water_class, target),
                 "main_pollutants": list(result.main_pollutants),
                 "determining_items": list(result.determining_items),
-                "means": {code: str(v) for code, v in water.period_means(section_samples).items()},
+                "means": {code: str(v.value) for code, v in values.items()},
+                "statistic_rule": ws.figure_rule(values.values()),
+                "item_statistics": _item_statistics(values),
                 "published_at": published,
             }
         )

@@ -38,7 +38,7 @@ from services.grafana.sql import (
     month_start,
     published,
 )
-from services.standards import water
+from services.standards import water, water_statistics
 from services.standards.reporting import PERCENT
 
 UID = "envmon-water"
@@ -73,13 +73,19 @@ SECTION_CLASS_COLUMNS = (
     "main_pollutants",
     "days",
     "as_of",
+    "statistic_rule",
+)
+_RULE_LABEL_SQL = (
+    "case p.statistic_rule "
+    + " ".join(f"when '{rule}' then '{label}'" for rule, label in water_statistics.RULE_LABEL_ZH.items())
+    + " end as statistic_rule"
 )
 
 SECTION_CLASSES = Sql(
     f"""
 select s.name as section, p.section as code, p.period, p.water_class, p.target_class, p.meets_target,
   array_to_string(p.determining_items, '、') as determining_items,
-  array_to_string(p.main_pollutants, '、') as main_pollutants, p.days, p.as_of
+  array_to_string(p.main_pollutants, '、') as main_pollutants, p.days, p.as_of, {_RULE_LABEL_SQL}
 from water_period p join stations s on s.code = p.section
 where p.period = {RANGE_PERIOD}
 order by p.water_class desc, p.section
@@ -142,6 +148,7 @@ def _class_table(title: str, query: Sql, panel_id: int, description: str) -> tab
         .height(9)
         .override_by_name("water_class", [coloured_cells(), field_config("mappings", water_class_mappings())])
         .override_by_name("target_class", [field_config("mappings", water_class_mappings())])
+        .override_by_name("statistic_rule", [field_config("displayName", "统计方法")])
         .thresholds(water_class_thresholds()),
         query,
     )
@@ -158,7 +165,8 @@ def build() -> Dashboard:
                 SECTION_CLASSES,
                 1,
                 "A range inside one month shows that month (to date while it runs); any other range the "
-                "year to date of its end. Class, determining items and target from the alerts service.",
+                "year to date of its end. Class, determining items and target from the alerts service; 统计方法 = the "
+                "rule that made the period means (automatic data: 2020 statistics rule; samples: 环办〔2011〕22号).",
             )
         )
         .with_panel(
@@ -268,7 +276,7 @@ group by 1 order by 1
                     f"""
 select s.name as section, p.section as code, p.period, p.water_class, p.target_class, p.meets_target,
   array_to_string(p.determining_items, '、') as determining_items,
-  array_to_string(p.main_pollutants, '、') as main_pollutants, p.days, p.as_of
+  array_to_string(p.main_pollutants, '、') as main_pollutants, p.days, p.as_of, {_RULE_LABEL_SQL}
 from water_period p join stations s on s.code = p.section
 where p.section = '$subject' and p.period like {YEAR_MONTHS}
 order by p.period

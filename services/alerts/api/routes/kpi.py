@@ -24,6 +24,7 @@ from services.alerts.api.params import PeriodParam, SubjectParam, YearParam
 from services.alerts.api.presentation import Publisher
 from services.alerts.api.queries import ColumnEquals, DayRange, PeriodQuery, YearQuery, fetch
 from services.alerts.tables import INDUSTRIAL_WASTE, WASTE_ROUTES
+from services.standards import water_statistics
 
 router = APIRouter(prefix="/v1/kpi", tags=["kpi"])
 
@@ -32,7 +33,7 @@ PUBLICATION = "published_at, revision, revised_at"
 SECTIONS_SQL = f"""
     select section, stations.name, stations.control_level, coalesce(stations.waterbody, 'river') as waterbody, as_of,
            days, water_class, label, water_period.target_class, meets_target, main_pollutants, determining_items, means,
-           {PUBLICATION}
+           statistic_rule, item_statistics, {PUBLICATION}
     from water_period join stations on stations.code = water_period.section
 """
 
@@ -82,6 +83,7 @@ def kpi_water(period: PeriodParam, engine: EngineDep, settings: SettingsDep, pub
         figures=publish.figures,
         class_i_iii=ClassShare(**with_percent(share[0], publish, "share")) if share else None,
         sections=[section_class(row, publish) for row in sections],
+        statistic_rules={rule.value: text for rule, text in water_statistics.RULE_TEXT_ZH.items()},
         eco_flow=EcoFlow(
             city=next((f for f in flows if f.subject == city), None),
             sections=[f for f in flows if f.subject != city],
