@@ -1,5 +1,5 @@
 """The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010, 0011,
-0012).
+0013).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -150,7 +150,7 @@ air_year = _figure_table(
     *(column for suffix in COMPARISON_PERIODS for column in _coverage_columns(suffix)),
 )
 
-# Per source tier since migration 0012: the day's valid values, their exact total, the programme's expectation.
+# Per source tier since migration 0013: the day's valid values, their exact total, the programme's expectation.
 water_daily = _figure_table(
     "water_daily",
     Column("section", String(64), primary_key=True),
@@ -177,7 +177,7 @@ water_period = _figure_table(
     _texts("main_pollutants"),
     _texts("determining_items"),
     Column("means", JSONB, nullable=False),
-    # The statistics rule of the figure and of each item (migration 0012); NULL on rows computed before.
+    # The statistics rule of the figure and of each item (migration 0013); NULL on rows computed before.
     Column("statistic_rule", Text),
     Column("item_statistics", JSONB),
 )

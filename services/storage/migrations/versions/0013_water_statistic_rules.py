@@ -1,7 +1,7 @@
 """Alerts: water daily values per source tier, and the statistics rule behind every water period figure.
 
-Revision ID: 0012_water_statistic_rules
-Revises: 0011_air_forecasts
+Revision ID: 0013_water_statistic_rules
+Revises: 0012_parties
 Create Date: 2026-12-03
 
 ``water_daily`` gains the source ``tier`` (automatic, joint-manual, manual) in its key, the exact
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_water_statistic_rules"
-down_revision = "0011_air_forecasts"
+revision = "0013_water_statistic_rules"
+down_revision = "0012_parties"
 branch_labels = None
 depends_on = None
 
