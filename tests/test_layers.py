@@ -96,3 +96,22 @@ def test_the_graph_is_read_from_real_imports() -> None:
     """The rules above would pass on an empty graph: check that the known edges are seen."""
     edges = {(source, target) for _, source, target in project_edges("services") | project_edges("simulators")}
     assert {("ingest", "storage"), ("alerts", "standards"), ("cli", "simulators"), ("simulators", "standards")} <= edges
+
+
+def test_tests_take_helpers_from_tests_support_never_from_a_conftest() -> None:
+    tests = REPO / "tests"
+    from_conftest = sorted(
+        f"{path.relative_to(REPO)}: {module}"
+        for path in tests.rglob("*.py")
+        for module in imported_modules(path)
+        if module.split(".")[-1] == "conftest" or ".conftest." in module
+    )
+    assert from_conftest == []
+    helpers_elsewhere = sorted(
+        str(path.relative_to(REPO))
+        for path in tests.rglob("*.py")
+        if not path.name.startswith("test_")
+        and path.name not in {"conftest.py", "__init__.py"}
+        and (tests / "support") not in path.parents
+    )
+    assert helpers_elsewhere == [], "test helpers live in tests/support/"
