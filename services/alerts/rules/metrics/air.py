@@ -114,7 +114,9 @@ def good_day_share(connection: Connection, context: MetricContext) -> Iterator[O
 
 
 def remaining_bad_days(connection: Connection, context: MetricContext) -> Iterator[Observation]:
-    row = _city_year(connection, context, "true")
+    # Only on a year with the pro-rata annual minimum of valid days: with days missing (a stack just started,
+    # a short history) the budget counts the missing days as room, so it would read low for want of data.
+    row = _city_year(connection, context, "valid_days >= days_required")
     if row is None:
         return
     period = context.period(PeriodKind.YEAR)
