@@ -18,7 +18,10 @@ SHIPPED_PACKAGES = {"services", "simulators"}
 def test_the_wheel_holds_only_the_shipped_packages(tmp_path: Path) -> None:
     uv = os.environ.get("UV") or shutil.which("uv")
     assert uv is not None, "uv (the project's tool; make test-unit needs it) is not on PATH"
-    subprocess.run([uv, "build", "--wheel", "--out-dir", str(tmp_path), str(REPO)], check=True, capture_output=True)
+    built = subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(tmp_path), str(REPO)], capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stderr
     [wheel] = tmp_path.glob("*.whl")
     tops = {name.split("/", 1)[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert {top for top in tops if not top.endswith(".dist-info")} == SHIPPED_PACKAGES
