@@ -67,6 +67,7 @@ def _merge(first: WriteResult, second: WriteResult) -> WriteResult:
         duplicates=first.duplicates + second.duplicates,
         rejects=first.rejects + second.rejects,
         late_days=first.late_days + second.late_days,
+        corrected=first.corrected + second.corrected,
     )
 
 

@@ -114,10 +114,10 @@ def _json(
         limits.max_readings_per_message,
     )
     try:
-        readings, rejects = decode_document(load(message.payload), context)
+        readings, rejects, corrections = decode_document(load(message.payload), context)
     except Invalid as invalid:
         return whole(invalid.reason, invalid.detail, station, message.gateway)
-    return Decoded(tuple(readings), tuple(rejects))
+    return Decoded(tuple(readings), tuple(rejects), corrections=tuple(corrections))
 
 
 def _hj212(

@@ -2,7 +2,9 @@
 
 A reading set is ``{"time": "…+08:00", "values": {"ph": 7.35, …}, "flags": {"do": "N"}}``. Values
 must be JSON numbers; they are read as exact decimals, never binary floats. A bad reading set or
-value is rejected on its own and the rest of the message is stored.
+value is rejected on its own and the rest of the message is stored. A set that also carries
+``"correction": "<why>"`` replaces readings already stored (audited, services.ingest.corrections);
+without it, a stored reading is never changed.
 
 Bounds: nesting (services.ingest.json_limits) is checked before parsing; after parsing, at most
 ``max_readings`` reading sets, ``MAX_VALUES_PER_SET`` values per set and ``MAX_TIME_CHARS`` per time.
@@ -17,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.ingest.json_limits import MAX_DEPTH, json_number, too_deep
-from services.ingest.messages import Reading, Reject, RejectReason
+from services.ingest.messages import Correction, Reading, Reject, RejectReason
 from services.ingest.values import (
     DEFAULT_FLAG,
     Invalid,
@@ -37,6 +39,8 @@ MQTT_JSON = Source.MQTT_JSON
 # A station measures a few dozen parameters at most; a set with more is not a reading set.
 MAX_VALUES_PER_SET = 100
 MAX_TIME_CHARS = 64  # the longest ISO 8601 form is about 40 characters
+MAX_CORRECTION_CHARS = 500  # a correction's reason, as stored in the audit
+SET_KEYS = frozenset({"time", "values", "flags", "correction"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +105,12 @@ def parse_time(value: object) -> datetime:
     return moment
 
 
-def _reading_set(item: Any, context: JsonContext) -> tuple[datetime, dict[str, Any], dict[str, Any]]:
-    if not isinstance(item, dict) or set(item) - {"time", "values", "flags"}:
-        raise Invalid(RejectReason.BAD_SHAPE, 'a reading set is an object with "time", "values" and optional "flags"')
+def _reading_set(item: Any, context: JsonContext) -> tuple[datetime, dict[str, Any], dict[str, Any], str | None]:
+    if not isinstance(item, dict) or set(item) - SET_KEYS:
+        raise Invalid(
+            RejectReason.BAD_SHAPE,
+            'a reading set is an object with "time", "values", optional "flags" and "correction"',
+        )
     values, flags = item.get("values"), item.get("flags", {})
     if not isinstance(values, dict) or not values or not isinstance(flags, dict):
         raise Invalid(RejectReason.BAD_SHAPE, '"values" must be a non-empty object and "flags" an object')
@@ -111,8 +118,16 @@ def _reading_set(item: Any, context: JsonContext) -> tuple[datetime, dict[str, A
         raise Invalid(RejectReason.TOO_MANY_VALUES, f"{len(values)} values in one set; at most {MAX_VALUES_PER_SET}")
     if unknown := set(flags) - set(values):
         raise Invalid(RejectReason.BAD_SHAPE, f"flags for parameters without a value: {brief(sorted(unknown))}")
+    correction = item.get("correction")
+    if correction is not None and (
+        not isinstance(correction, str) or not correction.strip() or len(correction) > MAX_CORRECTION_CHARS
+    ):
+        raise Invalid(
+            RejectReason.BAD_CORRECTION,
+            f'"correction" must give the reason in 1 to {MAX_CORRECTION_CHARS} characters, got {brief(correction)}',
+        )
     moment = within_time_bounds(parse_time(item.get("time")), context.earliest, context.now, context.max_future)
-    return moment, values, flags
+    return moment, values, flags, correction
 
 
 def _checked(code: str, raw: object, flag: object, context: JsonContext, moment: datetime) -> Reading:
@@ -123,18 +138,19 @@ def _checked(code: str, raw: object, flag: object, context: JsonContext, moment:
     return Reading(context.station, parameter.code, moment, value, checked_flag, MQTT_JSON, context.gateway)
 
 
-def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading], list[Reject]]:
-    """Readings and per-reading rejects of a parsed document (whole-message problems raise Invalid)."""
+def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading], list[Reject], list[Correction]]:
+    """Readings, per-reading rejects and corrections of a parsed document (whole-message problems raise Invalid)."""
     sets = reading_sets(document, context.max_readings)
     batch = "readings" in document
-    readings: list[Reading] = []
+    stored: list[Reading] = []
     rejects: list[Reject] = []
+    corrections: list[Correction] = []
     kind, station, gateway = context.kind, context.station, context.gateway
     for index, item in enumerate(sets):
         where = index if batch else None
         part: bytes | None = None  # the set as stored with its rejects, made once per set
         try:
-            moment, values, flags = _reading_set(item, context)
+            moment, values, flags, correction = _reading_set(item, context)
         except Invalid as invalid:
             rejects.append(
                 Reject(
@@ -142,6 +158,7 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
                 )
             )
             continue
+        readings = stored if correction is None else []
         for code, raw in values.items():
             flag = flags.get(code, DEFAULT_FLAG)
             parameter = PARAMETERS.get(code)
@@ -165,7 +182,9 @@ def decode_document(document: Any, context: JsonContext) -> tuple[list[Reading],
                 rejects.append(
                     Reject(invalid.reason, invalid.detail, context.station, context.gateway, code, where, part)
                 )
-    return readings, rejects
+        if correction is not None:
+            corrections += (Correction(reading, correction) for reading in readings)
+    return stored, rejects, corrections
 
 
 def _part(item: Any, batch: bool) -> bytes | None:

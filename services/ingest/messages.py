@@ -44,6 +44,9 @@ class RejectReason(StrEnum):
     TOO_MANY_DIGITS = "too_many_digits"
     OUT_OF_RANGE = "out_of_range"
     BAD_FLAG = "bad_flag"
+    BAD_CORRECTION = "bad_correction"
+    # A reading already stored with a different value or flag; the stored one is kept (services.ingest.conflicts).
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"
     MISSING_VALUE = "missing_value"
     MIN_AVG_MAX_ORDER = "min_avg_max_order"
     HJ212_UNKNOWN_MN = "hj212_unknown_mn"
@@ -88,6 +91,13 @@ class Reading(NamedTuple):
     gateway: str | None
 
 
+class Correction(NamedTuple):
+    """A reading its gateway sent as a correction, with the reason it gave: it replaces a stored one (audited)."""
+
+    reading: Reading
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Reject:
     """One refused message, or one refused reading of an otherwise accepted message."""
@@ -116,6 +126,7 @@ class Decoded:
     rejects: tuple[Reject, ...] = ()
     replies: tuple[Publication, ...] = ()
     skipped: bool = False  # one of the platform's own output topics
+    corrections: tuple[Correction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +135,7 @@ class WriteResult:
     duplicates: int
     rejects: int
     late_days: int = 0
+    corrected: int = 0  # stored readings replaced by a correction (audited in reading_corrections)
 
 
 @dataclass(slots=True)
@@ -141,7 +153,7 @@ class Batch:
 
     def add(self, message: InboundMessage, decoded: Decoded) -> None:
         self.entries.append((message, decoded))
-        self.rows += len(decoded.readings) + len(decoded.rejects)
+        self.rows += len(decoded.readings) + len(decoded.rejects) + len(decoded.corrections)
 
 
 @dataclass(frozen=True, slots=True)

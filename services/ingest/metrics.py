@@ -21,6 +21,11 @@ class IngestMetrics:
             "Readings already stored (re-sent or redelivered), not stored again",
             registry=r,
         )
+        self.corrected = Counter(
+            "envmon_ingest_readings_corrected",
+            "Stored readings replaced by a gateway's explicit correction (audited in reading_corrections)",
+            registry=r,
+        )
         self.rejected = Counter(
             "envmon_ingest_rejected", "Rejected messages or readings, by reason", ["reason"], registry=r
         )

@@ -368,6 +368,7 @@ class Pipeline:
             metrics.batch_rows.observe(outcome.rows)
         metrics.stored.inc(result.stored)
         metrics.duplicates.inc(result.duplicates)
+        metrics.corrected.inc(result.corrected)
         metrics.late_days.inc(result.late_days)
         for reason, count in outcome.reject_counts:
             metrics.rejected.labels(reason).inc(count)

@@ -5,6 +5,10 @@ duplicate (a redelivery or a re-sent reading: rare) does the batch go the slow w
 staging table, then ``INSERT … ON CONFLICT DO NOTHING RETURNING``. COPY into the hypertable is
 about twice as fast as ``INSERT … SELECT``, and the database is the bottleneck of a backlog drain.
 
+On the slow path, a resent reading whose value or flag differs from the stored one becomes a
+``conflicting_duplicate`` reject of its message (services.ingest.conflicts); the stored reading stays.
+Readings sent as corrections replace stored ones, audited (services.ingest.corrections).
+
 The same transaction holds the batch's late-data recompute-queue bumps, its rejects (capped per
 message, services.ingest.rejects) and the clearing of the poison suspects it holds, so a message is
 either fully recorded (and may be acked) or not at all (and will be redelivered).
@@ -27,6 +31,8 @@ import psycopg
 from psycopg import errors
 from sqlalchemy.engine import make_url
 
+from services.ingest.conflicts import DIFFERING, Stored, with_conflicts
+from services.ingest.corrections import apply_corrections
 from services.ingest.messages import Batch, WriteResult
 from services.ingest.rejects import reject_rows
 from services.standards.local_time import local_date
@@ -153,9 +159,9 @@ class Writer:
 
     def _write(self, batch: Batch) -> WriteResult:
         connection = self._connect()
-        staged = sum(len(decoded.readings) for _, decoded in batch.entries)
-        rejects = sum(len(decoded.rejects) for _, decoded in batch.entries)
-        stored, late = 0, Counter[tuple[str, date]]()
+        entries = batch.entries  # replaced by a copy when the commit finds conflicting duplicates
+        staged = sum(len(decoded.readings) for _, decoded in entries)
+        stored, conflicts, corrected, late = 0, 0, 0, Counter[tuple[str, date]]()
         with connection.transaction(), connection.cursor() as cursor:
             if staged:
                 text = copy_text(batch)
@@ -172,18 +178,34 @@ class Writer:
                     late = late_days(
                         ((station, moment, received, 1) for station, moment, received in inserted), self._late_after
                     )
+                    differing = cast("list[Stored]", cursor.execute(DIFFERING).fetchall())
+                    entries, conflicts = with_conflicts(entries, differing)
+            for message, decoded in entries:
+                if decoded.corrections:
+                    changed = apply_corrections(cursor, message, decoded.corrections)
+                    corrected += changed.total()
+                    late += changed
             if late:
                 (stations, days), counts = zip(*late, strict=True), list(late.values())
                 cursor.execute(QUEUE_LATE_DAYS, {"stations": list(stations), "days": list(days), "counts": counts})
+            rejects = sum(len(decoded.rejects) for _, decoded in entries)
             if rejects:
                 with cursor.copy(COPY_REJECTS) as copy:
-                    for message, decoded in batch.entries:
+                    for message, decoded in entries:
                         if decoded.rejects:
                             for row in reject_rows(message, decoded.rejects):
                                 copy.write_row(row)
             if batch.cleared:
                 cursor.execute(CLEAR_SUSPECTS, {"fingerprints": batch.cleared})
-        return WriteResult(stored=stored, duplicates=staged - stored, rejects=rejects, late_days=len(late))
+        batch.entries[:] = entries  # committed: the outcome (replies, counts) reports the conflicts too
+        corrections = sum(len(decoded.corrections) for _, decoded in entries)
+        return WriteResult(
+            stored=stored,
+            duplicates=staged - stored - conflicts + corrections - corrected,
+            rejects=rejects,
+            late_days=len(late),
+            corrected=corrected,
+        )
 
     def ping(self) -> None:
         try:

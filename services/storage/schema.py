@@ -177,6 +177,26 @@ rejected_messages = Table(
     CheckConstraint("occurrences > 0", name="rejected_messages_occurrences"),
 )
 
+# Every stored reading a gateway replaced with a correction (services.ingest.corrections): the value
+# before and after, who sent it, when and why. A conflicting resend without the mark is rejected instead.
+reading_corrections = Table(
+    "reading_corrections",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("corrected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("station", String(64), nullable=False),
+    Column("parameter", String(32), nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("old_value", Double),  # null: there was no stored reading to replace
+    Column("old_flag", String(1)),
+    Column("new_value", Double, nullable=False),
+    Column("new_flag", String(1), nullable=False),
+    Column("gateway", String(64)),
+    Column("topic", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 recompute_queue = Table(
     "recompute_queue",
     metadata,

@@ -63,13 +63,20 @@ def reading_set(moment: datetime, values: object) -> dict[str, object]:
 
 
 def bad_then_good(
-    service: IngestService, db: Engine, url: str, bad: list[tuple[str, bytes]], reasons: set[str], day: int
+    service: IngestService,
+    db: Engine,
+    url: str,
+    bad: list[tuple[str, bytes]],
+    reasons: set[str],
+    day: int,
+    stored_before: int = 0,
 ) -> None:
     """Publish ``bad``, then GOOD_AFTER valid messages; all valid readings must land and each reason be recorded."""
     good = list(water_messages(GOOD_AFTER, start=START + timedelta(days=day)))
     publish_all(url, [*bad, *good])
+    expected = stored_before + GOOD_AFTER * len(WATER_VALUES)
     wait_for(
-        lambda: reading_count(db) == GOOD_AFTER * len(WATER_VALUES) and reasons <= set(reject_reasons(db)),
+        lambda: reading_count(db) == expected and reasons <= set(reject_reasons(db)),
         "the valid readings after the bad message, and its reject row",
         AFTER_SECONDS,
     )
@@ -245,3 +252,63 @@ def test_crashes_are_counted_across_replica_restarts(ingest_settings: SettingsFa
     with running(settings, serve_with_faults) as second:  # same session: the broker redelivers the killer
         wait_for(lambda: reject_reasons(db) == ["poison"], "quarantined after the third crash in all")
         assert metric(second, "envmon_ingest_worker_restarts_total", {"cause": "died"}) == 1
+
+
+def ph_and_do(db: Engine, moment: datetime) -> list[tuple[str, float]]:
+    with db.connect() as connection:
+        query = text("select parameter, value from readings where time = :t order by parameter")
+        return [(parameter, value) for parameter, value in connection.execute(query, {"t": moment})]
+
+
+def test_a_conflicting_duplicate_is_rejected_and_the_stored_value_kept(
+    ingest_settings: SettingsFactory, db: Engine, url: str
+) -> None:
+    moment = datetime(2026, 10, 20, 9, tzinfo=BEIJING_TIME)
+    original = json.dumps(reading_set(moment, {"ph": 7.1, "do": 8.0})).encode()
+    same = json.dumps(reading_set(moment, {"ph": 7.10, "do": 8})).encode()  # a resend: a plain duplicate
+    conflicting = json.dumps(reading_set(moment, {"ph": 7.3, "do": 8.0})).encode()
+    listener, replies = collector(url, topics.rejects_topic(STATION))
+    with running(ingest_settings()) as service:
+        publish_all(url, [(WATER, original)])
+        wait_for(lambda: reading_count(db) == 2, "the original readings")
+        bad_then_good(
+            service, db, url, [(WATER, same), (WATER, conflicting)], {"conflicting_duplicate"}, day=25, stored_before=2
+        )
+        wait_for(lambda: len(replies) == 1, "the rejects reply")
+        assert metric(service, "envmon_ingest_readings_duplicate_total") == 3  # do twice, ph once
+    listener.disconnect()
+    assert ph_and_do(db, moment) == [("do", 8.0), ("ph", 7.1)]
+    [(reason, detail, payload, _)] = reject_rows(db)
+    assert reason == "conflicting_duplicate" and payload == conflicting
+    assert "ph" in detail and "7.3" in detail and "7.1" in detail and '"correction"' in detail
+    reply = json.loads(replies[0].payload)
+    assert (reply["stored"], reply["reasons"]) == (1, {"conflicting_duplicate": 1})
+    assert reply["rejects"][0]["parameter"] == "ph"
+
+
+def test_a_correction_replaces_the_stored_value_audited_and_queues_its_day(
+    ingest_settings: SettingsFactory, db: Engine, url: str
+) -> None:
+    moment = datetime(2026, 10, 21, 9, tzinfo=BEIJING_TIME)
+    original = json.dumps(reading_set(moment, {"ph": 7.1, "do": 8.0})).encode()
+    correction = {**reading_set(moment, {"ph": 7.3, "do": 8.0}), "correction": "pH probe recalibrated, re-read"}
+    no_reason = {**reading_set(moment, {"ph": 9.9}), "correction": ""}
+    with db.begin() as connection:
+        connection.execute(text("truncate reading_corrections"))
+    with running(ingest_settings()) as service:
+        publish_all(url, [(WATER, original)])
+        wait_for(lambda: reading_count(db) == 2, "the original readings")
+        with db.begin() as connection:
+            connection.execute(text("truncate recompute_queue"))
+        corrections = [(WATER, json.dumps(correction).encode()), (WATER, json.dumps(no_reason).encode())]
+        bad_then_good(service, db, url, corrections, {"bad_correction"}, day=26, stored_before=2)
+        assert metric(service, "envmon_ingest_readings_corrected_total") == 1
+    assert ph_and_do(db, moment) == [("do", 8.0), ("ph", 7.3)]  # do was equal: unchanged, not audited
+    assert reject_reasons(db) == ["bad_correction"]
+    with db.connect() as connection:
+        audit = connection.execute(
+            text("select parameter, old_value, new_value, reason, topic from reading_corrections")
+        ).all()
+        queued = connection.execute(text("select day from recompute_queue where station = :s"), {"s": STATION})
+        assert moment.date() in {row.day for row in queued}  # its day's figures changed
+    assert [tuple(row) for row in audit] == [("ph", 7.1, 7.3, "pH probe recalibrated, re-read", WATER)]
