@@ -18,12 +18,12 @@ system-deps:
 python-deps:
 	uv sync --frozen
 
-lint: deps
+lint: python-deps
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run mypy
 
-test: lint
+test: system-deps lint
 	uv run pytest $(PYTEST_ARGS)
 
 test-unit: python-deps
