@@ -165,13 +165,15 @@ METRICS = (
     Metric(
         "air.heavy_pollution_episode",
         PeriodKind.CURRENT,
-        "城市小时AQI高于重度污染限值(heavy_pollution.aqi_above)是否已持续 window_hours 小时(1 是，0 否)",
+        "全市小时AQI高于重度污染限值是否已持续规定的小时数(是为 1，否为 0)；"
+        "限值和小时数见本页“重污染天气判定与预警级别”",
         observed_episode,
     ),
     Metric(
         "air.heavy_pollution_forecast_level",
         PeriodKind.CURRENT,
-        "最新日AQI预报(POST /v1/air/forecasts)达到的重污染天气预警级别(0 未达预警，1 起逐级升高)",
+        "最新报送的日AQI预报(POST /v1/air/forecasts)达到的预警级别：0 未达预警，1 为最低级，逐级升高；"
+        "各级条件见本页“重污染天气判定与预警级别”",
         forecast_warning,
     ),
 )
