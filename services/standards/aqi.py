@@ -45,6 +45,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 
 from services.standards.local_time import local_date
@@ -235,12 +236,15 @@ def round_concentration(code: str, concentration: Number) -> Decimal:
 
 def sub_index(code: str, concentration: Number, *, standard: Standard | str, hourly: bool) -> SubIndex:
     """The IAQI of one input key, with the above-top rules of ``standard`` applied."""
-    version = Standard(standard)
     columns = HOURLY_COLUMNS if hourly else DAILY_COLUMNS
     if code not in columns:
         raise ValueError(f"{code!r} is not a {'1-hour' if hourly else 'daily'} AQI input")
-    column = columns[code]
-    rounded = round_concentration(code, concentration)
+    return _rounded_sub_index(Standard(standard), columns[code], round_concentration(code, concentration))
+
+
+@lru_cache(maxsize=65536)
+def _rounded_sub_index(version: Standard, column: str, rounded: Decimal) -> SubIndex:
+    # Cached: a pure function of few distinct inputs (rounded concentrations), called for every hour of a year.
     breakpoints = BREAKPOINTS[version][column]
     if rounded > breakpoints[-1]:
         rule = ABOVE_TOP_RULES.get((version, column))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -155,9 +155,15 @@ DEFAULT_TABLE = PrecisionTable()
 
 def round_exact(value: Decimal | Fraction, precision: Precision) -> Decimal:
     """``value`` rounded once to ``precision``, exactly (no intermediate binary or decimal rounding)."""
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ValueError(f"cannot publish {value}")
-    scaled = Fraction(value) * 10**precision.places
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot publish {value}")
+        # Decimal's own quantize rounds the exact value once; the context is wide enough never to round before.
+        mode = ROUND_HALF_UP if precision.rounding is Rounding.HALF_UP else ROUND_HALF_EVEN
+        exact = Context(prec=max(value.adjusted(), 0) + precision.places + 2)
+        rounded = value.quantize(precision.step, rounding=mode, context=exact)
+        return rounded.copy_abs() if rounded.is_zero() else rounded  # never publish "-0"
+    scaled = value * 10**precision.places
     whole, remainder = divmod(scaled.numerator, scaled.denominator)  # floor division: remainder ≥ 0
     twice = 2 * remainder
     if twice > scaled.denominator or (

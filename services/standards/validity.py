@@ -41,7 +41,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Rounded, localcontext
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -61,6 +61,8 @@ GOOD_DAY_MAX_AQI = 100
 GOOD_DAY_TARGET = Fraction(9, 10)
 # Places kept when an exact mean does not terminate as a decimal.
 NON_TERMINATING_PLACES = 20
+# Sums of Decimals are exact: the precision covers any finite operands, and rounding would raise.
+_EXACT_SUM = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
 
 
 class HourLabel(StrEnum):
@@ -143,12 +145,15 @@ def _as_decimal(value: Fraction) -> Decimal:
     return result.quantize(Decimal(1)) if result == result.to_integral_value() else result.normalize()
 
 
-def _mean(values: Sequence[Fraction]) -> Fraction:
-    return sum(values, Fraction(0)) / len(values)
+def _mean(values: Sequence[Decimal]) -> Fraction:
+    """The exact mean: the Decimal sum is exact (the context traps any rounding), then one division."""
+    with localcontext(_EXACT_SUM):
+        total = sum(values, Decimal(0))
+    return Fraction(total) / len(values)
 
 
-def _present(values: Iterable[Number | None]) -> list[Fraction]:
-    return [Fraction(to_decimal(v)) for v in values if v is not None]
+def _present(values: Iterable[Number | None]) -> list[Decimal]:
+    return [to_decimal(v) for v in values if v is not None]
 
 
 def _mean_statistic(values: Sequence[Number | None], *, minimum: int, expected: int) -> Statistic:

@@ -31,6 +31,7 @@ from services.alerts.tables import AIR_POLLUTANTS, hourly_values
 from services.standards import validity
 
 MICROSECONDS_PER_MINUTE = 60_000_000
+SORT_MEMORY = "64MB"
 # Numeric literals: multiplying by them is exact (a numeric division would round to its own scale).
 _SCALE = f"1e{validity.NON_TERMINATING_PLACES}"
 _UNSCALE = f"1e-{validity.NON_TERMINATING_PLACES}"
@@ -87,6 +88,8 @@ def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
         "stations": list(job.registry.air_stations),
         "parameters": list(AIR_POLLUTANTS),
     }
+    # The window's sort over a year of readings spills to disk at the default 4 MB (set local: this transaction).
+    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
     job.connection.execute(text(_DELETE_SQL), params)
     return job.connection.execute(text(_REFRESH_SQL), params).rowcount
 
