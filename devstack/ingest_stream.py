@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from services.common import topics
+from services.common.mqtt_client import KEEPALIVE_SECONDS, mqtt_client
 from services.common.mqtt_url import MqttEndpoint
 
 # Eight water parameters per message, all inside their physical ranges.
@@ -32,11 +32,9 @@ def water_messages(
 
 def connect(url: str, client_id: str) -> mqtt.Client:
     endpoint = MqttEndpoint.parse(url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
-    client.username_pw_set(endpoint.username, endpoint.password)
+    client = mqtt_client(endpoint, client_id)
     client.max_inflight_messages_set(PUBLISH_WINDOW)
-    client.max_queued_messages_set(0)
-    client.connect(endpoint.host, endpoint.port)
+    client.connect(endpoint.host, endpoint.port, KEEPALIVE_SECONDS)
     client.loop_start()
     return client
 

@@ -9,14 +9,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Coroutine, Sequence
+from dataclasses import replace
 from typing import Protocol, TypeVar
 
 import httpx
 import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from services.common.mqtt_client import KEEPALIVE_SECONDS, mqtt_client
 from services.common.mqtt_url import MqttEndpoint
 from services.standards import hj212
 from simulators.hj212_tcp import REPLY_TIMEOUT_SECONDS, LoggerIdentity, TcpDataLogger, with_retries
@@ -53,7 +54,7 @@ class Transport(Protocol):
 )
 def _connect(client: mqtt.Client, endpoint: MqttEndpoint) -> None:
     """The broker may still be starting (make run starts everything at once)."""
-    client.connect(endpoint.host, endpoint.port, keepalive=30)
+    client.connect(endpoint.host, endpoint.port, keepalive=KEEPALIVE_SECONDS)
 
 
 class MqttTransport:
@@ -70,11 +71,9 @@ class MqttTransport:
         if gateway_id in self._clients:
             return self._clients[gateway_id]
         gateway = self._gateways[gateway_id]
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"{self._prefix}-{gateway_id}", protocol=MQTTProtocolVersion.MQTTv5
-        )
-        client.username_pw_set(gateway.id, gateway.password)
-        client.max_queued_messages_set(0)
+        # the gateway's own account on the configured broker
+        account = replace(self._endpoint, username=gateway.id, password=gateway.password)
+        client = mqtt_client(account, f"{self._prefix}-{gateway_id}")
         _connect(client, self._endpoint)
         client.loop_start()
         self._wait_connected(client, gateway_id)

@@ -19,19 +19,16 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from services.common.mqtt_client import KEEPALIVE_SECONDS, mqtt_client
 from services.common.mqtt_url import MqttEndpoint
 from services.hj212_gateway.metrics import GatewayMetrics
 
 log = structlog.get_logger(__name__)
 
-KEEPALIVE_SECONDS = 30
-RECONNECT_MIN_SECONDS = 1
-RECONNECT_MAX_SECONDS = 10
 GATEWAY_USER_PROPERTY = "gateway"  # the ingest service reads the originating gateway from it
 
 
@@ -51,12 +48,8 @@ class Forwarder:
         self._early: dict[int, ReasonCode] = {}
         self._lock = threading.Lock()  # guards _pending and _early, shared with paho's network thread
         self._connected = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if endpoint.username is not None:
-            self._client.username_pw_set(endpoint.username, endpoint.password)
+        self._client = mqtt_client(endpoint, client_id)
         self._client.max_inflight_messages_set(max_inflight)
-        self._client.max_queued_messages_set(0)
-        self._client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish

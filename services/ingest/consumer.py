@@ -20,19 +20,16 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from services.common.mqtt_client import KEEPALIVE_SECONDS, mqtt_client
 from services.ingest.messages import InboundMessage, Publication
 from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 
-KEEPALIVE_SECONDS = 30
-RECONNECT_MIN_SECONDS = 1
-RECONNECT_MAX_SECONDS = 30
 # Replies (rejects, HJ 212 9014) are QoS 1 so a gateway that is briefly offline still gets them.
 REPLY_QOS = 1
 SUBSCRIBE_QOS = 1
@@ -64,18 +61,8 @@ class BrokerConsumer:
         self.generation = 0
         self.connected = threading.Event()
         self.accepting = True  # cleared at shutdown: later messages stay unacked for the next run
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=settings.ingest_client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-            manual_ack=True,
-            reconnect_on_failure=True,
-        )
-        endpoint = settings.mqtt
-        if endpoint.username:
-            client.username_pw_set(endpoint.username, endpoint.password)
-        client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
-        client.max_queued_messages_set(0)  # our outgoing replies are never dropped client-side
+        # outgoing replies are never dropped client-side (the builder leaves paho's queue unbounded)
+        client = mqtt_client(settings.mqtt, settings.ingest_client_id, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

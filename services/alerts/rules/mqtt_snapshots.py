@@ -13,20 +13,18 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Connection, or_, select
 
 from services.alerts.rules.definitions import Severity
 from services.alerts.tables import alert_states
+from services.common.mqtt_client import KEEPALIVE_SECONDS, mqtt_client
 from services.common.mqtt_url import MqttEndpoint
 from services.common.topics import alerts_topic
 
 log = structlog.get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 5.0
-KEEPALIVE_SECONDS = 60
 SNAPSHOT_FIELDS = (
     "fingerprint",
     "rule",
@@ -74,9 +72,7 @@ class SnapshotPublisher:
     """A paho client (account envmon-alerts) publishing snapshots retained, QoS 1."""
 
     def __init__(self, endpoint: MqttEndpoint) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="envmon-alerts", protocol=mqtt.MQTTv311)
-        if endpoint.username:
-            self.client.username_pw_set(endpoint.username, endpoint.password)
+        self.client = mqtt_client(endpoint, "envmon-alerts")
         self.client.connect_async(endpoint.host, endpoint.port, keepalive=KEEPALIVE_SECONDS)
         self.client.loop_start()
         self.published: dict[str, bytes] = {}
