@@ -9,6 +9,7 @@ import pytest
 
 # The fixtures that start a real process (PostgreSQL, Mosquitto, Alertmanager); every fixture built on them
 # (engine, db, the services' databases and apps, servers for Chromium …) reaches them through its closure.
+# A new fixture that starts a process of its own joins this set.
 REAL_COMPONENT_FIXTURES = frozenset({"postgres", "broker", "alertmanager"})
 
 
