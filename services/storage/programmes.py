@@ -255,6 +255,14 @@ def read_programmes(directory: Path, station_kinds: Mapping[str, Kind]) -> Progr
 # ---- the database -----------------------------------------------------------------------------------------
 
 
+# Each station's shortest reporting interval in force on local day :today (stations with none left out).
+SHORTEST_INTERVAL_SQL = """
+    select station, min(interval) as interval from station_programmes
+    where valid_from <= :today and (valid_to is null or :today < valid_to)
+    group by station
+"""
+
+
 def load_programmes(connection: Connection, stations: Collection[str] | None = None) -> Programmes:
     """The programme periods of ``stations`` (all when None), as stored by ``envmon db seed``."""
     query = select(station_programmes).order_by(

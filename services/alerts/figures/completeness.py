@@ -25,7 +25,7 @@ from sqlalchemy import text
 from services.alerts.context import Computation
 from services.alerts.figures.publication import PUBLISHED_DAY_SQL, publish_select
 from services.alerts.tables import station_completeness, station_status
-from services.storage.programmes import GRID_ORIGIN
+from services.storage.programmes import GRID_ORIGIN, SHORTEST_INTERVAL_SQL
 
 # A day of a station and parameter in the programme, with its interval; days are whole local days.
 _PROGRAMME_DAYS_SQL = """
@@ -75,14 +75,10 @@ def compute_completeness(job: Computation, first: date, last: date) -> int:
 
 
 # Every station with its shortest interval in force today (null: nothing expected) and its last reading.
-_STATUS_SQL = """
+_STATUS_SQL = f"""
     select stations.code, programme.interval, last.time
     from stations
-    left join (
-        select station, min(interval) as interval from station_programmes
-        where valid_from <= :today and (valid_to is null or :today < valid_to)
-        group by station
-    ) programme on programme.station = stations.code
+    left join ({SHORTEST_INTERVAL_SQL}) programme on programme.station = stations.code
     left join (
         select station, max(time) as time from readings where time >= :since group by station
     ) last on last.station = stations.code

@@ -99,6 +99,9 @@ def test_a_silent_gateway_and_a_gap_raise_both_data_quality_alerts(alerts_db: En
     with alerts_db.begin() as connection:
         fired = firing(connection, faults)
         by_station = completeness(connection, ["PYJ-ANHUA", "AIR-ZHUJI"])
+        silence = connection.execute(
+            text("select annotations ->> 'description' from alert_states where rule = 'station_silent'")
+        ).scalar_one()
     assert fired == {
         ("station_silent", "PYJ-ANHUA"),
         ("low_completeness", "PYJ-ANHUA"),
@@ -106,3 +109,4 @@ def test_a_silent_gateway_and_a_gap_raise_both_data_quality_alerts(alerts_db: En
     }
     # 00:00, 04:00, 08:00 and 12:00 of six report times; 12 of 24 hours of six pollutants.
     assert by_station == {"PYJ-ANHUA": (40, 60), "AIR-ZHUJI": (72, 144)}
+    assert silence == "PYJ-ANHUA 浦阳江安华断面 最后一条数据 2026-11-26 12:00，已 22 小时（监测方案每 4 小时上报）"

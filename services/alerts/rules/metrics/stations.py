@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
@@ -11,6 +12,7 @@ from services.alerts.rules.metrics import wording
 from services.alerts.rules.metrics.model import Metric, MetricContext, Observation
 from services.alerts.rules.windows import PeriodKind
 from services.standards.reporting import PrecisionTable
+from services.storage.programmes import SHORTEST_INTERVAL_SQL
 
 SECONDS_PER_HOUR = 3600
 
@@ -19,9 +21,11 @@ def silent(connection: Connection, context: MetricContext) -> Iterator[Observati
     period = context.period(PeriodKind.CURRENT)
     rows = connection.execute(
         text(
-            "select st.station, s.name, st.silent, st.last_reading_at from station_status st "
-            "join stations s on s.code = st.station"
-        )
+            "select st.station, s.name, st.silent, st.last_reading_at, programme.interval from station_status st "
+            f"join stations s on s.code = st.station left join ({SHORTEST_INTERVAL_SQL}) programme "
+            "on programme.station = st.station"
+        ),
+        {"today": context.today},
     ).mappings()
     for row in rows:
         last = row["last_reading_at"]
@@ -36,8 +40,12 @@ def silent(connection: Connection, context: MetricContext) -> Iterator[Observati
             value=Decimal(1 if row["silent"] else 0),
             shown="无数据" if row["silent"] else "正常上报",
             target="按监测方案上报",
-            description=f"{row['station']} {row['name']} {since}",
+            description=f"{row['station']} {row['name']} {since}{_programme(row['interval'])}",
         )
+
+
+def _programme(interval: timedelta | None) -> str:
+    return "" if interval is None else f"（监测方案{wording.every(interval)}上报）"
 
 
 def completeness(connection: Connection, context: MetricContext) -> Iterator[Observation]:

@@ -7,7 +7,7 @@ are percentages to 0.1 %, tonnes to 0.1 t, AQI values are whole numbers already 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -79,6 +79,17 @@ def days(count: int | Decimal) -> str:
 
 def local_time(moment: datetime) -> str:
     return f"{moment.astimezone(BEIJING_TIME):%Y-%m-%d %H:%M}"
+
+
+def every(interval: timedelta) -> str:
+    """A reporting interval in words: 每日, 每小时, 每 4 小时, 每 15 分钟."""
+    if interval == timedelta(days=1):
+        return "每日"
+    if interval == timedelta(hours=1):
+        return "每小时"
+    if not interval % timedelta(hours=1):
+        return f"每 {interval // timedelta(hours=1)} 小时"
+    return f"每 {interval // timedelta(minutes=1)} 分钟"
 
 
 def listing(items: Iterable[str]) -> str:
