@@ -26,7 +26,8 @@ Decisions and open points ([?] = not verified against the official text):
 - Period means: the arithmetic mean of every item, including pH ([?] how the 2020 rule averages pH,
   and whether means are rounded before classification, are open). Classification uses the exact
   mean; :func:`period_means` returns Decimals rounded to 28 significant digits only when the mean
-  does not terminate. Minimum sample counts per period ([?]) are the caller's business.
+  does not terminate. Period values by source (automatic data by the 2020 rule, samples by 22号) with
+  their minimum counts: :mod:`services.standards.water_statistics`.
 - A mapping may contain only Table 1 codes (plus ``temp``); anything else raises ``ValueError`` so a
   typo cannot silently drop an item.
 """

@@ -220,6 +220,16 @@ class PeriodValue:
     def meets_minimum(self) -> bool:
         return self.count >= self.required
 
+    def statistics(self) -> dict[str, str | int | bool]:
+        """What a published figure says about how it was made (JSON-ready)."""
+        return {
+            "rule": self.rule.value,
+            "tier": self.tier.value,
+            "count": self.count,
+            "required": self.required,
+            "meets_minimum": self.meets_minimum,
+        }
+
 
 def automatic_period_value(
     item: str, days: Iterable[DailyValue], kind: PeriodKind, minimums: Minimums = DEFAULT_MINIMUMS

@@ -225,3 +225,15 @@ def test_automatic_value_is_the_mean_of_its_valid_daily_means(day_values: list[l
         assert result is None
     else:
         assert result is not None and result.exact == sum(valid, Fraction(0)) / len(valid)
+
+
+def test_a_value_says_how_it_was_made() -> None:
+    value = ws.sample_period_value("cod", Tier.JOINT_MANUAL, Tally.of(["16", "18"]), "quarter")
+    assert value is not None
+    assert value.statistics() == {
+        "rule": "sample-mean-2011",
+        "tier": "joint-manual",
+        "count": 2,
+        "required": 2,
+        "meets_minimum": True,
+    }

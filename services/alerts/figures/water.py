@@ -104,19 +104,6 @@ def _section_days(job: Computation, period: CalendarPeriod, through: date) -> di
     return sections
 
 
-def _item_statistics(values: dict[str, ws.PeriodValue]) -> dict[str, dict[str, Any]]:
-    return {
-        item: {
-            "rule": v.rule.value,
-            "tier": v.tier.value,
-            "count": v.count,
-            "required": v.required,
-            "meets_minimum": v.meets_minimum,
-        }
-        for item, v in sorted(values.items())
-    }
-
-
 def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]:
     through = period.through(job.today)
     sections = _section_days(job, period, through)
@@ -146,7 +133,7 @@ def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[s
                 "determining_items": list(result.determining_items),
                 "means": {code: str(v.value) for code, v in values.items()},
                 "statistic_rule": ws.figure_rule(values.values()),
-                "item_statistics": _item_statistics(values),
+                "item_statistics": {item: v.statistics() for item, v in sorted(values.items())},
                 "published_at": published,
             }
         )

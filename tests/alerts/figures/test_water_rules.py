@@ -85,16 +85,7 @@ def test_sql_day_sums_give_the_standards_period_values(
     figure = figures[SECTION]
     assert figure["means"] == {item: str(v.value) for item, v in values.items()}
     assert figure["statistic_rule"] == ws.figure_rule(values.values())
-    assert figure["item_statistics"] == {
-        item: {
-            "rule": v.rule.value,
-            "tier": v.tier.value,
-            "count": v.count,
-            "required": v.required,
-            "meets_minimum": v.meets_minimum,
-        }
-        for item, v in values.items()
-    }
+    assert figure["item_statistics"] == {item: v.statistics() for item, v in values.items()}
     assert figure["water_class"] == water.classify_section({i: v.exact for i, v in values.items()}).water_class
 
 

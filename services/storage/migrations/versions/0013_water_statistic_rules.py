@@ -23,13 +23,18 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def _requeue_water_days() -> None:
+    """Empty water_daily and queue its days: the alerts service rebuilds them in the new form."""
     op.execute("""
         insert into recompute_queue (station, day)
         select distinct section, day from water_daily
         on conflict (station, day) do update set modified_at = now()
     """)
     op.execute("delete from water_daily")
+
+
+def upgrade() -> None:
+    _requeue_water_days()
     op.execute("""
         alter table water_daily
             add column tier varchar(16) not null,
@@ -44,12 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("alter table water_period drop column statistic_rule, drop column item_statistics")
-    op.execute("""
-        insert into recompute_queue (station, day)
-        select distinct section, day from water_daily
-        on conflict (station, day) do update set modified_at = now()
-    """)
-    op.execute("delete from water_daily")
+    _requeue_water_days()
     op.execute("""
         alter table water_daily
             drop constraint water_daily_pkey,
