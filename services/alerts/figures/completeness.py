@@ -1,17 +1,17 @@
 """Data completeness per station and day, and silent stations, against each station's programme.
 
 The programme (``station_programmes``, docs/programmes.md) says which parameters a station reports
-on a day and every how long. A day expects, per parameter in the programme that day, the report
-times of its interval's grid (from Beijing midnight) in the day — up to now for today, so today's
-provisional figure is not low merely because the day is young. ``received`` and ``valid`` count
-distinct (parameter, report time) slots of that grid holding any reading / a flag-N reading; readings
-of parameters outside the programme count for nothing. ``flagged_t``/``flagged_d`` count HJ 212 flag
-T (over range) and D (fault) readings of the day.
+on a day and every how long. A report stamped ``t`` covers ``[t, t + interval)`` and is due once that
+has ended (a daily total stamped at midnight arrives the next day). A day expects, per parameter in
+the programme that day, the report times of its interval's grid (from Beijing midnight) in the day
+that are due by now — all of them for a past day, so today's provisional figure is neither low merely
+because the day is young nor over 100 %. ``received`` and ``valid`` count distinct (parameter, report
+time) slots of that grid, due by now, holding any reading / a flag-N reading; readings of parameters
+outside the programme count for nothing. ``flagged_t``/``flagged_d`` count HJ 212 flag T (over range)
+and D (fault) readings of the day.
 
-A report stamped ``t`` covers ``[t, t + interval)`` and is due once that has ended (a daily total
-stamped at midnight arrives the next day). A station is **silent** when, ``silent_after_intervals``
-intervals after its last report was due, nothing newer has come: ``now > last + (k + 1) × interval``,
-with its shortest interval in force today. A station in the programme that never reported is silent;
+A station is **silent** when, ``silent_after_intervals`` (k) intervals after its last report was due,
+nothing newer has come: ``now > last + (k + 1) × interval``, with its shortest interval in force today. A station in the programme that never reported is silent;
 one without any parameter in force today expects nothing and is never silent.
 """
 
@@ -38,9 +38,10 @@ _PROGRAMME_DAYS_SQL = """
 _COMPLETENESS_SQL = f"""
     with programme as ({_PROGRAMME_DAYS_SQL}), expected as (
         select station, day,
-               sum(greatest(0, ceil(extract(epoch from
-                   least((day + 1)::timestamp at time zone :tz, :now) - day::timestamp at time zone :tz)
-                   / extract(epoch from interval))))::integer as slots
+               sum(greatest(0, least(
+                   floor(extract(epoch from interval '1 day') / extract(epoch from interval)),
+                   floor(extract(epoch from :now - day::timestamp at time zone :tz) / extract(epoch from interval))
+               )))::integer as slots
         from programme group by station, day
     ), slots as (
         select programme.station, programme.day,
@@ -51,6 +52,7 @@ _COMPLETENESS_SQL = f"""
         join programme on programme.station = r.station and programme.parameter = r.parameter
                       and programme.day = (r.time at time zone :tz)::date
         where r.time >= :start and r.time < :end
+          and date_bin(programme.interval, r.time, :origin) + programme.interval <= :now
         group by 1, 2
     ), flags as (
         select station, (time at time zone :tz)::date as day,

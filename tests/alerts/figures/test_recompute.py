@@ -169,7 +169,7 @@ def test_flags_t_and_d_are_counted_and_feed_their_metric(alerts_db: Engine) -> N
         silent = connection.execute(
             text("select station, silent from station_status where station in ('AIR-ZHUJI', 'AIR-KEQIAO')")
         ).all()
-    # Six pollutants hourly, due at 00:00 … 09:00 by 10:00; three readings at 09:00, one flag N.
+    # Six pollutants hourly, the hours 00:00 … 09:00 over by 10:00; three readings at 09:00, one flag N.
     assert tuple(counts) == (6 * 10, 3, 1, 1, 1)
     assert flagged["AIR-ZHUJI"] == 2 and flagged["AIR-KEQIAO"] == 0
     assert sorted(silent) == [("AIR-KEQIAO", True), ("AIR-ZHUJI", False)]
