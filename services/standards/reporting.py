@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
@@ -153,15 +153,18 @@ class PrecisionTable:
 DEFAULT_TABLE = PrecisionTable()
 
 
+# Wide enough that scaling or quantizing a finite value never rounds it (only the rounding asked for does).
+_WIDE = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def round_exact(value: Decimal | Fraction, precision: Precision) -> Decimal:
     """``value`` rounded once to ``precision``, exactly (no intermediate binary or decimal rounding)."""
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot publish {value}")
-        # Decimal's own quantize rounds the exact value once; the context is wide enough never to round before.
+        # Decimal's own quantize rounds the exact value once (the wide context never rounds before).
         mode = ROUND_HALF_UP if precision.rounding is Rounding.HALF_UP else ROUND_HALF_EVEN
-        exact = Context(prec=max(value.adjusted(), 0) + precision.places + 2)
-        rounded = value.quantize(precision.step, rounding=mode, context=exact)
+        rounded = value.quantize(precision.step, rounding=mode, context=_WIDE)
         return rounded.copy_abs() if rounded.is_zero() else rounded  # never publish "-0"
     scaled = value * 10**precision.places
     whole, remainder = divmod(scaled.numerator, scaled.denominator)  # floor division: remainder ≥ 0
@@ -172,7 +175,7 @@ def round_exact(value: Decimal | Fraction, precision: Precision) -> Decimal:
         whole += 1
     if precision.rounding is Rounding.HALF_UP and scaled < 0 and twice == scaled.denominator:
         whole -= 1  # half up means half away from zero: -2.5 fen → -3 fen, not -2
-    return Decimal(whole).scaleb(-precision.places)
+    return Decimal(whole).scaleb(-precision.places, context=_WIDE)
 
 
 def money(yuan: Decimal | Fraction) -> Decimal:

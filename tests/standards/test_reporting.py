@@ -153,3 +153,16 @@ def test_rounding_equals_decimal_quantize_of_the_exact_value(value: Decimal, pla
     assert half_up == value.quantize(step, rounding=ROUND_HALF_UP)
     assert half_even.as_tuple().exponent == -places
     assert "E" not in reporting.plain(half_even)
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=0, max_value=6),
+    st.sampled_from(list(Rounding)),
+)
+def test_a_decimal_rounds_as_its_exact_fraction_does(value: Decimal, places: int, rounding: Rounding) -> None:
+    precision = Precision(places, "p", verified=True, rounding=rounding)
+    rounded = round_exact(value, precision)
+    assert rounded == round_exact(Fraction(value), precision)
+    assert rounded.as_tuple().exponent == -places
+    assert not (rounded.is_zero() and rounded.is_signed())  # never "-0"
