@@ -11,8 +11,9 @@ outside the programme count for nothing. ``flagged_t``/``flagged_d`` count HJ 21
 and D (fault) readings of the day.
 
 A station is **silent** when, ``silent_after_intervals`` (k) intervals after its last report was due,
-nothing newer has come: ``now > last + (k + 1) × interval``, with its shortest interval in force today. A station in the programme that never reported is silent;
-one without any parameter in force today expects nothing and is never silent.
+nothing newer has come: ``now > last + (k + 1) × interval``, with its shortest interval in force today.
+A station in the programme that never reported is silent; one without any parameter in force today
+expects nothing and is never silent.
 """
 
 from __future__ import annotations
