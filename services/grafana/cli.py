@@ -16,7 +16,7 @@ grafana_app = typer.Typer(
 
 @grafana_app.command("build")
 def build(out: Annotated[Path, typer.Option(help="Folder for the dashboard JSON.")] = DASHBOARD_DIR) -> None:
-    """Write deploy/grafana/dashboards/*.json from services/grafana/boards.py."""
+    """Write deploy/grafana/dashboards/*.json from the services/grafana/boards/ package."""
     from services.grafana.files import write_dashboards
 
     for path in write_dashboards(out):

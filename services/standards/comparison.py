@@ -13,7 +13,7 @@ laboratory (joint or manual samples, as HJ 915-2017 takes the relative error aga
 value), else against the mean of the two automatic means (neither station is the reference).
 
 Every limit is data (:data:`HJ915_2017`), marked ``verified=False`` where it is not checked against the
-standard's text ([?] in docs/partners.md), and a deployment can replace any entry
+standard's text, and a deployment can replace any entry
 (:meth:`ToleranceTable.with_overrides`). Arithmetic is exact (Fractions): rounding never decides agreement.
 """
 
