@@ -1,5 +1,5 @@
 """The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010, 0011,
-0013).
+0013, 0015).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -189,6 +189,7 @@ water_share = _figure_table(
     Column("sections", Integer, nullable=False),
     Column("sections_i_iii", Integer, nullable=False),
     Column("share", Numeric),
+    Column("statistic_rule", Text),  # of the counted sections' classes (migration 0015); NULL before, or none counted
 )
 
 eco_flow_daily = _figure_table(

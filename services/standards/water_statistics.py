@@ -323,9 +323,14 @@ def period_values(
     return {item: value for item, value in chosen.items() if value is not None}
 
 
-def figure_rule(values: Iterable[PeriodValue]) -> str:
-    """The rule of a figure made of several items: the one rule they share, or ``mixed``."""
-    rules = {v.rule.value for v in values}
-    if not rules:
+def combined_rule(rules: Iterable[str]) -> str:
+    """The rule of a figure made of parts: the one rule they share, or ``mixed``."""
+    distinct = set(rules)
+    if not distinct:
         raise ValueError("a figure without period values has no rule")
-    return rules.pop() if len(rules) == 1 else MIXED
+    return distinct.pop() if len(distinct) == 1 else MIXED
+
+
+def figure_rule(values: Iterable[PeriodValue]) -> str:
+    """The rule of a figure made of several items' period values."""
+    return combined_rule(v.rule.value for v in values)

@@ -120,6 +120,7 @@ def test_water_figures_are_published_at_each_parameters_precision(client: TestCl
             "meets_minimum": False,
         }
         assert "地表水环境质量监测数据统计技术规定" in body["statistic_rules"]["daily-values-2020"]
+        assert body["class_i_iii"]["statistic_rule"] == "daily-values-2020"
 
 
 @pytest.mark.integration

@@ -182,6 +182,8 @@ def test_mixed_sources_name_their_rules() -> None:
     assert ws.figure_rule([values["cod"]]) == "sample-mean-2011"
     with pytest.raises(ValueError, match="no rule"):
         ws.figure_rule([])
+    assert ws.combined_rule(["daily-values-2020", "daily-values-2020"]) == "daily-values-2020"
+    assert ws.combined_rule(["daily-values-2020", "sample-mean-2011"]) == ws.MIXED
 
 
 def test_every_rule_has_its_document() -> None:

@@ -46,6 +46,9 @@ class ClassShare(Publication):
     sections: int = Field(description="Sections with a class, in the share's control levels")
     sections_i_iii: int
     share_percent: str | None = PERCENT
+    statistic_rule: StatisticRule | Literal["mixed"] | None = Field(
+        description="The rule of the counted sections' period means (`mixed`: they differ); null before recorded",
+    )
 
 
 class ItemStatistic(BaseModel):

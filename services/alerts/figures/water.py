@@ -142,13 +142,15 @@ def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[s
 
 def share_row(job: Computation, period: CalendarPeriod, sections: list[dict[str, Any]]) -> dict[str, Any]:
     counted = {s.code for s in job.registry.sections if s.control_level in job.share_control_levels}
-    classes = [row["water_class"] for row in sections if row["section"] in counted]
+    rows = [row for row in sections if row["section"] in counted]
+    classes = [row["water_class"] for row in rows]
     return {
         "period": period.key,
         "as_of": period.through(job.today),
         "sections": len(classes),
         "sections_i_iii": sum(1 for c in classes if c <= GOOD_CLASS),
         "share": water.class_i_iii_share(classes),
+        "statistic_rule": ws.combined_rule(row["statistic_rule"] for row in rows) if rows else None,
         "published_at": published_at(day_end(period.last_day), job.now),
     }
 

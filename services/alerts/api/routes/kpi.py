@@ -37,6 +37,8 @@ SECTIONS_SQL = f"""
     from water_period join stations on stations.code = water_period.section
 """
 
+SHARE_SQL = f"select as_of, sections, sections_i_iii, share, statistic_rule, {PUBLICATION} from water_share"
+
 WASTE_SQL = f"""
     select count(*) as days, {", ".join(f"sum({c}) as {c}" for c in (*WASTE_ROUTES, "household_total"))},
            sum(landfilled) / nullif(sum(household_total), 0) as landfill_share,
@@ -65,9 +67,7 @@ def kpi_water(period: PeriodParam, engine: EngineDep, settings: SettingsDep, pub
     """Class Ⅰ–Ⅲ share of national and provincial sections, section classes and ecological flow."""
     query = PeriodQuery.parse(period)
     with engine.connect() as connection:
-        share = fetch(
-            connection, f"select as_of, sections, sections_i_iii, share, {PUBLICATION} from water_share", [query]
-        )
+        share = fetch(connection, SHARE_SQL, [query])
         sections = fetch(connection, SECTIONS_SQL, [query], "order by section")
         eco = fetch(
             connection,
