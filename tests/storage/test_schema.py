@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 import services.alerts.tables  # registers the alerts tables on the metadata
 import services.compensation.tables  # noqa: F401 - registers the compensation tables on the metadata
 from services.storage.engine import has_community_features, timescaledb_license
-from services.storage.schema import metadata, readings
+from services.storage.schema import SOURCE_TIERS, Source, metadata, readings
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +69,8 @@ def test_timescaledb_license_decides_community_features(engine: Engine) -> None:
         assert license_ in {"apache", "timescale"}
         # Compression policies are created only where the Community edition provides them.
         assert (jobs == 1) == has_community_features(connection)
+
+
+def test_every_reading_source_has_a_statistics_tier() -> None:
+    """The water figures map readings.source to a tier in SQL; a source without one would stop the recompute."""
+    assert set(SOURCE_TIERS) == set(Source)
