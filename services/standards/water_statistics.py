@@ -40,7 +40,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Literal
 
-from services.standards.numbers import Number, ceil_to_int, fraction_to_decimal, to_decimal
+from services.standards.numbers import Number, fraction_to_decimal, to_decimal
 
 SIGNIFICANT_DIGITS = 28
 
@@ -129,7 +129,8 @@ class Minimums:
 
     def daily_required(self, expected: int) -> int:
         """Valid values a daily value needs when the programme expects ``expected`` that day (at least 1)."""
-        return max(1, ceil_to_int(self.daily_share * expected))
+        share = self.daily_share  # integer ceiling of share × expected: this runs once per day and item
+        return max(1, -(-share.numerator * expected // share.denominator))
 
     def period_required(self, tier: Tier, kind: PeriodKind) -> int:
         counts = self.automatic_days if tier is Tier.AUTOMATIC else self.manual_samples
@@ -168,27 +169,28 @@ class DailyValue:
     """An automatic daily value: the mean of the day's valid values, valid with enough of them."""
 
     day: date
-    mean: Fraction | None
-    count: int
+    tally: Tally
     expected: int
     required: int
 
     @property
+    def count(self) -> int:
+        return self.tally.count
+
+    @property
+    def mean(self) -> Fraction | None:
+        return self.tally.mean if self.tally.count else None
+
+    @property
     def valid(self) -> bool:
-        return self.mean is not None and self.count >= self.required
+        return self.tally.count > 0 and self.tally.count >= self.required
 
 
 def daily_value(day: date, tally: Tally, expected: int, minimums: Minimums = DEFAULT_MINIMUMS) -> DailyValue:
     """The 2020 rule's daily value of one item from the day's valid automatic values."""
     if expected < 0:
         raise ValueError(f"expected values must be ≥ 0, got {expected}")
-    return DailyValue(
-        day=day,
-        mean=tally.mean if tally.count else None,
-        count=tally.count,
-        expected=expected,
-        required=minimums.daily_required(expected),
-    )
+    return DailyValue(day=day, tally=tally, expected=expected, required=minimums.daily_required(expected))
 
 
 def _decimal(value: Fraction) -> Decimal:
@@ -235,14 +237,20 @@ def automatic_period_value(
     item: str, days: Iterable[DailyValue], kind: PeriodKind, minimums: Minimums = DEFAULT_MINIMUMS
 ) -> PeriodValue | None:
     """2020 rule: the mean of the period's valid daily values; ``None`` without any valid day."""
-    valid = [d.mean for d in days if d.valid and d.mean is not None]
+    # Σ total/count over the valid days, summed per count first: one division per distinct count (speed).
+    totals: dict[int, Fraction] = {}
+    valid = 0
+    for d in days:
+        if d.valid:
+            totals[d.count] = totals.get(d.count, Fraction(0)) + d.tally.total
+            valid += 1
     if not valid:
         return None
     return PeriodValue(
         item=item,
         tier=Tier.AUTOMATIC,
-        exact=sum(valid, Fraction(0)) / len(valid),
-        count=len(valid),
+        exact=sum((total / count for count, total in totals.items()), Fraction(0)) / valid,
+        count=valid,
         required=minimums.period_required(Tier.AUTOMATIC, kind),
     )
 
