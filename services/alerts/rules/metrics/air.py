@@ -19,6 +19,10 @@ from services.standards import validity
 from services.standards.reporting import PrecisionTable
 
 _CITY_YEAR = "select * from air_year where year = :year and subject = :city"
+# A year to date with GB 3095's annual minimum of valid days pro rata (Table 4: 324 a year), as the PM2.5 and
+# O3 comparisons require: on fewer days (a stack just started, a backlog still being stored) the year's
+# figures rest on the days that happen to be in, not on the year.
+_ENOUGH_VALID_DAYS = "valid_days >= days_required"
 
 
 def _whole(_: PrecisionTable, value: Decimal) -> str:
@@ -87,7 +91,7 @@ def _non_good_by_pollutant(connection: Connection, context: MetricContext, row: 
 
 
 def good_day_share(connection: Connection, context: MetricContext) -> Iterator[Observation]:
-    row = _city_year(connection, context, "share is not null")
+    row = _city_year(connection, context, f"share is not null and {_ENOUGH_VALID_DAYS}")
     if row is None:
         return
     period, table = context.period(PeriodKind.YEAR), context.precision
@@ -114,9 +118,8 @@ def good_day_share(connection: Connection, context: MetricContext) -> Iterator[O
 
 
 def remaining_bad_days(connection: Connection, context: MetricContext) -> Iterator[Observation]:
-    # Only on a year with the pro-rata annual minimum of valid days: with days missing (a stack just started,
-    # a short history) the budget counts the missing days as room, so it would read low for want of data.
-    row = _city_year(connection, context, "valid_days >= days_required")
+    # With days missing the budget counts them as room, so it would read low for want of data.
+    row = _city_year(connection, context, _ENOUGH_VALID_DAYS)
     if row is None:
         return
     period = context.period(PeriodKind.YEAR)
