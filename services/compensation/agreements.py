@@ -173,6 +173,8 @@ class DataRules(_Model):
     # the agreement's own statistics rule in words, where it differs from the national rule
     statistics_note: str | None = Field(default=None, max_length=500)
     concentration_places: int | None = Field(default=None, ge=0, le=6)  # round period means; None = exact
+    # 数据互认: the statement can be confirmed only when every party confirmed every month of its sections
+    require_joint_confirmation: bool = False
 
     @model_validator(mode="after")
     def _distinct(self) -> DataRules:

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from services.compensation.agreements import Band, DataRules, Exclusion, Parties, Party, Settlement, Term, Tier
 from services.compensation.canonical import canonical_json
 
-SCHEMA_VERSION = 3  # 3: the typed document (plain decimals, effective-dated versions, programme-based minimums)
+SCHEMA_VERSION = 4  # 3: the typed document (plain decimals, effective-dated versions, programme-based minimums)
+# 4: joint_confirmation (数据互认 of the assessment sections' months)
 
 Num = Annotated[Decimal, PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json")]
 CellStatus = Literal["ok", "insufficient", "excluded"]
@@ -253,6 +254,24 @@ class TermTotals(_Doc):
     total_after: Num
 
 
+class ConfirmedMonth(_Doc):
+    """One month of one assessment section as the statement read it, and who confirmed it (数据互认)."""
+
+    section: str
+    month: str
+    readings_sha256: str  # the month's rows of the section and the partner stations at it
+    revision: int | None  # the latest confirmation revision; None when nobody confirmed
+    confirmed_by: list[str]  # parties that confirmed that revision
+    missing: list[str]  # parties still to confirm (all of them when data changed after the revision)
+    confirmed: bool
+
+
+class JointConfirmation(_Doc):
+    required: bool  # the agreement requires jointly confirmed inputs before the statement is confirmed
+    confirmed: bool  # every month of every assessment section is confirmed by every party
+    months: list[ConfirmedMonth]
+
+
 class StatementDocument(_Doc):
     schema_version: int = SCHEMA_VERSION
     agreement: AgreementRef
@@ -271,6 +290,7 @@ class StatementDocument(_Doc):
     adjustments: Adjustments | None = None
     result: Result | None = None
     term: TermTotals | None = None
+    joint_confirmation: JointConfirmation | None = None  # None in documents of schema 3
 
     @property
     def settled(self) -> bool:

@@ -33,6 +33,7 @@ from services.compensation.document import (
     InboundDeduction,
     IndicatorRow,
     Inputs,
+    JointConfirmation,
     PeriodInfo,
     Result,
     SectionRow,
@@ -81,6 +82,7 @@ class EngineInput:
     expected: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
     declared_volumes: Mapping[str, Decimal] = field(default_factory=dict)
     term_total_before: Decimal = Decimal(0)
+    joint_confirmation: JointConfirmation | None = None
 
 
 def _index(summaries: tuple[Summary, ...]) -> dict[tuple[str, str], Cells]:
@@ -432,6 +434,7 @@ def compute(data: EngineInput) -> StatementDocument:
         payment=agreement.settlement,
         status=STATUS_INSUFFICIENT if blocked else STATUS_COMPUTED,
         gaps=comp.gaps,
+        joint_confirmation=data.joint_confirmation,
     )
     if blocked or means is None:
         return document

@@ -278,7 +278,7 @@ def _summaries(connection: Connection, window: ReadingsWindow, exclusions: Itera
     )
 
 
-def _rows_sha256(connection: Connection, window: ReadingsWindow) -> str:
+def rows_sha256(connection: Connection, window: ReadingsWindow) -> str:
     """SHA-256 of the binary COPY of each (station, parameter) series; see :func:`samples.canonical_rows`."""
     driver = connection.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
@@ -316,7 +316,7 @@ def readings_input(engine: Engine, window: ReadingsWindow, exclusions: Iterable[
                 return _summaries(summing, window, exclusions)
 
         summaries = pool.submit(summed)
-        digest = _rows_sha256(hashing, window)
+        digest = rows_sha256(hashing, window)
         return ReadingsInput(summaries.result(), digest)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection
 
-from services.compensation import repository
+from services.compensation import confirmations, repository
 from services.compensation.access import RECALCULATE_ROLES, Principal, StateConflict, check_transition
 from services.compensation.agreements import MAX_YUAN
-from services.compensation.document import StatementDocument
+from services.compensation.document import ConfirmedMonth, JointConfirmation, StatementDocument
 from services.compensation.engine import FLOW, STATUS_INSUFFICIENT, EngineInput, compute
 from services.compensation.periods import (
     MONTHS_PER_YEAR,
@@ -45,6 +46,30 @@ def period_and_version(
     return parse_period(stored.agreement, label), stored
 
 
+def joint_confirmation(connection: Connection, stored: StoredAgreement, period: StatementPeriod) -> JointConfirmation:
+    """Whether every month of every assessment section is confirmed by every party (数据互认), as of now."""
+    states = confirmations.month_states(
+        connection, [s.code for s in stored.agreement.assessment_sections], period.month_list
+    )
+    months = [
+        ConfirmedMonth(
+            section=state.section,
+            month=state.month,
+            readings_sha256=state.current_sha256,
+            revision=state.revision,
+            confirmed_by=list(state.confirmed_by),
+            missing=list(state.missing),
+            confirmed=state.confirmed,
+        )
+        for state in states
+    ]
+    return JointConfirmation(
+        required=stored.agreement.data_rules.require_joint_confirmation,
+        confirmed=all(m.confirmed for m in months),
+        months=months,
+    )
+
+
 def _engine_input(connection: Connection, stored: StoredAgreement, request: Request) -> EngineInput:
     agreement = stored.agreement
     period = parse_period(agreement, request.period)
@@ -73,6 +98,7 @@ def _engine_input(connection: Connection, stored: StoredAgreement, request: Requ
         expected=repository.expected_samples(connection, window, agreement.adjustments.exclusions),
         declared_volumes=request.declared_volumes,
         term_total_before=before,
+        joint_confirmation=joint_confirmation(connection, stored, period),
     )
 
 
@@ -166,6 +192,8 @@ def transition(connection: Connection, principal: Principal, statement_id: int, 
     if latest is not None and latest["id"] != statement_id:
         raise StateConflict(f"statement {statement_id} was superseded by revision {latest['revision']}")
     check_transition(principal, row["status"], target)
+    if target == "confirmed":
+        _require_joint_confirmation(row)
     repository.set_status(connection, statement_id, target)
     repository.add_event(connection, statement_id, target, principal.name, note)
     repository.record_audit(
@@ -174,6 +202,20 @@ def transition(connection: Connection, principal: Principal, statement_id: int, 
         f"statement.{target}",
         f"statement:{statement_id}",
         {"from": row["status"], "to": target, "note": note},
+    )
+
+
+def _require_joint_confirmation(row: dict[str, Any]) -> None:
+    """An agreement that requires 数据互认 refuses to confirm a statement whose months were not all confirmed."""
+    document = StatementDocument.model_validate_json(row["document"])
+    joint = document.joint_confirmation
+    if joint is None or not joint.required or joint.confirmed:
+        return
+    missing = [f"{m.section} {m.month}（待 {'、'.join(m.missing)} 确认）" for m in joint.months if not m.confirmed]
+    raise StateConflict(
+        "协议要求结算数据经双方确认（数据互认）后方可确认结算单；未确认："
+        + "；".join(missing)
+        + "。各方确认后请重新计算结算单"
     )
 
 
@@ -203,6 +245,8 @@ def verify(connection: Connection, statement_id: int) -> Verification:
         mismatches.append("document: the recomputed statement differs from the stored one")
     if recomputed.inputs.sha256 != document.inputs.sha256:
         mismatches.append("inputs: the readings of the period changed since the statement was computed")
+    if recomputed.joint_confirmation != document.joint_confirmation:
+        mismatches.append("joint confirmation: the months' confirmations changed since the statement was computed")
     columns = {
         "amount": document.result.amount if document.result else None,
         "period": document.period.label,

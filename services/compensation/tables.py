@@ -1,4 +1,4 @@
-"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006 and 0009."""
+"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009 and 0014."""
 
 from __future__ import annotations
 
@@ -131,4 +131,40 @@ monitoring_results = Table(
     Column("upload_id", BigInteger, nullable=False),
     PrimaryKeyConstraint("station", "parameter", "sampled_on"),
     ForeignKeyConstraint(["upload_id"], ["compensation_monitoring_uploads.id"]),
+)
+
+# 数据互认: a revision of a section's month (the hash of its rows when opened) and each party's confirmation.
+month_revisions = Table(
+    "compensation_month_revisions",
+    metadata,
+    Column("section", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("readings_sha256", String(64), nullable=False),
+    Column("required", ARRAY(Text), nullable=False),  # the parties that must confirm this revision
+    Column("opened_by", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("section", "month", "revision"),
+)
+
+month_confirmations = Table(
+    "compensation_month_confirmations",
+    metadata,
+    Column("section", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("party", String(32), nullable=False),
+    Column("confirmed_by", Text, nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("comment", Text),
+    PrimaryKeyConstraint("section", "month", "revision", "party"),
+    ForeignKeyConstraint(
+        ["section", "month", "revision"],
+        [
+            "compensation_month_revisions.section",
+            "compensation_month_revisions.month",
+            "compensation_month_revisions.revision",
+        ],
+    ),
 )

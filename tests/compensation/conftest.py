@@ -28,7 +28,8 @@ def compensation_db(db: Engine) -> Engine:
     with db.begin() as conn:
         conn.execute(
             text(
-                "truncate compensation_monitoring_results, compensation_monitoring_uploads, "
+                "truncate compensation_month_confirmations, compensation_month_revisions, "
+                "compensation_monitoring_results, compensation_monitoring_uploads, "
                 "compensation_audit, compensation_tokens, compensation_principals, "
                 "compensation_statement_events, compensation_statements, compensation_agreement_versions"
             )

@@ -9,7 +9,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from services.compensation.api.errors import add_error_handlers
-from services.compensation.api.routes import admin, agreements, login, monitoring, pages, statements, system
+from services.compensation.api.routes import (
+    admin,
+    agreements,
+    confirmations,
+    login,
+    monitoring,
+    pages,
+    statements,
+    system,
+)
 from services.compensation.metrics import CompensationMetrics
 from services.compensation.settings import CompensationSettings
 
@@ -31,7 +40,7 @@ def create_app(engine: Engine, settings: CompensationSettings) -> FastAPI:
     app.state.metrics = CompensationMetrics()
     app.state.metrics.instrument(app)
     add_error_handlers(app, engine)
-    for module in (system, login, agreements, statements, monitoring, admin, pages):
+    for module in (system, login, agreements, statements, monitoring, confirmations, admin, pages):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -18,8 +18,9 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import StringConstraints
+from sqlalchemy import text
 
-from services.compensation import auth, repository, statements, uploads
+from services.compensation import auth, confirmations, repository, statements, uploads
 from services.compensation.access import COMPUTE_ROLES, TRANSITIONS, Forbidden, Principal, StateConflict
 from services.compensation.agreements import FIRST_YEAR, LAST_YEAR
 from services.compensation.api.deps import SESSION_COOKIE, EngineDep, SettingsDep, authenticate
@@ -28,11 +29,12 @@ from services.compensation.api.models import AGREEMENT_ID, BIGINT_MAX, NO_CONTRO
 from services.compensation.api.routes.monitoring import UPLOAD_ROLES
 from services.compensation.api.scope import visible_agreement, visible_statement
 from services.compensation.exports import FORMATS
-from services.compensation.periods import PeriodError
+from services.compensation.periods import Month, PeriodError
 from services.compensation.repository import NotFound, NoVersionInForce
 from services.compensation.sheet import ACTION_ZH, STATUS_SHORT, grouped
-from services.compensation.uploads import MAX_FILE_BYTES, UploadRefused
-from services.standards.local_time import local_date
+from services.compensation.uploads import MAX_FILE_BYTES, STATION_CODE, UploadRefused
+from services.standards.local_time import local, local_date
+from services.storage.parties import PARTY_CODE
 
 HERE = pathlib.Path(__file__).resolve().parents[2]
 SEE_OTHER = 303
@@ -43,6 +45,7 @@ CSRF_DOMAIN = b"envmon-compensation-csrf\0"  # keeps the form token distinct fro
 router = APIRouter(prefix="/ui", include_in_schema=False)
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["grouped"] = grouped
+templates.env.filters["beijing"] = lambda moment: f"{local(moment):%Y-%m-%d %H:%M}"
 StatementId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 FormText = Annotated[str, StringConstraints(max_length=128, pattern=NO_CONTROL)]
 
@@ -268,3 +271,79 @@ def transition(
         audit_refusal(engine, request, 409, str(refused))
         return _statement_page(request, engine, settings, statement_id, str(refused))
     return RedirectResponse(f"/ui/statements/{statement_id}", status_code=SEE_OTHER)
+
+
+def _party_names(engine: Any) -> dict[str, str]:
+    with engine.connect() as connection:
+        return {str(code): str(name) for code, name in connection.execute(text("select code, name from parties"))}
+
+
+@router.get("/confirmations", response_model=None)
+def confirmations_page(
+    request: Request,
+    engine: EngineDep,
+    section: Annotated[str | None, Query(pattern=STATION_CODE)] = None,
+    year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR)] = None,
+    error: Annotated[str | None, Query(max_length=2000)] = None,
+    notice: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """数据互认: a boundary section's months of a year, who confirmed each, and the user's confirm buttons."""
+    user = _who(request, engine)
+    if user is None:
+        return _login(request)
+    today = local_date(datetime.now(UTC))
+    chosen_year = year or (today.year if today.month > 1 else today.year - 1)
+    with engine.connect() as connection:
+        sections = confirmations.boundary_sections(connection, user.parties)
+        code = section if section in {c for c, _ in sections} else (sections[0][0] if sections else None)
+        months = [Month(chosen_year, m) for m in range(1, 13) if Month(chosen_year, m).shifted(1).first_day <= today]
+        states = [] if code is None else confirmations.month_states(connection, [code], months)
+    mine = sorted(user.parties) if user.role in confirmations.CONFIRM_ROLES else []
+    return _page(
+        request,
+        "confirmations.html",
+        user=user,
+        sections=sections,
+        section=code,
+        year=chosen_year,
+        years=list(range(today.year, FIRST_YEAR + 23, -1)),
+        states=states,
+        awaiting=[(state, party) for state in states for party in mine if party in state.missing],
+        parties=_party_names(engine),
+        mine=mine,
+        error=error,
+        notice=notice,
+    )
+
+
+@router.post("/confirmations", response_model=None)
+def confirm_month(
+    request: Request,
+    engine: EngineDep,
+    section: Annotated[str, Form(pattern=STATION_CODE)],
+    month: Annotated[str, Form(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")],
+    party: Annotated[str, Form(pattern=PARTY_CODE)],
+    csrf: Annotated[FormText, Form()] = "",
+) -> Response:
+    """One party confirms a month from the page; the outcome shown there."""
+    user = _poster(request, engine, csrf)
+    if isinstance(user, Response):
+        return user
+    year, number = (int(part) for part in month.split("-"))
+    back = {"section": section, "year": str(year)}
+
+    def answer(**outcome: str) -> RedirectResponse:
+        return RedirectResponse(f"/ui/confirmations?{urlencode({**back, **outcome})}", status_code=SEE_OTHER)
+
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return answer(error=f"月份须在 {FIRST_YEAR}—{LAST_YEAR} 年之间")
+    try:
+        with engine.begin() as connection:
+            state = confirmations.confirm(connection, user, section, Month(year, number), party, "经数据互认页面")
+    except (Forbidden, StateConflict) as refused:
+        audit_refusal(engine, request, 409, str(refused))
+        return answer(error=str(refused)[:400])
+    names = _party_names(engine)
+    waiting = "、".join(names.get(p, p) for p in state.missing)
+    done = "双方均已确认，数据已互认" if state.confirmed else f"待 {waiting} 确认"
+    return answer(notice=f"{names.get(party, party)}已确认 {section} {month}（第 {state.revision} 版数据）；{done}")
