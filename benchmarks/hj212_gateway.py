@@ -10,17 +10,31 @@ loggers do (after one untimed first frame that pays the once-per-connection PW c
 - baseline "parse": ``hj212.parse()`` of the same frames in one thread.
 
 Run: ``uv run python -m benchmarks.hj212_gateway --connections 500 --frames 4``
+
+Outage mode, ``--outage-minutes 10 --connections 300``: the gateway's memory while the broker is
+down. 300 loggers connect and send one frame each (PW checked, replied); then the broker stops.
+Each logger then sends what a real one sends in that many minutes of outage: a minute record every
+minute plus ``--resends`` resends of it for want of a reply (HJ 212 loggers resend an unanswered
+frame, typically 3 times). The clock is compressed: the frames go out as fast as the gateway reads
+them, for ``--outage-wall-seconds``, so the whole outage's traffic is offered within that wall time
+(frames still unwritten then are what TCP flow control held back). The gateway's resident memory
+is sampled every 0.1 s (before, peak during, after the broker is back and the queue drained), with
+its forward queue and the frames held back. Run it at 10 and at 30 minutes: a bounded gateway peaks
+at the same memory whatever the outage's length.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
@@ -43,6 +57,7 @@ REPLY_TIMEOUT_SECONDS = 120.0
 STORE_TIMEOUT_SECONDS = 600.0
 PARSE_REPEAT = 3
 READINGS_PER_FRAME = len(station_values(FIRST_HOUR))
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 async def drive(port: int, fleet: list[FleetLogger], frames: int) -> float:
@@ -142,11 +157,142 @@ def timed_until(check: Callable[[], bool], timeout: float) -> float:
     return time.perf_counter() - started
 
 
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+
+
+async def _discard(reader: asyncio.StreamReader) -> None:
+    with contextlib.suppress(ConnectionError):
+        while await reader.read(65_536):
+            pass
+
+
+def minute_frame(logger: FleetLogger, minute: int) -> bytes:
+    moment = FIRST_HOUR + timedelta(minutes=minute)
+    return hj212.build(
+        hj212.data_frame(
+            st=21, cn=Command.MINUTE_DATA, mn=logger.mn, pw=logger.pw, data_time=moment, values=station_values(moment)
+        )
+    )
+
+
+async def outage_traffic(
+    port: int, fleet: list[FleetLogger], frames_per_logger: int, wall_seconds: float, broker: MosquittoBroker
+) -> tuple[int, list[asyncio.StreamWriter], list[asyncio.Task[None]]]:
+    """Connect every logger (one answered frame each), stop the broker, then offer each logger's outage
+    traffic for ``wall_seconds``; the frames written, the open connections and their reply readers."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in fleet]
+    for (_, writer), logger in zip(connections, fleet, strict=True):
+        writer.write(minute_frame(logger, -1))
+    readers = [asyncio.create_task(_discard(reader)) for reader, _ in connections]
+    await asyncio.sleep(5)  # the first frames answered: PW checked, sessions bound
+    await asyncio.to_thread(broker.stop)
+    written = 0
+
+    async def offer(writer: asyncio.StreamWriter, logger: FleetLogger) -> None:
+        nonlocal written
+        for frame in range(frames_per_logger):
+            writer.write(minute_frame(logger, frame))
+            await writer.drain()  # blocks once the gateway stops reading (backpressure)
+            written += 1
+
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(wall_seconds):
+            await asyncio.gather(*(offer(w, logger) for (_, w), logger in zip(connections, fleet, strict=True)))
+    return written, [writer for _, writer in connections], readers
+
+
+def outage(args: argparse.Namespace) -> None:
+    frames_per_logger = args.outage_minutes * (1 + args.resends)
+    cluster = start_platform_database(private_directory("bench-hj212-pg"))
+    broker: MosquittoBroker | None = None
+    try:
+        engine = make_engine(cluster.url)
+        with engine.begin() as connection:
+            fleet = seed_fleet(connection, args.connections)
+        broker = start_registry_broker(private_directory("bench-hj212-mqtt"), engine)
+        _, registry = read_registry_yaml()
+        passwords = {e.id: e.dev_password or "" for e in [*registry.gateways, *registry.services]}
+        env = gateway_environment(
+            cluster.url,
+            broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
+            ENVMON_HJ212_REPLY_TIMEOUT="PT10S",
+            ENVMON_HJ212_PARTIAL_FRAME_TIMEOUT="PT30S",
+            ENVMON_HJ212_IDLE_TIMEOUT="PT65M",
+            ENVMON_HJ212_MAX_QUEUED=str(args.max_queued),
+            ENVMON_LOG_LEVEL="ERROR",
+        )
+        with running_gateway(env) as gateway:
+            assert gateway.process is not None
+            pid = gateway.process.pid
+            peak = [0]
+            stop = threading.Event()
+
+            def sample() -> None:
+                while not stop.wait(0.1):
+                    peak[0] = max(peak[0], rss_bytes(pid))
+
+            async def scenario() -> tuple[int, int, int]:
+                before = rss_bytes(pid)
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                written, writers, readers = await outage_traffic(
+                    gateway.tcp_port, fleet, frames_per_logger, args.outage_wall_seconds, broker
+                )
+                queued = gateway.metric("envmon_hj212_forward_queue")
+                print(
+                    f"outage: {args.connections} loggers offered {frames_per_logger} frames each "
+                    f"({args.outage_minutes} min x (1 + {args.resends} resends)) = "
+                    f"{args.connections * frames_per_logger:,} frames in {args.outage_wall_seconds:.0f} s; "
+                    f"written into sockets {written:,}, the rest held back by TCP flow control; "
+                    f"forward queue {queued:,.0f} of {args.max_queued:,}; "
+                    f"frames that waited for room {gateway.metric('envmon_hj212_forward_waits_total'):,.0f}"
+                )
+                await asyncio.to_thread(broker.start)
+                await asyncio.to_thread(
+                    wait_until,
+                    lambda: (
+                        gateway.metric("envmon_hj212_mqtt_connected") == 1
+                        and gateway.metric("envmon_hj212_forward_queue") == 0
+                    ),
+                    "the forward queue to drain",
+                    timeout=STORE_TIMEOUT_SECONDS,
+                )
+                for writer in writers:
+                    writer.close()
+                for reader in readers:
+                    reader.cancel()
+                stop.set()
+                sampler.join()
+                return before, peak[0], rss_bytes(pid)
+
+            before, top, after = asyncio.run(scenario())
+        engine.dispose()
+    finally:
+        if broker is not None:
+            broker.destroy()
+        cluster.destroy()
+    mib = 2**20
+    print(
+        f"gateway RSS: {before / mib:,.1f} MiB with {args.connections} loggers connected before the outage, "
+        f"peak {top / mib:,.1f} MiB during it (+{(top - before) / mib:,.1f} MiB), "
+        f"{after / mib:,.1f} MiB once the broker was back and the queue drained; {os.cpu_count()} CPUs, "
+        f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=500)
     parser.add_argument("--frames", type=int, default=20, help="hourly frames per connection")
+    parser.add_argument("--outage-minutes", type=int, default=0, help="outage mode: minutes of broker outage")
+    parser.add_argument("--resends", type=int, default=3, help="outage mode: resends of each unanswered frame")
+    parser.add_argument("--outage-wall-seconds", type=float, default=30.0, help="outage mode: compressed clock")
+    parser.add_argument("--max-queued", type=int, default=5000, help="outage mode: ENVMON_HJ212_MAX_QUEUED")
     args = parser.parse_args()
+    if args.outage_minutes:
+        outage(args)
+        return
     total = args.connections * args.frames
 
     cluster = start_platform_database(private_directory("bench-hj212-pg"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 PAST_TIME = "2026-11-27T09:00:00+08:00"
+Drawn = TypeVar("Drawn")
 
 
 def as_json(document: object) -> bytes:
@@ -53,9 +55,9 @@ bad_documents = st.one_of(
 )
 
 
-def sample(strategy: st.SearchStrategy[bytes], count: int) -> list[bytes]:
+def sample(strategy: st.SearchStrategy[Drawn], count: int) -> list[Drawn]:
     """``count`` examples drawn by Hypothesis (for an end-to-end test that cannot run once per example)."""
-    drawn: list[bytes] = []
+    drawn: list[Drawn] = []
 
     @settings(
         max_examples=count,
@@ -65,7 +67,7 @@ def sample(strategy: st.SearchStrategy[bytes], count: int) -> list[bytes]:
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def collect(value: bytes) -> None:
+    def collect(value: Drawn) -> None:
         drawn.append(value)
 
     collect()
