@@ -1,4 +1,4 @@
-"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009 and 0014."""
+"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009 and 0016."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Compensation: joint monthly confirmation of a boundary section's data (数据互认).
 
-Revision ID: 0014_month_confirmations
-Revises: 0013_water_statistic_rules
+Revision ID: 0016_month_confirmations
+Revises: 0015_water_share_rule
 Create Date: 2026-12-03
 
 A revision of a section's month stores the SHA-256 of the month's rows when it was opened and the parties
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014_month_confirmations"
-down_revision = "0013_water_statistic_rules"
+revision = "0016_month_confirmations"
+down_revision = "0015_water_share_rule"
 branch_labels = None
 depends_on = None
 
