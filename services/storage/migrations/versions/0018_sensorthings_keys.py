@@ -1,7 +1,7 @@
 """SensorThings: partner API keys (SHA-256 only), each belonging to one party.
 
-Revision ID: 0017_sensorthings_keys
-Revises: 0016_month_confirmations
+Revision ID: 0018_sensorthings_keys
+Revises: 0017_water_comparison
 Create Date: 2026-12-03
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_sensorthings_keys"
-down_revision = "0016_month_confirmations"
+revision = "0018_sensorthings_keys"
+down_revision = "0017_water_comparison"
 branch_labels = None
 depends_on = None
 
