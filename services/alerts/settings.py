@@ -6,11 +6,10 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from services.common.settings import CommonSettings
-from services.standards import validity, water_statistics
-from services.standards.comparison import DEFAULT_TOLERANCES, ToleranceTable
+from services.standards import validity, water, water_statistics
 
 BUILT_IN_RULES = Path(__file__).parent / "rules" / "rules.yaml"
 
@@ -53,6 +52,9 @@ class AlertsSettings(CommonSettings):
     alerts_water_manual_samples: dict[water_statistics.PeriodKind, int] = Field(
         default_factory=lambda: dict(water_statistics.DEFAULT_MINIMUMS.manual_samples)
     )
+    # The value a water period class is decided on: "published" (rounded once by GB/T 8170 to its reporting
+    # precision, as the figure is published) or "exact" ([?] pending the 2020 statistics rule; docs/standards.md).
+    alerts_water_class_basis: water.ClassBasis = water.DEFAULT_CLASS_BASIS
     # Sections counted in the Class Ⅰ–Ⅲ share KPI.
     alerts_share_control_levels: tuple[str, ...] = ("national", "provincial")
     # A station is silent this many of its programme's reporting intervals after its last report was due.
@@ -61,19 +63,6 @@ class AlertsSettings(CommonSettings):
     alerts_flag_window_minutes: int = Field(default=180, gt=0)
     # Resolved alerts stay in the retained MQTT snapshot this long.
     alerts_snapshot_keep_resolved_hours: int = Field(default=24, ge=0)
-    # Comparison tolerances replacing HJ 915-2017's defaults per indicator (services.standards.comparison),
-    # e.g. {"nh3n": {"relative": "0.15", "absolute": "0.05", "absolute_below": "0.3"}}.
-    alerts_comparison_tolerances: dict[str, dict[str, str]] = Field(default_factory=dict)
-
-    @field_validator("alerts_comparison_tolerances")
-    @classmethod
-    def _valid_tolerances(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        DEFAULT_TOLERANCES.with_overrides(value)
-        return value
-
-    @property
-    def tolerance_table(self) -> ToleranceTable:
-        return DEFAULT_TOLERANCES.with_overrides(self.alerts_comparison_tolerances)
 
     @model_validator(mode="after")
     def _water_minimums_complete(self) -> AlertsSettings:
@@ -100,6 +89,10 @@ class AlertsSettings(CommonSettings):
             automatic_days=self.alerts_water_automatic_days,
             manual_samples=self.alerts_water_manual_samples,
         )
+
+    @property
+    def water_class_basis(self) -> water.Basis:
+        return water.Basis(self.alerts_water_class_basis, self.precision_table)
 
     @property
     def completeness_rule(self) -> validity.CompletenessRule:

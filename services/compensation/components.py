@@ -28,7 +28,7 @@ from services.compensation.document import (
     IndexTerm,
     IndexThresholdWorking,
 )
-from services.standards.water import GB3838_2002, Waterbody, classify_section
+from services.standards.water import EXACT_BASIS, GB3838_2002, Waterbody, classify_section
 
 # Quotients (means, ratios, indices) keep 28 significant digits, rounded half-even.
 DIVISION = Context(prec=28, rounding=ROUND_HALF_EVEN)
@@ -67,7 +67,8 @@ def target_of(agreement: Agreement, code: str, waterbody: Waterbody) -> Decimal:
 
 
 def section_class(means: Mapping[str, Decimal], waterbody: Waterbody) -> int:
-    return classify_section({c: v for c, v in means.items() if c in GB3838_2002.codes}, waterbody).water_class
+    values = {c: v for c, v in means.items() if c in GB3838_2002.codes}
+    return classify_section(values, waterbody, basis=EXACT_BASIS).water_class
 
 
 def clamp(amount: Decimal, cap: Decimal | None) -> Decimal:

@@ -43,7 +43,7 @@ from services.compensation.document import (
 )
 from services.compensation.periods import Month, StatementPeriod, calculation_periods
 from services.compensation.samples import INPUT_HASH_FORMAT, Summary
-from services.standards.water import Waterbody, item_class
+from services.standards.water import EXACT_BASIS, Waterbody, item_class
 
 STATUS_COMPUTED = "computed"
 STATUS_INSUFFICIENT = "insufficient data"
@@ -268,7 +268,9 @@ def _indicator_rows(comp: _Computation, series: dict[str, dict[str, _Series]]) -
                     "baseline": indicator.baseline,
                     "target": target_of(comp.agreement, parameter, waterbody),
                     "ratio": divide(s.mean, indicator.baseline) if s.mean is not None and indicator.baseline else None,
-                    "water_class": item_class(parameter, s.mean, waterbody) if s.mean is not None else None,
+                    "water_class": (
+                        item_class(parameter, s.mean, waterbody, basis=EXACT_BASIS) if s.mean is not None else None
+                    ),
                 }
             rows.append(
                 IndicatorRow(

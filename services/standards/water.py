@@ -23,11 +23,18 @@ Decisions and open points ([?] = not verified against the official text):
 - Exceedance multiples are reported rounded half-even to 2 decimals; ranking uses the exact value.
 - Basins: the proportion method starts at 5 sections ([?] the Shenzhen MEEB page on river evaluation says
   "大于5个"; we read it as "5 or more", see :data:`PROPORTION_METHOD_MIN_SECTIONS`).
-- Period means: the arithmetic mean of every item, including pH ([?] how the 2020 rule averages pH,
-  and whether means are rounded before classification, are open). Classification uses the exact
-  mean; :func:`period_means` returns Decimals rounded to 28 significant digits only when the mean
-  does not terminate. Period values by source (automatic data by the 2020 rule, samples by 22号) with
-  their minimum counts: :mod:`services.standards.water_statistics`.
+- Period means: the arithmetic mean of every item, including pH ([?] how the 2020 rule averages pH is
+  open). :func:`period_means` returns Decimals rounded to 28 significant digits only when the mean does
+  not terminate.
+- Class basis ([?] whether the 2020 statistics rule rounds a period value before classifying it is not
+  verified): :class:`ClassBasis`. By default (:data:`DEFAULT_CLASS_BASIS`) an item is classed on its value
+  as published — rounded once, by GB/T 8170, to its reporting precision with the function that publishes
+  it (:mod:`services.standards.reporting`) — so a published figure and its class never contradict (TP
+  0.2004 mg/L is published "0.20" and is Class Ⅲ), as monitoring stations class the values they report.
+  ``ClassBasis.EXACT`` classes the exact value (0.2004 → Ⅳ). Exceedance multiples and the ranking of main
+  pollutants use the same values as the class.
+- Period values by source (automatic data by the 2020 rule, samples by 22号) with their minimum counts:
+  :mod:`services.standards.water_statistics`.
 - A mapping may contain only Table 1 codes (plus ``temp``); anything else raises ``ValueError`` so a
   typo cannot silently drop an item.
 """
@@ -37,11 +44,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Literal
 
 from services.standards.numbers import Number, fraction_to_decimal, to_decimal
+from services.standards.reporting import DEFAULT_TABLE, PrecisionTable
 
 Waterbody = Literal["river", "lake"]
 Exact = Decimal | Fraction
@@ -63,6 +72,28 @@ SEPARATE_ITEMS = frozenset({"tn", "fecal_coliform"})
 NOT_CLASS_ITEMS = frozenset({"temp"})
 
 PROPORTION_METHOD_MIN_SECTIONS = 5
+
+
+class ClassBasis(StrEnum):
+    """Which value of an item decides its class ([?] pending the 2020 statistics rule's text)."""
+
+    PUBLISHED = "published"  # rounded once (GB/T 8170) to the item's reporting precision, as it is published
+    EXACT = "exact"  # the exact value
+
+
+DEFAULT_CLASS_BASIS = ClassBasis.PUBLISHED
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The class basis with the precisions in force, which say what "as published" is."""
+
+    kind: ClassBasis = DEFAULT_CLASS_BASIS
+    precision: PrecisionTable = DEFAULT_TABLE
+
+
+DEFAULT_BASIS = Basis()
+EXACT_BASIS = Basis(ClassBasis.EXACT)
 
 # Significant digits of a mean or share that does not terminate.
 SHARE_DIGITS = 28
@@ -142,6 +173,7 @@ class SectionResult:
     not_assessed: tuple[str, ...]
     waterbody: Waterbody
     standard: str
+    basis: ClassBasis
 
 
 @dataclass(frozen=True)
@@ -215,12 +247,25 @@ def _class_of(code: str, value: Exact, waterbody: Waterbody, standard: Standard)
     return WORSE_THAN_V
 
 
-def item_class(code: str, value: Number, waterbody: Waterbody = "river", *, standard: Standard = GB3838_2002) -> int:
+def _on_basis(code: str, value: Exact, waterbody: Waterbody, basis: Basis) -> Exact:
+    if basis.kind is ClassBasis.EXACT:
+        return value
+    return basis.precision.concentration_value(code, value, lake=waterbody == "lake")
+
+
+def item_class(
+    code: str,
+    value: Number | Fraction,
+    waterbody: Waterbody = "river",
+    *,
+    standard: Standard = GB3838_2002,
+    basis: Basis = DEFAULT_BASIS,
+) -> int:
     """The GB 3838 class (1..6) of one item's value; TN and fecal coliform are classed by their rows too."""
     _check_waterbody(waterbody)
     if code in NOT_CLASS_ITEMS or code not in standard.codes:
         raise ValueError(f"{code!r} is not a GB 3838 class item")
-    return _class_of(code, _exact(code, value), waterbody, standard)
+    return _class_of(code, _on_basis(code, _exact(code, value), waterbody, basis), waterbody, standard)
 
 
 def _multiple(code: str, value: Exact, waterbody: Waterbody, standard: Standard) -> Fraction:
@@ -232,12 +277,14 @@ def _fraction_to_decimal(value: Fraction) -> Decimal:
     return fraction_to_decimal(value, significant_digits=SHARE_DIGITS)
 
 
-def _classify(values: Mapping[str, Number | Fraction], waterbody: Waterbody, standard: Standard) -> SectionResult:
+def _classify(
+    values: Mapping[str, Number | Fraction], waterbody: Waterbody, standard: Standard, basis: Basis
+) -> SectionResult:
     _check_waterbody(waterbody)
     exact: dict[str, Exact] = {}
     for code, value in values.items():
         _check_code(code, standard)
-        exact[code] = _exact(code, value)
+        exact[code] = _on_basis(code, _exact(code, value), waterbody, basis)
     reference = REFERENCE_ITEMS[waterbody]
     assessed = [c for c in standard.codes if c in exact and c not in SEPARATE_ITEMS]
     if not assessed:
@@ -272,14 +319,19 @@ def _classify(values: Mapping[str, Number | Fraction], waterbody: Waterbody, sta
         not_assessed=tuple(c for c in exact if c not in assessed and c not in reference),
         waterbody=waterbody,
         standard=standard.name,
+        basis=basis.kind,
     )
 
 
 def classify_section(
-    values: Mapping[str, Number | Fraction], waterbody: Waterbody = "river", *, standard: Standard = GB3838_2002
+    values: Mapping[str, Number | Fraction],
+    waterbody: Waterbody = "river",
+    *,
+    standard: Standard = GB3838_2002,
+    basis: Basis = DEFAULT_BASIS,
 ) -> SectionResult:
     """Single-factor evaluation of one section from one set of item values (mg/L; pH; 个/L)."""
-    return _classify(values, waterbody, standard)
+    return _classify(values, waterbody, standard, basis)
 
 
 def _mean_fractions(samples: Iterable[Mapping[str, Number]]) -> dict[str, Fraction]:
@@ -302,9 +354,10 @@ def classify_period(
     waterbody: Waterbody = "river",
     *,
     standard: Standard = GB3838_2002,
+    basis: Basis = DEFAULT_BASIS,
 ) -> SectionResult:
     """A period's class is the class of its period means, never of the worst sample."""
-    return _classify(_mean_fractions(samples), waterbody, standard)
+    return _classify(_mean_fractions(samples), waterbody, standard, basis)
 
 
 def _share(count: int, total: int) -> Decimal:
@@ -339,6 +392,7 @@ def evaluate_basin(
     waterbody: Waterbody = "river",
     *,
     standard: Standard = GB3838_2002,
+    basis: Basis = DEFAULT_BASIS,
 ) -> BasinResult:
     """Evaluate a river or basin from its sections' classes, or their item values.
 
@@ -347,7 +401,7 @@ def evaluate_basin(
     """
     if not sections:
         raise ValueError("a basin needs at least one section")
-    classes = [s if isinstance(s, int) else _classify(s, waterbody, standard).water_class for s in sections]
+    classes = [s if isinstance(s, int) else _classify(s, waterbody, standard, basis).water_class for s in sections]
     for c in classes:
         _check_class(c)
     count, good, bad = len(classes), sum(1 for c in classes if c <= 3), classes.count(WORSE_THAN_V)
@@ -356,7 +410,7 @@ def evaluate_basin(
         item_values = [s for s in sections if not isinstance(s, int)]
         if len(item_values) != count:
             raise ValueError(f"{count} sections use the mean method, which needs item values for every section")
-        mean_section = _classify(_mean_fractions(item_values), waterbody, standard)
+        mean_section = _classify(_mean_fractions(item_values), waterbody, standard, basis)
         status = mean_section.status
     else:
         status = _proportion_status(Fraction(good, count), Fraction(bad, count))

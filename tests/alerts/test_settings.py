@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.alerts.settings import AlertsSettings
-from services.standards import validity, water_statistics
+from services.standards import reporting, validity, water, water_statistics
 
 DATABASE = "postgresql+psycopg://envmon@127.0.0.1:1/envmon"
 
@@ -22,8 +22,6 @@ def test_defaults_are_the_standards_and_the_plan() -> None:
     assert defaults.completeness_rule == validity.ANNUAL_RULE
     assert defaults.good_day_target == validity.GOOD_DAY_TARGET
     assert (defaults.alerts_city_stations, defaults.alerts_city_min_stations) == ((), 1)
-    # Silent after two missed reports of the station's programme interval.
-    assert defaults.alerts_silent_after_intervals == 2
 
 
 def test_thresholds_are_settings() -> None:
@@ -43,7 +41,6 @@ def test_thresholds_are_settings() -> None:
         ({"alerts_city_stations": ["AIR-KEQIAO"], "alerts_city_min_stations": 2}, "exceeds the 1 stations"),
         ({"alerts_good_day_target": "1.1"}, "less than or equal to 1"),
         ({"alerts_february_min_days": 30}, "less than or equal to 29"),
-        ({"alerts_silent_after_intervals": 0}, "greater than 0"),
     ],
 )
 def test_inconsistent_settings_are_refused(values: dict[str, object], message: str) -> None:
@@ -57,6 +54,15 @@ def test_water_minimums_are_settings_and_default_to_the_standards() -> None:
     custom = settings(alerts_water_daily_share="3/4", alerts_water_automatic_days=automatic)
     assert custom.water_minimums.daily_share == Fraction(3, 4)
     assert custom.water_minimums.period_required(water_statistics.Tier.AUTOMATIC, "month") == 18
+
+
+def test_water_class_basis_defaults_to_the_value_as_published() -> None:
+    assert settings().water_class_basis == water.Basis(water.ClassBasis.PUBLISHED, reporting.DEFAULT_TABLE)
+    custom = settings(alerts_water_class_basis="exact", reporting_places={"tp": 3})
+    assert custom.water_class_basis.kind is water.ClassBasis.EXACT
+    assert custom.water_class_basis.precision.of_concentration("tp").places == 3
+    with pytest.raises(ValidationError, match="alerts_water_class_basis"):
+        settings(alerts_water_class_basis="rounded")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from services.standards import water
+from services.standards import reporting, water
 
 # GB 3838-2002 Table 1 transcribed: code, Class Ⅰ..Ⅴ limits, the class of a value exactly at each
 # limit, and the class of a value just above it (shared limits resolve to the best class).
@@ -38,6 +38,7 @@ UPPER_ROWS = [
 LAKE_TP = ("0.01", "0.025", "0.05", "0.1", "0.2")
 DO_LIMITS = ("7.5", "6", "5", "3", "2")
 TINY = Decimal("0.000000001")
+EXACT = water.EXACT_BASIS
 
 UPPER_CASES = [
     pytest.param(code, Decimal(limit), at, above, id=f"{code}-{limit}-class{n}")
@@ -48,8 +49,9 @@ UPPER_CASES = [
 
 @pytest.mark.parametrize(("code", "limit", "at", "above"), UPPER_CASES)
 def test_every_upper_limit_at_and_just_above(code: str, limit: Decimal, at: int, above: int) -> None:
-    assert water.item_class(code, limit) == at
-    assert water.item_class(code, limit + TINY) == above
+    assert water.item_class(code, limit, basis=EXACT) == at
+    assert water.item_class(code, limit + TINY, basis=EXACT) == above
+    assert water.item_class(code, limit + TINY) == at  # as published, TINY rounds away
 
 
 def test_table_covers_all_class_items() -> None:
@@ -60,7 +62,7 @@ def test_table_covers_all_class_items() -> None:
 @pytest.mark.parametrize(("n", "limit"), list(enumerate(LAKE_TP, start=1)))
 def test_lake_tp_limits(n: int, limit: str) -> None:
     assert water.item_class("tp", limit, "lake") == n
-    assert water.item_class("tp", Decimal(limit) + TINY, "lake") == n + 1
+    assert water.item_class("tp", Decimal(limit) + TINY, "lake", basis=EXACT) == n + 1
 
 
 @pytest.mark.parametrize(
@@ -75,12 +77,12 @@ def test_tp_river_versus_lake(value: str, river: int, lake: int) -> None:
 @pytest.mark.parametrize(("n", "limit"), list(enumerate(DO_LIMITS, start=1)))
 def test_every_do_limit_at_and_just_below(n: int, limit: str) -> None:
     assert water.item_class("do", limit) == n
-    assert water.item_class("do", Decimal(limit) - TINY) == n + 1
+    assert water.item_class("do", Decimal(limit) - TINY, basis=EXACT) == n + 1
 
 
 def test_do_examples_from_reference() -> None:
     assert water.item_class("do", "5.0") == 3
-    assert water.item_class("do", "4.99") == 4
+    assert water.item_class("do", "4.99", basis=EXACT) == 4
     assert water.item_class("do", "0") == 6
     assert water.item_class("do", "14") == 1
 
@@ -96,7 +98,7 @@ def test_shared_limit_examples_and_input_types() -> None:
     assert water.item_class("nh3n", "1.0") == 3
     assert water.item_class("nh3n", "1.01") == 4
     assert water.item_class("nh3n", 1.0) == 3  # float through its repr
-    assert water.item_class("tp", 0.1 + 0.2) == 5  # repr 0.30000000000000004 is just above 0.3
+    assert water.item_class("tp", 0.1 + 0.2, basis=EXACT) == 5  # repr 0.30000000000000004 is just above 0.3
     assert water.item_class("hg", Decimal("1E-4")) == 3
 
 
@@ -185,7 +187,9 @@ def test_no_main_pollutant_at_class_iii() -> None:
 
 def test_exceedance_multiple_rounds_half_even() -> None:
     # (0.2125 - 0.2) / 0.2 = 0.0625 → 0.06; ranking still uses the exact value.
-    assert water.classify_section({"tp": "0.2125"}).exceedance_multiples == {"tp": Decimal("0.06")}
+    assert water.classify_section({"tp": "0.2125"}, basis=EXACT).exceedance_multiples == {"tp": Decimal("0.06")}
+    # as published the value is 0.21: (0.21 - 0.2) / 0.2 = 0.05
+    assert water.classify_section({"tp": "0.2125"}).exceedance_multiples == {"tp": Decimal("0.05")}
 
 
 @pytest.mark.parametrize(
@@ -236,7 +240,8 @@ def test_period_means_exact_when_not_terminating() -> None:
     samples = [{"cod": "20"}, {"cod": "20"}, {"cod": "20.000000000000000000000000001"}]
     mean = water.period_means(samples)["cod"]
     assert mean == Decimal("20.00000000000000000000000000")  # 28 significant digits for display
-    assert water.classify_period(samples).water_class == 4  # the exact mean is above 20
+    assert water.classify_period(samples, basis=EXACT).water_class == 4  # the exact mean is above 20
+    assert water.classify_period(samples).water_class == 3  # published as 20 mg/L
 
 
 def test_class_i_iii_share() -> None:
@@ -333,3 +338,69 @@ def test_worsening_any_item_never_improves_the_section(
     before = water.classify_section(values, waterbody).water_class
     after = water.classify_section(worse, waterbody).water_class
     assert after >= before
+
+
+# Class basis: the value as published (GB/T 8170, half to even on an exact 5, at the item's reporting
+# precision) against the exact value, at the limits where they part.
+BASIS_CASES: list[tuple[str, str, water.Waterbody, int, int]] = [
+    # code, value, waterbody, published class, exact class
+    ("tp", "0.2004", "river", 3, 4),  # published "0.20"
+    ("tp", "0.205", "river", 3, 4),  # exact 5 dropped: 0.20 (even)
+    ("tp", "0.2050000001", "river", 4, 4),  # more than half: 0.21
+    ("tp", "0.195", "river", 3, 3),  # 0.20 (even)
+    ("tp", "0.2005", "lake", 5, 6),  # lakes publish 0.001: 0.200 (even), the Class Ⅴ limit
+    ("tp", "0.2015", "lake", 6, 6),  # 0.202 (even)
+    ("tp", "0.0505", "lake", 3, 4),  # 0.050 (even), the Class Ⅲ limit
+    ("nh3n", "1.005", "river", 3, 4),  # 1.00 (even)
+    ("nh3n", "1.015", "river", 4, 4),  # 1.02 (even)
+    ("do", "4.96", "river", 3, 4),  # higher is better: 5.0 meets Class Ⅲ
+    ("do", "4.95", "river", 3, 4),  # exact 5 after an odd 9: up to 5.0
+    ("do", "4.949", "river", 4, 4),  # 4.9 stays below 5
+    ("do", "5.95", "river", 2, 3),  # 6.0 (even): Class Ⅱ
+    ("ph", "9.004", "river", 1, 6),  # 9.00 is inside [6, 9]
+    ("ph", "5.995", "river", 1, 6),  # 6.00 (even)
+    ("codmn", "6.04", "river", 3, 4),
+    ("cod", "20.5", "river", 3, 4),  # integer mg/L: 20 (even)
+    ("cod", "21.5", "river", 4, 4),  # 22 (even)
+]
+
+
+@pytest.mark.parametrize(("code", "value", "waterbody", "published", "exact"), BASIS_CASES)
+def test_class_basis_at_the_limits(
+    code: str, value: str, waterbody: water.Waterbody, published: int, exact: int
+) -> None:
+    assert water.item_class(code, value, waterbody) == published  # the default basis
+    assert water.item_class(code, value, waterbody, basis=water.Basis(water.ClassBasis.PUBLISHED)) == published
+    assert water.item_class(code, value, waterbody, basis=EXACT) == exact
+    section = water.classify_section({code: value}, waterbody)
+    assert (section.water_class, section.basis) == (published, water.ClassBasis.PUBLISHED)
+    assert water.classify_section({code: value}, waterbody, basis=EXACT).water_class == exact
+
+
+def test_published_basis_is_the_publishing_function() -> None:
+    # CEJ-SHANGPU June 2026: a TP period mean published as "0.20" is Class Ⅲ, as published.
+    period = water.classify_period([{"tp": "0.2004"}, {"tp": "0.2004"}, {"do": "6.5"}])
+    assert (period.label, period.main_pollutants, period.exceedance_multiples) == ("Ⅲ", (), {})
+    exact = water.classify_period([{"tp": "0.2004"}, {"do": "6.5"}], basis=EXACT)
+    assert (exact.label, exact.main_pollutants, exact.exceedance_multiples) == ("Ⅳ", ("tp",), {"tp": Decimal("0")})
+    # a deployment that publishes TP to 0.001 classes what it publishes: 0.200 → Ⅲ, 0.201 → Ⅳ
+    finer = water.Basis(precision=reporting.DEFAULT_TABLE.with_overrides({"tp": 3}))
+    assert water.item_class("tp", "0.2004", basis=finer) == 3
+    assert water.item_class("tp", "0.2005", basis=finer) == 3  # 0.200 (even)
+    assert water.item_class("tp", "0.2006", basis=finer) == 4
+    for code, value, waterbody, published, _ in BASIS_CASES:
+        shown = reporting.DEFAULT_TABLE.concentration_value(code, Decimal(value), lake=waterbody == "lake")
+        assert water.item_class(code, shown, waterbody, basis=EXACT) == published
+
+
+def test_basin_mean_method_follows_the_basis() -> None:
+    sections = [{"tp": "0.2004", "do": "6"}, {"tp": "0.2004", "do": "6"}]
+    assert water.evaluate_basin(sections).mean_section == water.classify_section({"tp": "0.2004", "do": "6"})
+    assert water.evaluate_basin(sections).status == "良好"
+    assert water.evaluate_basin(sections, basis=EXACT).status == "轻度污染"
+
+
+@given(st.decimals(min_value=0, max_value=50, places=6), st.sampled_from(["nh3n", "tp", "cod", "do", "codmn"]))
+def test_published_class_is_the_class_of_the_published_figure(value: Decimal, code: str) -> None:
+    shown = reporting.DEFAULT_TABLE.concentration_value(code, value)
+    assert water.item_class(code, value) == water.item_class(code, shown, basis=EXACT)

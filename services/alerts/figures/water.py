@@ -6,7 +6,8 @@ SOURCE_TIERS``) with the values the station programme expects that day. A period
 rule of their source (``services.standards.water_statistics``: automatic data by the 2020 statistics
 rule, daily values then their mean; laboratory samples by 环办〔2011〕22号, the mean of the samples),
 and every row names the rule that made it (``statistic_rule``, per item in ``item_statistics``).
-The class is the GB 3838 class of the period values; a month runs to today while it is current
+The class is the GB 3838 class of the period values, on the basis set by ``ENVMON_ALERTS_WATER_CLASS_BASIS``
+(by default each value as published, so a published mean and its class agree); a month runs to today while it is current
 (month-to-date, the early warning), a year is year-to-date. ``tests/alerts/figures/test_water_rules.py``
 proves the SQL sums and the standards give what the standards give on the raw readings.
 """
@@ -117,7 +118,8 @@ def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[s
         values = ws.period_values(days.tallies, kind, days.expected_on, job.water_minimums)
         if not values:
             continue
-        result = water.classify_section({code: v.exact for code, v in values.items()}, section.waterbody)
+        exact = {code: v.exact for code, v in values.items()}
+        result = water.classify_section(exact, section.waterbody, basis=job.water_class_basis)
         target = section.target_class
         rows.append(
             {

@@ -4,6 +4,7 @@ give exactly what ``services.standards.water_statistics`` gives on the raw readi
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from services.alerts.figures.recompute import recompute_days
 from services.alerts.figures.water import compute_water_days, section_period_rows
 from services.alerts.periods import CalendarPeriod
-from services.standards import water
+from services.standards import reporting, water
 from services.standards import water_statistics as ws
 from services.standards.local_time import day_end, day_start, local_date
 from services.storage.programmes import load_programmes
@@ -121,3 +123,33 @@ def test_laboratory_samples_and_automatic_days_in_one_month(alerts_db: Engine) -
             text("select parameter, tier, samples, expected from water_daily where day = :d order by 1"), {"d": day}
         ).all()
     assert tiers == [("cod", "joint-manual", 2, None), ("nh3n", "automatic", 6, 6)]
+
+
+def test_the_class_is_decided_on_the_published_mean(alerts_db: Engine) -> None:
+    """A TP mean of 0.2004 mg/L is published "0.20" and classed Ⅲ; on the exact basis it is Ⅳ, a recorded revision."""
+    empty_alerts_tables(alerts_db, "readings")
+    samples = [("tp", 2, "0.2"), ("tp", 9, "0.2008"), ("do", 2, "6.5"), ("do", 9, "6.5")]
+    rows = [_row(item, day, 10 * 60, Decimal(value), "N", Source.JOINT_MANUAL) for item, day, value in samples]
+    days = [MONTH.first_day + timedelta(days=d) for d in (2, 9)]
+    key = {"section": SECTION, "period": MONTH.key}
+    select_row = text(
+        "select water_class, label, main_pollutants, means, revision from water_period "
+        "where section = :section and period = :period"
+    )
+    with alerts_db.begin() as connection:
+        insert(connection, rows)
+        recompute_days(job(connection, NOW), days)
+        published = connection.execute(select_row, key).mappings().one()
+        exact_job = dataclasses.replace(job(connection, NOW), water_class_basis=water.EXACT_BASIS)
+        recompute_days(exact_job, days)
+        exact = connection.execute(select_row, key).mappings().one()
+        revisions = connection.execute(
+            text("select previous, current from figure_revisions where table_name = 'water_period' and key = :key"),
+            {"key": json.dumps(key)},
+        ).all()
+    assert published["means"]["tp"] == "0.2004"
+    assert str(reporting.DEFAULT_TABLE.concentration_value("tp", Decimal(published["means"]["tp"]))) == "0.20"
+    assert (published["water_class"], published["label"], published["main_pollutants"]) == (3, "Ⅲ", [])
+    assert (exact["water_class"], exact["label"], exact["main_pollutants"]) == (4, "Ⅳ", ["tp"])
+    assert exact["revision"] == published["revision"] + 1
+    assert [(r.previous["water_class"], r.current["water_class"]) for r in revisions] == [(3, 4)]
