@@ -12,6 +12,7 @@ from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
 from services.compensation.cli import compensation_admin_app
 from services.grafana.cli import grafana_app
+from services.sensorthings.cli import sensorthings_key_app
 from simulators.cli import simulate_app
 
 app = typer.Typer(help="envmon: Shaoxing–Hangzhou environmental monitoring platform.", no_args_is_help=True)
@@ -22,6 +23,7 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(grafana_app, name="grafana")
 app.add_typer(compensation_admin_app, name="compensation-admin")
+app.add_typer(sensorthings_key_app, name="sensorthings-key")
 
 
 def _settings() -> CommonSettings:
@@ -119,6 +121,14 @@ def alerts() -> None:
 def compensation() -> None:
     """Run the eco-compensation service (API and finance pages)."""
     from services.compensation.main import main
+
+    main()
+
+
+@app.command("sensorthings")
+def sensorthings() -> None:
+    """Run the partners' read-only SensorThings API."""
+    from services.sensorthings.main import main
 
     main()
 

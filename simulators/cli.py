@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,9 +17,9 @@ from services.compensation.agreements import load_agreement_files
 from services.standards.local_time import local_date
 from simulators.faults import Faults, OfflineWindow
 from simulators.history import FIRST_DAY, Backfill, default_backfill
-from simulators.messages import Format, hj212_only
+from simulators.messages import Format, Message, hj212_only
 from simulators.plan import CrcChoice, PlanConfig, plan
-from simulators.runner import SendReport, realtime, replay, send_all, utc_now
+from simulators.runner import Segment, SendReport, realtime, replay, send_all, utc_now
 from simulators.settings import SimulatorSettings
 from simulators.stations import GatewaySpec, load_gateways, only_stations, select_gateways
 from simulators.transports import MqttTransport, TcpTransport, Transport, wait_for_ready
@@ -134,20 +135,22 @@ def options(
     context.obj = _Run(settings, config, gateways, transport)
 
 
-def _report(report: SendReport) -> None:
+def _report(report: SendReport, held: Sequence[Message] = ()) -> None:
     typer.echo(
         f"sent {report.messages} messages ({report.readings} readings) in {report.seconds:.1f} s "
         f"({report.messages_per_second:.0f} messages/s)"
     )
+    if held:
+        typer.echo(f"held back {len(held)} messages not due yet (an offline gateway's catch-up, late readings)")
 
 
-def _live(run: _Run, since: datetime) -> None:
+def _live(run: _Run, since: datetime, held: Sequence[Message] = ()) -> None:
     stop = threading.Event()
     for received in (signal.SIGTERM, signal.SIGINT):
         signal.signal(received, lambda *_: stop.set())
     transport = run.transport()
     try:
-        sent = realtime(run.config, run.gateways, transport, stop, since=since)
+        sent = realtime(run.config, run.gateways, transport, stop, since=since, held=held)
     finally:
         transport.close()
     typer.echo(f"stopped after {sent} real-time messages")
@@ -165,9 +168,10 @@ def replay_command(
         raise typer.BadParameter("give --start and --end with a UTC offset, e.g. +08:00")
     transport = run.transport()
     try:
-        _report(replay(_batched(run.config), run.gateways, start, end, transport))
+        report, held = replay(_batched(run.config), [Segment(run.gateways, start, end)], transport)
     finally:
         transport.close()
+    _report(report, held)
 
 
 def _batched(config: PlanConfig) -> PlanConfig:
@@ -204,16 +208,16 @@ def backfill_command(
             f"--since {backfill.since} must be from {FIRST_DAY} and before today ({local_date(now)}, Beijing time)"
         )
     earlier = only_stations(run.gateways, backfill.earlier_stations)
+    segments = [Segment(earlier, backfill.earlier_start, backfill.start)] if earlier else []
+    segments.append(Segment(run.gateways, backfill.start, now))
     transport = run.transport()
     try:
-        # Oldest first: the year before for a few sections, then every station.
-        if earlier:
-            _report(replay(_batched(run.config), earlier, backfill.earlier_start, backfill.start, transport))
-        _report(replay(_batched(run.config), run.gateways, backfill.start, now, transport))
+        report, held = replay(_batched(run.config), segments, transport)
     finally:
         transport.close()
+    _report(report, held)
     if then_live:
-        _live(run, now)
+        _live(run, now, held)
 
 
 @simulate_app.command("load")

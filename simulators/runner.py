@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -52,14 +52,29 @@ def send_all(messages: Sequence[Message], transport: Transport) -> SendReport:
     return SendReport(len(messages), readings, time.monotonic() - started)
 
 
-def replay(
-    config: PlanConfig, gateways: Sequence[GatewaySpec], start: datetime, end: datetime, transport: Transport
-) -> SendReport:
-    messages = plan(config, gateways, start, end)
-    log.info("replay planned", messages=len(messages), start=start.isoformat(), end=end.isoformat())
-    report = send_all(messages, transport)
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """The stations of ``gateways`` over [start, end)."""
+
+    gateways: Sequence[GatewaySpec]
+    start: datetime
+    end: datetime
+
+
+def replay(config: PlanConfig, segments: Sequence[Segment], transport: Transport) -> tuple[SendReport, list[Message]]:
+    """Send the plans of ``segments`` at once, oldest first. Messages due after the last segment's end (the
+    catch-up of a gateway still offline then, late readings) are held back and returned, for real time to
+    send when they fall due: a replay does not send what the gateways would not have sent yet."""
+    until = max(segment.end for segment in segments)
+    planned = sorted(
+        (m for s in segments for m in plan(config, s.gateways, s.start, s.end)), key=lambda message: message.due
+    )
+    due = [message for message in planned if message.due <= until]
+    held = [message for message in planned if message.due > until]
+    log.info("replay planned", messages=len(due), held=len(held), segments=len(segments), end=until.isoformat())
+    report = send_all(due, transport)
     log.info("replay sent", messages=report.messages, readings=report.readings, seconds=round(report.seconds, 1))
-    return report
+    return report, held
 
 
 def realtime(
@@ -71,14 +86,17 @@ def realtime(
     since: datetime | None = None,
     clock: Clock = utc_now,
     tick: timedelta = REALTIME_TICK,
+    held: Iterable[Message] = (),
 ) -> int:
     """Send each slot when it comes due until ``stop`` is set; returns the number of messages sent.
 
-    Messages due later (late readings, an offline gateway's catch-up) wait in a queue.
+    Messages due later (late readings, an offline gateway's catch-up, and ``held``, those a replay held
+    back) wait in a queue.
     """
     planned_until = since or clock()
-    queue: list[tuple[datetime, int, Message]] = []
-    sent = order = 0
+    queue: list[tuple[datetime, int, Message]] = [(m.due, order, m) for order, m in enumerate(held)]
+    heapq.heapify(queue)
+    sent, order = 0, len(queue)
     while not stop.is_set():
         now = clock()
         if now > planned_until:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from services.alerts.registry import Registry
 from services.standards import validity, water, water_statistics
+from services.standards.comparison import DEFAULT_TOLERANCES, ToleranceTable
 from services.standards.local_time import POSTGRES_ZONE, day_end, day_start, local_date
 
 # The service's clock: the cycle and the API ask it, so tests can run them at any moment.
@@ -37,6 +38,8 @@ class Computation:
     city_min_stations: int = 1
     # Minimum data of water daily and period values (2020 statistics rule, 环办〔2011〕22号; several [?]).
     water_minimums: water_statistics.Minimums = water_statistics.DEFAULT_MINIMUMS
+    # How far two sources at a boundary section may differ per indicator (the comparison figures).
+    tolerances: ToleranceTable = DEFAULT_TOLERANCES
     # The value a water period class is decided on, with the precisions the figures are published at.
     water_class_basis: water.Basis = water.DEFAULT_BASIS
 

@@ -54,6 +54,7 @@ class AlertsService:
             completeness_rule=settings.completeness_rule,
             city_min_stations=settings.alerts_city_min_stations,
             water_minimums=settings.water_minimums,
+            tolerances=settings.tolerance_table,
             water_class_basis=settings.water_class_basis,
         )
 

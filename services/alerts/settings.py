@@ -6,10 +6,11 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.common.settings import CommonSettings
 from services.standards import validity, water, water_statistics
+from services.standards.comparison import DEFAULT_TOLERANCES, ToleranceTable
 
 BUILT_IN_RULES = Path(__file__).parent / "rules" / "rules.yaml"
 
@@ -63,6 +64,19 @@ class AlertsSettings(CommonSettings):
     alerts_flag_window_minutes: int = Field(default=180, gt=0)
     # Resolved alerts stay in the retained MQTT snapshot this long.
     alerts_snapshot_keep_resolved_hours: int = Field(default=24, ge=0)
+    # Comparison tolerances replacing HJ 915-2017's defaults per indicator (services.standards.comparison),
+    # e.g. {"nh3n": {"relative": "0.15", "absolute": "0.05", "absolute_below": "0.3"}}.
+    alerts_comparison_tolerances: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("alerts_comparison_tolerances")
+    @classmethod
+    def _valid_tolerances(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        DEFAULT_TOLERANCES.with_overrides(value)
+        return value
+
+    @property
+    def tolerance_table(self) -> ToleranceTable:
+        return DEFAULT_TOLERANCES.with_overrides(self.alerts_comparison_tolerances)
 
     @model_validator(mode="after")
     def _water_minimums_complete(self) -> AlertsSettings:

@@ -1,5 +1,5 @@
 """The alerts service's tables as SQLAlchemy Core, mirroring migration 0002_alerts (and 0004, 0007, 0010, 0011,
-0013, 0015).
+0013, 0017).
 
 Every figure table ends with the publication columns (published_at, revision, revised_at,
 computed_at); docs/alerts.md documents each table and column.
@@ -209,6 +209,28 @@ eco_flow_period = _figure_table(
     Column("days_with_data", Integer, nullable=False),
     Column("days_attained", Integer, nullable=False),
     Column("share", Numeric),
+)
+
+# Two sources at one boundary section compared per month and indicator (migration 0017_water_comparison).
+water_comparison = _figure_table(
+    "water_comparison",
+    Column("section", String(64), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("parameter", String(32), primary_key=True),
+    Column("first_station", String(64), primary_key=True),
+    Column("first_tier", String(16), primary_key=True),
+    Column("second_station", String(64), primary_key=True),
+    Column("second_tier", String(16), primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("paired_days", Integer, nullable=False),
+    Column("first_mean", Numeric, nullable=False),
+    Column("second_mean", Numeric, nullable=False),
+    Column("difference", Numeric, nullable=False),
+    Column("relative_deviation", Numeric),
+    Column("allowed", Numeric),
+    Column("tolerance", Text),
+    Column("agrees", Boolean),
+    _texts("parties"),
 )
 
 WASTE_ROUTES = ("incinerated", "food_waste", "recycled", "landfilled")

@@ -303,7 +303,7 @@ def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
 
 @pytest.mark.integration
 def test_the_api_keeps_its_contract(seeded: Engine) -> None:
-    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=12)
+    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=13)
     assert run.cases > 200
 
 

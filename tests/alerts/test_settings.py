@@ -22,6 +22,8 @@ def test_defaults_are_the_standards_and_the_plan() -> None:
     assert defaults.completeness_rule == validity.ANNUAL_RULE
     assert defaults.good_day_target == validity.GOOD_DAY_TARGET
     assert (defaults.alerts_city_stations, defaults.alerts_city_min_stations) == ((), 1)
+    # Silent after two missed reports of the station's programme interval.
+    assert defaults.alerts_silent_after_intervals == 2
 
 
 def test_thresholds_are_settings() -> None:
@@ -41,6 +43,7 @@ def test_thresholds_are_settings() -> None:
         ({"alerts_city_stations": ["AIR-KEQIAO"], "alerts_city_min_stations": 2}, "exceeds the 1 stations"),
         ({"alerts_good_day_target": "1.1"}, "less than or equal to 1"),
         ({"alerts_february_min_days": 30}, "less than or equal to 29"),
+        ({"alerts_silent_after_intervals": 0}, "greater than 0"),
     ],
 )
 def test_inconsistent_settings_are_refused(values: dict[str, object], message: str) -> None:

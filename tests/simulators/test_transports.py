@@ -21,7 +21,7 @@ from simulators.cli import simulate_app
 from simulators.faults import Faults
 from simulators.messages import Format, Message
 from simulators.plan import CrcChoice, PlanConfig, plan
-from simulators.runner import replay, send_all
+from simulators.runner import Segment, replay, send_all
 from simulators.stations import load_gateways, select_gateways
 from simulators.transports import MqttTransport, TcpTransport
 from tests.support import hj212_gateway as support
@@ -51,12 +51,13 @@ def test_each_gateway_publishes_with_its_own_account(broker: MosquittoBroker, mq
         assert subscribed.wait(5)
         gateways = select_gateways(load_gateways(), ["gw-air-zhuji", "gw-waste"])
         transport = MqttTransport(MqttEndpoint("127.0.0.1", broker.port, None, None), gateways, "test-sim")
-        report = replay(PlanConfig(batch=True), gateways, START, START + timedelta(days=2), transport)
+        report, held = replay(PlanConfig(batch=True), [Segment(gateways, START, START + timedelta(days=2))], transport)
         transport.close()
         messages = [received.get(timeout=5) for _ in range(report.messages)]
     finally:
         listener.loop_stop()
         listener.disconnect()
+    assert held == []
     topics = {m.topic for m in messages}
     assert "envmon/v1/AIR-ZHUJI/air" in topics and "envmon/v1/WST-LANDFILL/waste" in topics
     entries = [e for m in messages for e in json.loads(m.payload)["readings"]]

@@ -14,7 +14,7 @@ from services.storage.engine import alembic_config
 
 pytestmark = pytest.mark.integration
 
-BEFORE_CLASS_BASIS = "0016_month_confirmations"
+BEFORE_CLASS_BASIS = "0018_sensorthings_keys"
 
 
 def test_water_class_basis_queues_every_stored_period_for_recomputation(postgres: PostgresCluster, db: Engine) -> None:

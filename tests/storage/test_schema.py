@@ -10,7 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 import services.alerts.tables  # registers the alerts tables on the metadata
-import services.compensation.tables  # noqa: F401 - registers the compensation tables on the metadata
+import services.compensation.tables
+import services.sensorthings.tables  # noqa: F401 - registers the compensation and SensorThings tables
 from services.storage.engine import has_community_features, timescaledb_license
 from services.storage.schema import SOURCE_TIERS, Source, metadata, readings
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from services.alerts.api.params import PATTERN_MESSAGES
 from services.alerts.api.queries import QueryError
-from services.alerts.api.routes import alerts, forecasts, health, kpi, series
+from services.alerts.api.routes import alerts, comparison, forecasts, health, kpi, series
 from services.alerts.api.routes import runbooks as runbook_routes
 from services.alerts.context import Clock, utc_now
 from services.alerts.rules import runbooks
@@ -74,6 +74,15 @@ def create_app(
     app.state.runbooks = runbooks.render(book, settings.precision_table, settings.grafana_url)
     app.add_exception_handler(QueryError, query_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for router in (health.router, kpi.router, series.router, forecasts.router, alerts.router, runbook_routes.router):
+    routers = (
+        health.router,
+        kpi.router,
+        series.router,
+        comparison.router,
+        forecasts.router,
+        alerts.router,
+        runbook_routes.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

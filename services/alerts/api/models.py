@@ -87,6 +87,78 @@ class SectionClass(Publication):
     item_statistics: dict[str, ItemStatistic] | None = Field(description="Per item: rule, source and data count")
 
 
+class ComparedSource(BaseModel):
+    station: str = Field(examples=["XXJ-YANGXUN-XS"])
+    tier: Literal["automatic", "joint-manual", "manual"]
+    party: str | None = Field(description="Party code of the station's operator", examples=["xiaoshan"])
+    party_name: str | None = Field(examples=["萧山区"])
+    mean: str = Field(description="Mean over the paired days, in the indicator's unit", examples=["0.55"])
+
+
+class SourceComparison(Publication):
+    """Two sources at one boundary section compared over the days both have (比对)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "section": "XXJ-YANGXUN",
+                    "name": "西小江杨汛大桥(金山村)断面",
+                    "period": "2026-06",
+                    "as_of": "2026-06-30",
+                    "parameter": "nh3n",
+                    "unit": "mg/L",
+                    "figures": "published",
+                    "first": {
+                        "station": "XXJ-YANGXUN",
+                        "tier": "automatic",
+                        "party": "keqiao",
+                        "party_name": "柯桥区",
+                        "mean": "0.82",
+                    },
+                    "second": {
+                        "station": "XXJ-YANGXUN-XS",
+                        "tier": "automatic",
+                        "party": "xiaoshan",
+                        "party_name": "萧山区",
+                        "mean": "0.55",
+                    },
+                    "paired_days": 30,
+                    "difference": "0.27",
+                    "relative_deviation_percent": "39.3",
+                    "tolerance": "±0.04 (< 0.2) 或 ±20 %",
+                    "allowed": "0.14",
+                    "agrees": False,
+                    "parties": ["keqiao", "xiaoshan"],
+                    "published_at": "2026-07-01T00:00:05+08:00",
+                    "revision": 0,
+                    "revised_at": None,
+                }
+            ]
+        }
+    )
+
+    section: str
+    name: str
+    period: str = Field(description="The month (YYYY-MM)")
+    as_of: date = Field(description="Last day included")
+    parameter: str
+    unit: str
+    figures: Figures = FIGURES
+    first: ComparedSource
+    second: ComparedSource = Field(description="A laboratory source (joint or manual samples) is always second")
+    paired_days: int = Field(ge=1, description="Days on which both sources have a value; the means use only these")
+    difference: str = Field(description="First mean minus second mean")
+    relative_deviation_percent: str | None = Field(
+        description="The difference against the laboratory side, or against the mean of two automatic means; "
+        "null when that is 0"
+    )
+    tolerance: str | None = Field(description="The indicator's tolerance as configured; null when none is set")
+    allowed: str | None = Field(description="The largest difference that agrees at this level")
+    agrees: bool | None = Field(description="Within the tolerance; null when no tolerance is set")
+    parties: list[str] = Field(description="Party codes behind the two sources")
+
+
 class EcoFlowFigure(Publication):
     subject: str = Field(description="Section code, or the city for all sections pooled")
     as_of: date

@@ -59,6 +59,23 @@ class PeriodQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthsQuery:
+    """``period=2026-10`` (that month's rows) or ``period=2026`` (every month of the year) on a monthly table."""
+
+    period: CalendarPeriod
+
+    @classmethod
+    def parse(cls, value: str) -> MonthsQuery:
+        return cls(PeriodQuery.parse(value).period)
+
+    def where(self) -> list[str]:
+        return ["period like :months"]
+
+    def params(self) -> dict[str, Any]:
+        return {"months": self.period.key if self.period.month is not None else f"{self.period.key}-%"}
+
+
+@dataclass(frozen=True, slots=True)
 class YearQuery:
     year: int
 

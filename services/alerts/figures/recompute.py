@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from services.alerts.context import Computation
 from services.alerts.figures.air import compute_air
 from services.alerts.figures.air_year import compute_air_kpis
+from services.alerts.figures.comparison import compute_comparisons
 from services.alerts.figures.completeness import compute_completeness, compute_station_status
 from services.alerts.figures.waste import compute_waste_days
 from services.alerts.figures.water import compute_water_days, compute_water_periods
@@ -67,6 +68,7 @@ def recompute_days(job: Computation, days: Iterable[date]) -> int:
     years = {d.year for d in days} | {job.today.year}
     periods = months_of([*days, job.today]) | {CalendarPeriod(year) for year in years}
     written += compute_water_periods(job, periods)
+    written += compute_comparisons(job, periods)
     written += compute_air_kpis(job, years)
     written += compute_station_status(job)
     return written

@@ -2,7 +2,7 @@
 
 Labels: ``alertname`` (the rule), ``subject`` (a station or section code, or the city), ``scope``
 (``city`` or ``station``), ``severity``, ``period`` and ``period_kind`` (``windows``), and the rule's
-own labels (``domain``, ``kind``, ``target``).
+own labels (``domain``, ``kind``, ``target``), plus what a metric adds (a comparison's ``parties``).
 
 Annotations: ``summary``; ``description`` naming the cause; ``value`` and ``target`` at reporting
 precision; ``subject_name``; ``period_label``; ``dashboard_url`` (the Grafana panel that shows it,
@@ -75,9 +75,12 @@ class Presenter:
     precision: PrecisionTable
     now: datetime
 
-    def labels(self, rule: Rule, subject: str, period: RulePeriod) -> dict[str, str]:
+    def labels(
+        self, rule: Rule, subject: str, period: RulePeriod, observation: Observation | None = None
+    ) -> dict[str, str]:
         return {
             **rule.labels,
+            **(observation.labels if observation is not None else {}),
             "alertname": rule.name,
             "subject": subject,
             "scope": "city" if subject == self.city else "station",

@@ -128,7 +128,10 @@ def evaluate(
                 subject,
                 period_key,
                 current,
-                labels=presenter.labels(rule, subject, period) if period is not None else None,
+                # a held state (no observation) keeps its labels: a metric's own labels come with an observation
+                labels=presenter.labels(rule, subject, period, observation)
+                if period is not None and observation is not None
+                else None,
                 annotations=annotations,
                 new_episode=previous is None
                 or (previous.state is State.RESOLVED and current.state is not State.RESOLVED),

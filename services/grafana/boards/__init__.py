@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from services.grafana.boards import air, alerts, compensation, operations, overview, waste, water
+from services.grafana.boards import air, alerts, boundary, compensation, operations, overview, waste, water
 
-BUILDERS = (overview.build, water.build, air.build, waste.build, compensation.build, operations.build, alerts.build)
+BUILDERS = (
+    overview.build,
+    water.build,
+    boundary.build,
+    air.build,
+    waste.build,
+    compensation.build,
+    operations.build,
+    alerts.build,
+)
 
 
 def dashboards() -> tuple[Dashboard, ...]:

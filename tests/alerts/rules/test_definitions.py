@@ -20,7 +20,7 @@ BOARDS = {
     "envmon-alerts",
     "envmon-boundary",
 }
-KINDS = {"target", "assessment", "threshold", "episode", "data_quality", "silence"}
+KINDS = {"target", "assessment", "threshold", "episode", "data_quality", "silence", "comparison"}
 RULES = load_rules(BUILT_IN_RULES).rules
 
 

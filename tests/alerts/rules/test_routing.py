@@ -36,6 +36,10 @@ RULES = {r.name: r for r in load_rules(BUILT_IN_RULES).rules}
         ({"kind": "silence", "severity": "warning", "domain": "data"}, "data-quality"),
         ({"kind": "threshold", "severity": "critical", "domain": "air"}, "duty-officer"),  # AQI > 200
         ({"kind": "episode", "severity": "critical", "domain": "air"}, "heavy-pollution"),  # 重污染天气
+        # a boundary comparison reaches both parties its labels name, one receiver each
+        ({"kind": "comparison", "domain": "water", "parties": "keqiao,xiaoshan"}, "party-keqiao,party-xiaoshan"),
+        ({"kind": "comparison", "domain": "water", "parties": "xiaoshan,zhejiang"}, "party-zhejiang,party-xiaoshan"),
+        ({"kind": "comparison", "domain": "water", "parties": "somewhere"}, "duty-officer"),
     ],
 )
 def test_amtool_accepts_the_config_and_routes_each_kind(labels: dict[str, str], receiver: str) -> None:

@@ -12,11 +12,11 @@ from types import MappingProxyType
 
 from sqlalchemy import Connection
 
-from services.alerts.rules.metrics import air, episodes, stations, waste, water
+from services.alerts.rules.metrics import air, comparison, episodes, stations, waste, water
 from services.alerts.rules.metrics.model import Metric, MetricContext, Observation, Reading
 
 METRICS: Mapping[str, Metric] = MappingProxyType(
-    {metric.name: metric for module in (water, air, episodes, waste, stations) for metric in module.METRICS}
+    {metric.name: metric for module in (water, air, comparison, episodes, waste, stations) for metric in module.METRICS}
 )
 
 __all__ = ["METRICS", "Metric", "MetricContext", "Observation", "Reading", "check_metric_names", "observe"]

@@ -32,7 +32,8 @@ class Observation:
     target: str | None = None  # the subject's own target; otherwise the rule's threshold is shown
     api_path: str | None = None  # e.g. /v1/water/classes?period=2026&section=XXJ-YANGXUN
     as_of: date | None = None  # the last day the figure includes, for a running period
-    extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # more annotations
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # more labels (e.g. parties)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -14,10 +15,12 @@ from sqlalchemy import Connection, RowMapping, text
 from services.alerts.rules.metrics import wording
 from services.alerts.rules.metrics.model import Metric, MetricContext, Observation
 from services.alerts.rules.windows import PeriodKind, RulePeriod
-from services.standards.reporting import PrecisionTable
+from services.standards import water
+from services.standards.reporting import PrecisionTable, plain, round_exact
 
 GOOD_CLASS = 3  # Class Ⅲ or better counts towards the share
 CAUSE_ITEMS = 3  # at most this many determining items are named per section
+MAX_EXTRA_PLACES = 4  # digits beyond reporting precision an alert shows to make an item's class visible
 
 _SECTION_PERIODS = """
     select p.section, s.name, p.period, p.as_of, p.water_class, p.target_class, p.determining_items, p.means,
@@ -30,11 +33,26 @@ def _classes(connection: Connection, where: str, params: Mapping[str, Any]) -> l
     return list(connection.execute(text(_SECTION_PERIODS + where), dict(params)).mappings())
 
 
-def section_cause(table: PrecisionTable, row: RowMapping) -> str:
+def _determining_item(table: PrecisionTable, code: str, mean: Decimal, waterbody: water.Waterbody) -> str:
+    """``TP 0.21 mg/L`` at reporting precision. Where that rounding hides the class the exact mean is in (GB/T
+    8170's 全数值比较法: TP 0.2004 is Class Ⅳ but prints 0.20), also the digits that show it:
+    ``TP 0.20 mg/L [全数值 0.2004]``."""
+    lake = waterbody == "lake"
+    published = wording.concentration(table, code, mean, lake=lake)
+    precision = table.of_concentration(code, lake=lake)
+    exact_class = water.item_class(code, mean, waterbody)
+    for places in range(precision.places, precision.places + MAX_EXTRA_PLACES + 1):
+        shown = round_exact(mean, replace(precision, places=places))
+        if water.item_class(code, shown, waterbody) == exact_class:
+            return published if places == precision.places else f"{published} [全数值 {plain(shown)}]"
+    return f"{published} [全数值劣于{wording.water_class(exact_class - 1)}限值]"
+
+
+def section_cause(table: PrecisionTable, row: Mapping[Any, Any]) -> str:
     """``Ⅳ类 (TP 0.21 mg/L)``: a section's class and the items that decide it, with their period means."""
-    lake = row["waterbody"] == "lake"
+    waterbody: water.Waterbody = "lake" if row["waterbody"] == "lake" else "river"
     items = [
-        wording.concentration(table, code, Decimal(row["means"][code]), lake=lake)
+        _determining_item(table, code, Decimal(row["means"][code]), waterbody)
         for code in row["determining_items"][:CAUSE_ITEMS]
         if code in row["means"]
     ]

@@ -1,7 +1,7 @@
 """Alerts: water period classes are decided on the values as published; stored periods are recomputed.
 
-Revision ID: 0017_water_class_basis
-Revises: 0016_month_confirmations
+Revision ID: 0019_water_class_basis
+Revises: 0018_sensorthings_keys
 Create Date: 2026-12-03
 
 The alerts service now classes a water period on each item's value as published (rounded once by
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_water_class_basis"
-down_revision = "0016_month_confirmations"
+revision = "0019_water_class_basis"
+down_revision = "0018_sensorthings_keys"
 branch_labels = None
 depends_on = None
 
