@@ -24,10 +24,13 @@ from devstack.postgres import pg_bindir, start_platform_database
 from devstack.processes import UNPRIVILEGED_USER, hand_over, running_as_root
 from services.broker.accounts import write_broker_files
 from services.compensation.demo import create_demo_logins, login_table
+from services.sensorthings.keys import create_key, key_exists
 from services.storage.engine import make_engine
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_LOGINS = "demo-logins.txt"
+DEMO_PARTNER_KEY_NAME = "xiaoshan-demo"
+DEMO_PARTNER_KEY = "dev-xiaoshan-sensorthings-key"  # development only, like the demo logins
 COMPOSE_TARGETS = {
     "ingest:8001": "ingest",
     "alerts:8002": "alerts",
@@ -52,6 +55,7 @@ class Ports:
     alerts: int = 8002
     compensation: int = 8003
     hj212_http: int = 8004
+    sensorthings: int = 8005
     hj212_tcp: int = 59212
     prometheus: int = 59090
     alertmanager: int = 59093
@@ -76,6 +80,8 @@ def prepare_database(run_dir: Path, ports: Ports) -> None:
             write_broker_files(connection, run_dir / "mosquitto")
         with engine.begin() as connection:  # the finance pages' demo logins, printed by run-local.sh
             (run_dir / DEMO_LOGINS).write_text(login_table(create_demo_logins(connection, production=False)) + "\n")
+            if not key_exists(connection, DEMO_PARTNER_KEY_NAME):  # a Xiaoshan key for the SensorThings API
+                create_key(connection, DEMO_PARTNER_KEY_NAME, "xiaoshan", DEMO_PARTNER_KEY)
         engine.dispose()
     finally:
         cluster.stop()
@@ -138,6 +144,7 @@ def environment(run_dir: Path, ports: Ports) -> dict[str, str]:
         "ENVMON_INGEST_HTTP_PORT": str(ports.ingest),
         "ENVMON_ALERTS_HTTP_PORT": str(ports.alerts),
         "ENVMON_COMPENSATION_HTTP_PORT": str(ports.compensation),
+        "ENVMON_SENSORTHINGS_HTTP_PORT": str(ports.sensorthings),
         "ENVMON_HJ212_HTTP_PORT": str(ports.hj212_http),
         "ENVMON_HJ212_TCP_PORT": str(ports.hj212_tcp),
         "ENVMON_ALERTMANAGER_URL": f"http://127.0.0.1:{ports.alertmanager}",

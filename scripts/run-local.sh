@@ -6,6 +6,7 @@
 #   ENVMON_RUN_DIR            run folder (default ./run): data, logs, pid file
 #   ENVMON_RUN_PG_PORT        PostgreSQL port (default 55432); ENVMON_RUN_MQTT_PORT (51883),
 #   ENVMON_RUN_INGEST_PORT (8001), _ALERTS_PORT (8002), _COMPENSATION_PORT (8003), _HJ212_HTTP_PORT (8004),
+#   ENVMON_RUN_SENSORTHINGS_PORT (8005),
 #   ENVMON_RUN_HJ212_TCP_PORT (59212), _PROMETHEUS_PORT (59090), _ALERTMANAGER_PORT (59093)
 #   ENVMON_RUN_SKIP           Procfile processes not to start, space-separated (e.g. "hj212-gateway")
 set -euo pipefail
@@ -57,6 +58,7 @@ wait_for() {  # wait_for WHAT URL
 wait_for "ingest" "http://127.0.0.1:$ENVMON_RUN_INGEST_PORT/readyz"
 wait_for "Prometheus" "http://127.0.0.1:$ENVMON_RUN_PROMETHEUS_PORT/-/ready"
 wait_for "compensation" "http://127.0.0.1:$ENVMON_RUN_COMPENSATION_PORT/healthz"
+wait_for "sensorthings" "http://127.0.0.1:$ENVMON_RUN_SENSORTHINGS_PORT/healthz"
 
 cat <<URLS
 [run-local] envmon is running (logs: $RUN_DIR/logs/honcho.log; stop: make stop)
@@ -65,6 +67,7 @@ cat <<URLS
   Ingest           http://127.0.0.1:$ENVMON_RUN_INGEST_PORT/metrics  /healthz  /readyz
   KPI API (alerts) http://127.0.0.1:$ENVMON_RUN_ALERTS_PORT/v1/kpi/water?period=$(date +%Y-%m)  /v1/kpi/air?year=$(date +%Y)
   Compensation     http://127.0.0.1:$ENVMON_RUN_COMPENSATION_PORT/ui/  (finance pages; API docs /docs)
+  SensorThings     http://127.0.0.1:$ENVMON_RUN_SENSORTHINGS_PORT/v1.1  (partners, docs/partners.md; Xiaoshan's demo key: X-API-Key: dev-xiaoshan-sensorthings-key)
   HJ 212 gateway   tcp://127.0.0.1:$ENVMON_RUN_HJ212_TCP_PORT  metrics http://127.0.0.1:$ENVMON_RUN_HJ212_HTTP_PORT/metrics
   Prometheus       http://127.0.0.1:$ENVMON_RUN_PROMETHEUS_PORT/
   Alertmanager     http://127.0.0.1:$ENVMON_RUN_ALERTMANAGER_PORT/

@@ -482,7 +482,7 @@ class EntityQuery:
         count = None
         if options.count:
             count = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        return Page(rows[:top], len(rows) > top, count)
+        return Page(rows[:top], 0 < top < len(rows), count)  # $top=0 asks for the count alone: no next page
 
     def one(self, connection: Connection, raw_id: str) -> RowMapping:
         equals = self.entity_set.parse_id(raw_id)

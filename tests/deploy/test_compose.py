@@ -24,6 +24,7 @@ PLATFORM = {
     "ingest",
     "alerts",
     "compensation",
+    "sensorthings",
     "hj212-gateway",
     "prometheus",
     "alertmanager",
@@ -85,14 +86,15 @@ def test_images_and_one_envmon_image_for_the_services(config: dict[str, Any]) ->
     assert services["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert services["grafana"]["image"].startswith("grafana/grafana-oss:")
     assert {
-        services[n]["image"] for n in ("ingest", "alerts", "compensation", "hj212-gateway", "simulator", "migrate")
+        services[n]["image"]
+        for n in ("ingest", "alerts", "compensation", "sensorthings", "hj212-gateway", "simulator", "migrate")
     } == {"envmon:latest"}
 
 
 def test_services_wait_for_the_migration(config: dict[str, Any]) -> None:
     services = config["services"]
     assert services["migrate"]["depends_on"]["timescaledb"]["condition"] == "service_healthy"
-    for name in ("ingest", "alerts", "compensation", "hj212-gateway", "mosquitto"):
+    for name in ("ingest", "alerts", "compensation", "sensorthings", "hj212-gateway", "mosquitto"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.localstack import Ports, stack_pids
+from devstack.localstack import DEMO_PARTNER_KEY, Ports, stack_pids
 from devstack.processes import free_port, private_directory
 from services.standards.local_time import BEIJING_TIME
 
@@ -78,6 +78,10 @@ def test_make_run_brings_up_the_stack_with_content_and_make_stop_leaves_nothing(
         login = {"username": "keqiao.finance", "password": "demo-keqiao.finance"}
         page = httpx.post(f"http://127.0.0.1:{ports.compensation}/ui/login", data=login, follow_redirects=True)
         assert page.status_code == 200 and "结算单" in page.text
+        things = httpx.get(
+            f"http://127.0.0.1:{ports.sensorthings}/v1.1/Things", headers={"X-API-Key": DEMO_PARTNER_KEY}, timeout=30
+        )
+        assert "XXJ-YANGXUN-XS" in [thing["@iot.id"] for thing in things.json()["value"]]  # Xiaoshan's demo key
         deadline = time.monotonic() + KPI_WAIT_SECONDS
         while not _kpis_have_content(ports):
             assert time.monotonic() < deadline, (run_dir / "logs" / "honcho.log").read_text()[-5000:]

@@ -85,6 +85,10 @@ def test_time_and_result_filters_ordering_and_count(client: TestClient) -> None:
     assert body["@iot.count"] == len(times) == 7
     assert times[0] == "2026-11-02T06:00:00Z" and times[-1] == "2026-11-02T00:00:00Z"
     assert "@iot.nextLink" not in body
+    counted = client.get(f"{PARTNER_STREAM}/Observations", params={"$top": "0", "$count": "true"}).json()
+    assert counted == {"@iot.count": HOURS, "value": []}
+    listed = _ids(client, f"{ROOT}/Things", **{"$filter": "id in ('XXJ-YANGXUN', 'AIR-YUECHENG', 'PYJ-JINHUA')"})
+    assert listed == ["PYJ-JINHUA", "XXJ-YANGXUN"]
 
 
 def test_next_links_page_through_every_observation_once(client: TestClient) -> None:
