@@ -1,5 +1,5 @@
-"""How an alert names the items that decide a section's class: at reporting precision, with the exact digits
-added where rounding would hide the class (GB/T 8170 全数值比较法: classes compare the unrounded mean)."""
+"""How an alert names the items that decide a section's class: at reporting precision; on the exact class
+basis with the exact digits added where rounding would hide the class (GB/T 8170 全数值比较法)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.alerts.rules.metrics.water import section_cause
-from services.standards.reporting import DEFAULT_TABLE
+from services.standards import water
 
 
 def _row(water_class: int, waterbody: str = "river", **means: str) -> dict[str, Any]:
@@ -28,5 +28,19 @@ def _row(water_class: int, waterbody: str = "river", **means: str) -> dict[str, 
         (_row(4, "lake", tp="0.0501"), "Ⅳ类 (TP 0.050 mg/L [全数值 0.0501])"),  # lake limits, 0.001 mg/L
     ],
 )
-def test_the_cause_shows_what_decides_the_class(row: dict[str, Any], cause: str) -> None:
-    assert section_cause(DEFAULT_TABLE, row) == cause
+def test_on_the_exact_basis_the_cause_shows_what_decides_the_class(row: dict[str, Any], cause: str) -> None:
+    assert section_cause(water.EXACT_BASIS, row) == cause
+
+
+@pytest.mark.parametrize(
+    ("row", "cause"),
+    [
+        (_row(4, tp="0.21"), "Ⅳ类 (TP 0.21 mg/L)"),
+        (_row(3, tp="0.2004"), "Ⅲ类 (TP 0.20 mg/L)"),  # classed as published: the figure shows the class
+        (_row(4, tp="0.2051"), "Ⅳ类 (TP 0.21 mg/L)"),
+        (_row(4, do="4.94"), "Ⅳ类 (DO 4.9 mg/L)"),
+        (_row(4, "lake", tp="0.0506"), "Ⅳ类 (TP 0.051 mg/L)"),
+    ],
+)
+def test_on_the_published_basis_the_figure_shows_its_class(row: dict[str, Any], cause: str) -> None:
+    assert section_cause(water.DEFAULT_BASIS, row) == cause

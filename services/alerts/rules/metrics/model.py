@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from services.alerts.context import Computation
 from services.alerts.rules.definitions import DEFAULT_HEAVY_POLLUTION, HeavyPollution
 from services.alerts.rules.windows import PeriodKind, RulePeriod, evaluated, label
+from services.standards import water
 from services.standards.reporting import DEFAULT_TABLE, PrecisionTable
 
 
@@ -47,6 +48,12 @@ class MetricContext:
     flag_window: timedelta = timedelta(hours=3)
     heavy_pollution: HeavyPollution = DEFAULT_HEAVY_POLLUTION
     precision: PrecisionTable = DEFAULT_TABLE
+    water_class_basis: water.ClassBasis = water.DEFAULT_CLASS_BASIS
+
+    @property
+    def class_basis(self) -> water.Basis:
+        """The basis the stored water classes were decided on, with the precisions alerts print."""
+        return water.Basis(self.water_class_basis, self.precision)
 
     @classmethod
     def of(
@@ -66,6 +73,7 @@ class MetricContext:
             flag_window=flag_window,
             heavy_pollution=heavy_pollution,
             precision=precision,
+            water_class_basis=job.water_class_basis.kind,
         )
 
     def periods(self, kind: PeriodKind) -> tuple[RulePeriod, ...]:

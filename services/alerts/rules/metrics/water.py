@@ -33,26 +33,27 @@ def _classes(connection: Connection, where: str, params: Mapping[str, Any]) -> l
     return list(connection.execute(text(_SECTION_PERIODS + where), dict(params)).mappings())
 
 
-def _determining_item(table: PrecisionTable, code: str, mean: Decimal, waterbody: water.Waterbody) -> str:
-    """``TP 0.21 mg/L`` at reporting precision. Where that rounding hides the class the exact mean is in (GB/T
-    8170's 全数值比较法: TP 0.2004 is Class Ⅳ but prints 0.20), also the digits that show it:
-    ``TP 0.20 mg/L [全数值 0.2004]``."""
+def _determining_item(basis: water.Basis, code: str, mean: Decimal, waterbody: water.Waterbody) -> str:
+    """``TP 0.21 mg/L`` at reporting precision. Where that rounding hides the class the item has on the exact
+    class basis (GB/T 8170's 全数值比较法: TP 0.2004 is Class Ⅳ but prints 0.20), also the digits that show it:
+    ``TP 0.20 mg/L [全数值 0.2004]``. On the published basis the printed figure always shows its class."""
     lake = waterbody == "lake"
+    table = basis.precision
     published = wording.concentration(table, code, mean, lake=lake)
     precision = table.of_concentration(code, lake=lake)
-    exact_class = water.item_class(code, mean, waterbody)
+    decided = water.item_class(code, mean, waterbody, basis=basis)
     for places in range(precision.places, precision.places + MAX_EXTRA_PLACES + 1):
         shown = round_exact(mean, replace(precision, places=places))
-        if water.item_class(code, shown, waterbody) == exact_class:
+        if water.item_class(code, shown, waterbody, basis=water.EXACT_BASIS) == decided:
             return published if places == precision.places else f"{published} [全数值 {plain(shown)}]"
-    return f"{published} [全数值劣于{wording.water_class(exact_class - 1)}限值]"
+    return f"{published} [全数值劣于{wording.water_class(decided - 1)}限值]"
 
 
-def section_cause(table: PrecisionTable, row: Mapping[Any, Any]) -> str:
+def section_cause(basis: water.Basis, row: Mapping[Any, Any]) -> str:
     """``Ⅳ类 (TP 0.21 mg/L)``: a section's class and the items that decide it, with their period means."""
     waterbody: water.Waterbody = "lake" if row["waterbody"] == "lake" else "river"
     items = [
-        _determining_item(table, code, Decimal(row["means"][code]), waterbody)
+        _determining_item(basis, code, Decimal(row["means"][code]), waterbody)
         for code in row["determining_items"][:CAUSE_ITEMS]
         if code in row["means"]
     ]
@@ -117,13 +118,12 @@ def class_i_iii_share(connection: Connection, context: MetricContext) -> Iterato
         "order by p.water_class desc, p.section",
         {"p": period.key, "levels": list(context.share_control_levels), "good": GOOD_CLASS},
     )
-    table = context.precision
     yield _city_share(
         context,
         period,
         share,
         f"考核断面 {share['sections']} 个，Ⅰ–Ⅲ类 {share['sections_i_iii']} 个",
-        ("未达Ⅲ类", [f"{_named(row)} {section_cause(table, row)}" for row in failing]),
+        ("未达Ⅲ类", [f"{_named(row)} {section_cause(context.class_basis, row)}" for row in failing]),
         extra={"sections": ",".join(row["section"] for row in failing)},
     )
 
@@ -138,7 +138,7 @@ def _over_target(context: MetricContext, period: RulePeriod, row: RowMapping) ->
         shown=wording.water_class(row["water_class"]),
         target=wording.water_class(row["target_class"]),
         description=(
-            f"{_named(row)} {context.label(period, row['as_of'])} {section_cause(context.precision, row)}，"
+            f"{_named(row)} {context.label(period, row['as_of'])} {section_cause(context.class_basis, row)}，"
             f"目标 {wording.water_class(row['target_class'])}{note}"
         ),
         api_path=_classes_path(period.key, row["section"]),
@@ -181,7 +181,7 @@ def months_over_target(connection: Connection, context: MetricContext) -> Iterat
         missed = [m for m in months if m["water_class"] > m["target_class"]]
         last = months[-1]
         target = wording.water_class(last["target_class"])
-        listed = [f"{int(m['period'][5:])}月 {section_cause(table, m)}" for m in missed]
+        listed = [f"{int(m['period'][5:])}月 {section_cause(context.class_basis, m)}" for m in missed]
         attained = Decimal(len(months) - len(missed)) / len(months)
         summary = (
             f"{_named(last)} {period.key}年 {len(months)} 个月中 {len(missed)} 个月劣于目标 {target}"
