@@ -15,12 +15,12 @@ Outage mode, ``--outage-minutes 10 --connections 300``: the gateway's memory whi
 down. 300 loggers connect and send one frame each (PW checked, replied); then the broker stops.
 Each logger then sends what a real one sends in that many minutes of outage: a minute record every
 minute plus ``--resends`` resends of it for want of a reply (HJ 212 loggers resend an unanswered
-frame, typically 3 times). The clock is compressed: the frames go out as fast as the gateway reads
-them, for ``--outage-wall-seconds``, so the whole outage's traffic is offered within that wall time
-(frames still unwritten then are what TCP flow control held back). The gateway's resident memory
-is sampled every 0.1 s (before, peak during, after the broker is back and the queue drained), with
-its forward queue and the frames held back. Run it at 10 and at 30 minutes: a bounded gateway peaks
-at the same memory whatever the outage's length.
+frame, typically 3 times). The clock is compressed ``--clock`` times (default 100): the gateway's
+reply timeout is 10 s / clock and the outage lasts minutes × 60 s / clock, and each logger writes
+its frames as fast as the gateway reads them (frames still unwritten at the end are what TCP flow
+control held back). The gateway's resident memory is sampled every 0.1 s (before, peak during, after
+the broker is back and the queue drained), with its forward queue and the frames held back. Run it at
+10 and at 30 minutes: a bounded gateway peaks at the same memory whatever the outage's length.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ STORE_TIMEOUT_SECONDS = 600.0
 PARSE_REPEAT = 3
 READINGS_PER_FRAME = len(station_values(FIRST_HOUR))
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+REAL_REPLY_TIMEOUT_SECONDS = 10.0  # the gateway's default; compressed in outage mode
 
 
 async def drive(port: int, fleet: list[FleetLogger], frames: int) -> float:
@@ -204,6 +205,7 @@ async def outage_traffic(
 
 def outage(args: argparse.Namespace) -> None:
     frames_per_logger = args.outage_minutes * (1 + args.resends)
+    wall_seconds = args.outage_minutes * 60 / args.clock
     cluster = start_platform_database(private_directory("bench-hj212-pg"))
     broker: MosquittoBroker | None = None
     try:
@@ -216,7 +218,7 @@ def outage(args: argparse.Namespace) -> None:
         env = gateway_environment(
             cluster.url,
             broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
-            ENVMON_HJ212_REPLY_TIMEOUT="PT10S",
+            ENVMON_HJ212_REPLY_TIMEOUT=f"PT{REAL_REPLY_TIMEOUT_SECONDS / args.clock}S",
             ENVMON_HJ212_PARTIAL_FRAME_TIMEOUT="PT30S",
             ENVMON_HJ212_IDLE_TIMEOUT="PT65M",
             ENVMON_HJ212_MAX_QUEUED=str(args.max_queued),
@@ -232,22 +234,25 @@ def outage(args: argparse.Namespace) -> None:
                 while not stop.wait(0.1):
                     peak[0] = max(peak[0], rss_bytes(pid))
 
-            async def scenario() -> tuple[int, int, int]:
+            async def scenario() -> tuple[int, int, int, int]:
                 before = rss_bytes(pid)
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
                 written, writers, readers = await outage_traffic(
-                    gateway.tcp_port, fleet, frames_per_logger, args.outage_wall_seconds, broker
+                    gateway.tcp_port, fleet, frames_per_logger, wall_seconds, broker
                 )
                 queued = gateway.metric("envmon_hj212_forward_queue")
                 print(
                     f"outage: {args.connections} loggers offered {frames_per_logger} frames each "
                     f"({args.outage_minutes} min x (1 + {args.resends} resends)) = "
-                    f"{args.connections * frames_per_logger:,} frames in {args.outage_wall_seconds:.0f} s; "
-                    f"written into sockets {written:,}, the rest held back by TCP flow control; "
+                    f"{args.connections * frames_per_logger:,} frames, clock compressed {args.clock:g}x "
+                    f"({wall_seconds:g} s of wall time, reply timeout {REAL_REPLY_TIMEOUT_SECONDS / args.clock:g} s); "
+                    f"written into the sockets {written:,} (what the gateway did not read waits in kernel "
+                    "socket buffers, then TCP flow control holds the loggers); "
                     f"forward queue {queued:,.0f} of {args.max_queued:,}; "
                     f"frames that waited for room {gateway.metric('envmon_hj212_forward_waits_total'):,.0f}"
                 )
+                during = max(peak[0], rss_bytes(pid))
                 await asyncio.to_thread(broker.start)
                 await asyncio.to_thread(
                     wait_until,
@@ -262,11 +267,12 @@ def outage(args: argparse.Namespace) -> None:
                     writer.close()
                 for reader in readers:
                     reader.cancel()
+                await asyncio.gather(*readers, return_exceptions=True)
                 stop.set()
                 sampler.join()
-                return before, peak[0], rss_bytes(pid)
+                return before, during, peak[0], rss_bytes(pid)
 
-            before, top, after = asyncio.run(scenario())
+            before, during, top, after = asyncio.run(scenario())
         engine.dispose()
     finally:
         if broker is not None:
@@ -274,9 +280,10 @@ def outage(args: argparse.Namespace) -> None:
         cluster.destroy()
     mib = 2**20
     print(
-        f"gateway RSS: {before / mib:,.1f} MiB with {args.connections} loggers connected before the outage, "
-        f"peak {top / mib:,.1f} MiB during it (+{(top - before) / mib:,.1f} MiB), "
-        f"{after / mib:,.1f} MiB once the broker was back and the queue drained; {os.cpu_count()} CPUs, "
+        f"gateway RSS: {before / mib:,.1f} MiB with {args.connections} loggers connected before the outage; "
+        f"peak during the outage {during / mib:,.1f} MiB (+{(during - before) / mib:,.1f}); peak including the "
+        f"recovery (broker back, backlog forwarded) {top / mib:,.1f} MiB (+{(top - before) / mib:,.1f}); "
+        f"{after / mib:,.1f} MiB once the queue drained; {os.cpu_count()} CPUs, "
         f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
     )
 
@@ -287,7 +294,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=20, help="hourly frames per connection")
     parser.add_argument("--outage-minutes", type=int, default=0, help="outage mode: minutes of broker outage")
     parser.add_argument("--resends", type=int, default=3, help="outage mode: resends of each unanswered frame")
-    parser.add_argument("--outage-wall-seconds", type=float, default=30.0, help="outage mode: compressed clock")
+    parser.add_argument("--clock", type=float, default=100.0, help="outage mode: time compression factor")
     parser.add_argument("--max-queued", type=int, default=5000, help="outage mode: ENVMON_HJ212_MAX_QUEUED")
     args = parser.parse_args()
     if args.outage_minutes:

@@ -81,6 +81,7 @@ class Forwarder:
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.UserProperty = (GATEWAY_USER_PROPERTY, gateway)
         future: asyncio.Future[None] = self._loop.create_future()
+        future.add_done_callback(_retrieved)  # a refusal after the caller stopped waiting is not an error
         # Never hold our lock while calling paho: it runs on_publish under its own message mutex,
         # which publish() takes too. A PUBACK faster than this registration is parked in _early.
         info = self._client.publish(topic, payload, qos=1, properties=properties)
@@ -124,6 +125,11 @@ class Forwarder:
         self._connected.clear()
         self._metrics.mqtt_connected.set(0)
         log.warning("disconnected from the broker", reason=str(reason))
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _settle(future: asyncio.Future[None], reason: ReasonCode) -> None:

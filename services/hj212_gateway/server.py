@@ -20,7 +20,9 @@ from services.hj212_gateway.settings import HJ212GatewaySettings
 log = structlog.get_logger(__name__)
 
 BROKER_FIRST_CONNECT_SECONDS = 10.0
-READ_LIMIT = 2**16
+# asyncio buffers up to twice this per connection before it stops reading the socket: with READ_CHUNK
+# the most a connection holds in memory while its session waits (e.g. for room in the forward queue).
+READ_LIMIT = 2**14
 
 
 class GatewayServer:

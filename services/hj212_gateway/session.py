@@ -21,7 +21,7 @@ import structlog
 from services.common.topics import hj212_topic
 from services.hj212_gateway.auth import AuthFailure, DeviceRegistry, SessionAuthenticator
 from services.hj212_gateway.commands import CommandResult, CommandTracker, Outcome
-from services.hj212_gateway.forwarder import BrokerRefused, Forwarder
+from services.hj212_gateway.forwarder import Forwarder
 from services.hj212_gateway.metrics import GatewayMetrics
 from services.hj212_gateway.rejects import GatewayRejectReason, RejectRecord, RejectRecorder
 from services.standards.hj212 import (
@@ -44,7 +44,8 @@ from services.storage.hj212_devices import Hj212Device
 
 log = structlog.get_logger(__name__)
 
-READ_CHUNK = 65_536
+# Small enough that 5,000 idle-but-full connections stay bounded (see server.READ_LIMIT); a frame is ≤ 10 KB.
+READ_CHUNK = 16_384
 # A peer that sends frames but never reads our replies would make us buffer them without end.
 MAX_UNREAD_REPLY_BYTES = 1_048_576
 FORWARDED_COMMANDS = frozenset({Command.REALTIME_DATA, Command.MINUTE_DATA, Command.HOURLY_DATA, Command.DAILY_DATA})
@@ -220,14 +221,15 @@ class Session:
         topic = hj212_topic(device.station)
         # Waits while the forward queue is full (backpressure), before the reply timeout starts.
         acks = [await forwarder.publish(topic, payload, gateway=device.gateway) for payload in payloads]
-        try:
-            await asyncio.wait_for(asyncio.gather(*acks), self._limits.reply_timeout)
-        except TimeoutError:
+        # asyncio.wait, not wait_for(gather): a frame still queued in paho keeps its future (and its slot).
+        done, pending = await asyncio.wait(acks, timeout=self._limits.reply_timeout)
+        if pending:
             self._context.metrics.reply_timeouts.inc()
             log.warning("no PUBACK in time; the logger gets no reply", mn=frame.mn, qn=frame.qn, peer=self.peer)
             return
-        except BrokerRefused as error:
-            self._record(GatewayRejectReason.BROKER_REFUSED, f"broker refused the frame: {error}", raw, device)
+        refused = next((error for error in (ack.exception() for ack in done) if error is not None), None)
+        if refused is not None:
+            self._record(GatewayRejectReason.BROKER_REFUSED, f"broker refused the frame: {refused}", raw, device)
             return
         self._context.metrics.forwarded.inc(len(payloads))
         for packet in to_acknowledge:
