@@ -37,40 +37,48 @@ _SCALE = f"1e{validity.NON_TERMINATING_PLACES}"
 _UNSCALE = f"1e-{validity.NON_TERMINATING_PLACES}"
 
 _REFRESH_SQL = f"""
-    with samples as (
+    with programmes as materialized (
+        select station, parameter, interval,
+               valid_from::timestamp at time zone :tz as since, valid_to::timestamp at time zone :tz as until
+        from station_programmes where station = any(:stations) and parameter = any(:parameters)
+    ), samples as (
         select r.station, r.parameter, r.time, r.value::text::numeric as value,
                date_trunc('hour', r.time, :tz) as hour, p.interval
         from readings r
-        join station_programmes p
+        join programmes p
           on p.station = r.station and p.parameter = r.parameter
-         and p.valid_from <= (r.time at time zone :tz)::date
-         and (p.valid_to is null or (r.time at time zone :tz)::date < p.valid_to)
+         and r.time >= p.since and (p.until is null or r.time < p.until)
         where r.station = any(:stations) and r.parameter = any(:parameters)
           and r.time >= :start and r.time < :end and r.flag = 'N'
     ), spans as (
-        -- Spans of one series have one length, so a span's part not covered by a later one ends where
-        -- the next reading starts.
+        -- Spans of one series have one length, so a span's part not covered by a later one ends where the
+        -- next reading starts (or at the end of its hour); ordered by series, as the readings' key is.
         select station, parameter, hour, value,
                least(time + interval, hour + interval '1 hour',
-                     lead(time) over (partition by station, parameter, hour order by time)) - time as span
+                     lead(time) over (partition by station, parameter order by time)) - time as span
         from samples
     ), hours as (
-        select station, parameter, hour, count(*) as samples, sum(value) * {_SCALE} as scaled,
+        select station, parameter, hour, count(*) as samples, sum(value) as total,
                (extract(epoch from sum(span)) * 1000000)::bigint / {MICROSECONDS_PER_MINUTE} as minutes
         from spans group by 1, 2, 3
-    ), quotients as (
-        select station, parameter, hour, samples, minutes,
-               div(scaled, samples) - case when scaled - div(scaled, samples) * samples < 0 then 1 else 0 end as q,
-               scaled - div(scaled, samples) * samples
-                      + case when scaled - div(scaled, samples) * samples < 0 then samples else 0 end as r
+    ), divided as (
+        select station, parameter, hour, samples, minutes, total, total * {_SCALE} as scaled,
+               div(total * {_SCALE}, samples) as truncated
         from hours
+    ), floored as (
+        -- floor division (the remainder r ≥ 0), as Python's divmod
+        select station, parameter, hour, samples, minutes, total,
+               truncated - case when scaled < truncated * samples then 1 else 0 end as q,
+               scaled - truncated * samples + case when scaled < truncated * samples then samples else 0 end as r
+        from divided
     )
     insert into {hourly_values.name} (station, parameter, hour, value, samples, minutes, valid)
     select station, parameter, hour,
-           trim_scale((q + case when 2 * r > samples or (2 * r = samples and mod(q, 2) <> 0) then 1 else 0 end)
-                      * {_UNSCALE}),
+           case when samples = 1 and scale(total) <= {validity.NON_TERMINATING_PLACES} then trim_scale(total)
+                else trim_scale((q + case when 2 * r > samples or (2 * r = samples and mod(q, 2) <> 0)
+                                          then 1 else 0 end) * {_UNSCALE}) end,
            samples, minutes, minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE}
-    from quotients
+    from floored
 """
 
 _DELETE_SQL = f"""
@@ -88,10 +96,16 @@ def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
         "stations": list(job.registry.air_stations),
         "parameters": list(AIR_POLLUTANTS),
     }
-    # The window's sort over a year of readings spills to disk at the default 4 MB (set local: this transaction).
-    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
     job.connection.execute(text(_DELETE_SQL), params)
-    return job.connection.execute(text(_REFRESH_SQL), params).rowcount
+    # For this statement only: the window's sort over a year of readings spills to disk at the default 4 MB,
+    # and the planner, misjudging how many readings a programme row matches, would probe the readings once
+    # per programme row (a nested loop) instead of hashing the programmes.
+    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
+    job.connection.execute(text("set local enable_nestloop = off"))
+    written = job.connection.execute(text(_REFRESH_SQL), params).rowcount
+    job.connection.execute(text("set local work_mem to default"))
+    job.connection.execute(text("set local enable_nestloop to default"))
+    return written
 
 
 def station_hours(job: Computation, first: date, last: date) -> dict[str, Hours]:
