@@ -1,4 +1,4 @@
-"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009 and 0016."""
+"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009, 0016 and 0019."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKeyConstraint,
     Identity,
+    Index,
     Integer,
     Numeric,
     PrimaryKeyConstraint,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -114,6 +116,9 @@ monitoring_uploads = Table(
     Column("filename", Text),
     Column("sha256", String(64), nullable=False),
     Column("results", Integer, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_by", Text),
+    Column("withdrawal_reason", Text),
 )
 
 monitoring_results = Table(
@@ -129,8 +134,18 @@ monitoring_results = Table(
     Column("laboratory", Text),
     Column("report_no", Text),
     Column("upload_id", BigInteger, nullable=False),
-    PrimaryKeyConstraint("station", "parameter", "sampled_on"),
+    Column("withdrawn", Boolean, nullable=False, server_default="false"),  # the upload's, for the unique index
+    PrimaryKeyConstraint("upload_id", "station", "parameter", "sampled_on"),
     ForeignKeyConstraint(["upload_id"], ["compensation_monitoring_uploads.id"]),
+    # one result per section, indicator and day among those not withdrawn
+    Index(
+        "compensation_monitoring_results_current",
+        "station",
+        "parameter",
+        "sampled_on",
+        unique=True,
+        postgresql_where=text("not withdrawn"),
+    ),
 )
 
 # 数据互认: a revision of a section's month (the hash of its rows when opened) and each party's confirmation.

@@ -9,6 +9,8 @@ to a stored result is accepted and changes nothing, so a file can be uploaded tw
 The values go into ``readings`` with the source ``joint-manual`` or ``manual`` (the engine's tiers,
 in the statement's input hash like any reading); ``compensation_monitoring_results`` keeps who sampled,
 the laboratory, the report number and the upload; the days go to the recompute queue for the KPIs.
+A wrong upload is withdrawn as a whole, with its reason (``upload_log``); a withdrawn result no longer
+conflicts with a new one.
 Files: CSV (UTF-8, with or without BOM) or XLSX, headers in Chinese or English (:data:`COLUMNS`).
 """
 
@@ -29,7 +31,7 @@ from sqlalchemy import Connection, and_, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as upsert
 
 from services.compensation import repository
-from services.compensation.access import Principal
+from services.compensation.access import Principal, Role
 from services.compensation.agreements import FIRST_YEAR, Agreement
 from services.compensation.tables import monitoring_results, monitoring_uploads
 from services.standards.local_time import BEIJING_TIME, local_date
@@ -43,6 +45,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 STATION_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 Tier = Literal["joint-manual", "manual"]
+UPLOAD_ROLES = frozenset({Role.BUREAU})  # who uploads, and withdraws a wrong upload (upload_log)
 # the field types under other names, because the fields are called date and time
 Day: TypeAlias = date
 ClockTime: TypeAlias = time
@@ -285,7 +288,8 @@ def _conflicts(connection: Connection, results: Sequence[MonitoringResult]) -> t
             .where(
                 tuple_(
                     monitoring_results.c.station, monitoring_results.c.parameter, monitoring_results.c.sampled_on
-                ).in_(keys)
+                ).in_(keys),
+                ~monitoring_results.c.withdrawn,
             )
         )
     }
@@ -388,17 +392,7 @@ def store(
             for r in new
         ],
     )
-    days = sorted({(r.section, r.date) for r in new})
-    queued = upsert(recompute_queue).values([{"station": s, "day": d, "readings": 1} for s, d in days])
-    connection.execute(
-        queued.on_conflict_do_update(
-            index_elements=[recompute_queue.c.station, recompute_queue.c.day],
-            set_={
-                "modified_at": func.greatest(func.clock_timestamp(), recompute_queue.c.modified_at),
-                "readings": recompute_queue.c.readings + 1,
-            },
-        )
-    )
+    queue_days(connection, {(r.section, r.date) for r in new})
     repository.record_audit(
         connection,
         principal.name,
@@ -409,8 +403,22 @@ def store(
     return Stored(upload_id, len(new), len(repeats))
 
 
+def queue_days(connection: Connection, days: Iterable[tuple[str, date]]) -> None:
+    """Queue the stations' Beijing-time days for the KPIs' recompute: their readings changed."""
+    queued = upsert(recompute_queue).values([{"station": s, "day": d, "readings": 1} for s, d in sorted(days)])
+    connection.execute(
+        queued.on_conflict_do_update(
+            index_elements=[recompute_queue.c.station, recompute_queue.c.day],
+            set_={
+                "modified_at": func.greatest(func.clock_timestamp(), recompute_queue.c.modified_at),
+                "readings": recompute_queue.c.readings + 1,
+            },
+        )
+    )
+
+
 def stored_results(
-    connection: Connection, sections: Iterable[str], year: int | None, limit: int
+    connection: Connection, sections: Iterable[str], year: int | None, limit: int, *, include_withdrawn: bool = False
 ) -> list[dict[str, Any]]:
     query = (
         select(monitoring_results, monitoring_uploads.c.uploaded_by, monitoring_uploads.c.uploaded_at)
@@ -419,6 +427,8 @@ def stored_results(
         .order_by(monitoring_results.c.sampled_on.desc(), monitoring_results.c.station, monitoring_results.c.parameter)
         .limit(limit)
     )
+    if not include_withdrawn:
+        query = query.where(~monitoring_results.c.withdrawn)
     if year is not None:
         query = query.where(
             and_(

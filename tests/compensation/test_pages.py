@@ -9,7 +9,6 @@ in the embedded font.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -17,20 +16,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, ViewportSize, sync_playwright
+from playwright.sync_api import Page, sync_playwright
 from reportlab.pdfbase.ttfonts import TTFontFile
 from sqlalchemy import Engine
 
 from services.compensation.settings import DEFAULT_CJK_FONT
+from tests.support.chromium import ARTIFACTS as TEST_ARTIFACTS
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.support.compensation import PASSWORD, Keys, as_, store_automatic
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(os.environ.get("ENVMON_TEST_ARTIFACTS", REPO / "test-artifacts")) / "compensation"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
-VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+ARTIFACTS = TEST_ARTIFACTS / "compensation"
 HOURLY, FOUR_HOURLY = timedelta(hours=1), timedelta(hours=4)
 YEAR_2025 = (date(2025, 1, 1), date(2025, 12, 31))
 

@@ -17,35 +17,9 @@ from services.compensation import auth
 from services.compensation.access import Role
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
-from tests.support.compensation import PASSWORD, Keys, as_
+from tests.support.compensation import LEVELS, PASSWORD, XXJ, Keys, as_, joint_year, upload
 
 pytestmark = pytest.mark.integration
-
-XXJ = "XXJ-XIAOSHAN-KEQIAO"
-LEVELS = {"codmn": "4.0", "nh3n": "0.80", "tp": "0.17"}
-
-
-def joint_year(year: int = 2025, **change: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "section": "XXJ-YANGXUN",
-            "date": f"{year}-{month:02d}-10",
-            "time": "09:30",
-            "indicator": code,
-            "value": value,
-            "tier": "joint-manual",
-            "sampling_parties": ["xiaoshan", "keqiao"],
-            "laboratory": "示例实验室",
-            "report_no": f"{year}-JC-{month:03d}",
-            **change,
-        }
-        for month in range(1, 13)
-        for code, value in LEVELS.items()
-    ]
-
-
-def upload(client: TestClient, key: str, results: list[dict[str, Any]]) -> Any:
-    return client.post("/monitoring/results", json={"results": results}, headers=as_(key))
 
 
 def stored_readings(engine: Engine) -> int:

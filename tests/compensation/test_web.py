@@ -12,19 +12,10 @@ from sqlalchemy import Engine
 
 from services.compensation.api.deps import SESSION_COOKIE
 from services.compensation.api.routes.pages import csrf_token
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.support.compensation import PASSWORD, Keys, as_, store_monthly
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_bureau_confirms_a_statement_in_chromium(server: str, keys: Keys, compensation_db: Engine) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import psycopg
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 
 from services.standards.local_time import BEIJING_TIME, day_start
@@ -16,6 +18,8 @@ from simulators.plan import programme_sample
 from simulators.stations import load_gateways
 
 AUTOMATIC_SOURCE = "hj212"
+XXJ = "XXJ-XIAOSHAN-KEQIAO"
+LEVELS = {"codmn": "4.0", "nh3n": "0.80", "tp": "0.17"}  # a year of joint results at these levels settles XXJ
 PASSWORD = "finance-password-1"
 
 
@@ -119,3 +123,28 @@ def store_simulated(engine: Engine, stations: Iterable[str], first_day: date, la
                         )
                         stored += 1
     return stored
+
+
+def joint_year(year: int = 2025, **change: Any) -> list[dict[str, Any]]:
+    """A year of monthly joint results (keqiao and xiaoshan) at 杨汛桥, one per indicator at LEVELS."""
+    return [
+        {
+            "section": "XXJ-YANGXUN",
+            "date": f"{year}-{month:02d}-10",
+            "time": "09:30",
+            "indicator": code,
+            "value": value,
+            "tier": "joint-manual",
+            "sampling_parties": ["xiaoshan", "keqiao"],
+            "laboratory": "示例实验室",
+            "report_no": f"{year}-JC-{month:03d}",
+            **change,
+        }
+        for month in range(1, 13)
+        for code, value in LEVELS.items()
+    ]
+
+
+def upload(client: TestClient, key: str, results: list[dict[str, Any]]) -> Any:
+    """POST /monitoring/results as the key's principal."""
+    return client.post("/monitoring/results", json={"results": results}, headers=as_(key))

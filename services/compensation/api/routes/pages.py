@@ -20,19 +20,19 @@ from fastapi.templating import Jinja2Templates
 from pydantic import StringConstraints
 from sqlalchemy import text
 
-from services.compensation import auth, confirmations, repository, statements, uploads
+from services.compensation import auth, confirmations, repository, statements, upload_log, uploads
 from services.compensation.access import COMPUTE_ROLES, TRANSITIONS, Forbidden, Principal, StateConflict
 from services.compensation.agreements import FIRST_YEAR, LAST_YEAR
 from services.compensation.api.deps import SESSION_COOKIE, EngineDep, SettingsDep, authenticate
-from services.compensation.api.errors import audit_refusal
+from services.compensation.api.errors import STATUS_OF, audit_refusal
 from services.compensation.api.models import AGREEMENT_ID, BIGINT_MAX, NO_CONTROL, STATUSES, PeriodLabel
-from services.compensation.api.routes.monitoring import UPLOAD_ROLES
+from services.compensation.api.routes.monitoring import visible_sections
 from services.compensation.api.scope import visible_agreement, visible_statement
 from services.compensation.exports import FORMATS
 from services.compensation.periods import Month, PeriodError
 from services.compensation.repository import NotFound, NoVersionInForce
 from services.compensation.sheet import ACTION_ZH, STATUS_SHORT, grouped
-from services.compensation.uploads import MAX_FILE_BYTES, STATION_CODE, UploadRefused
+from services.compensation.uploads import MAX_FILE_BYTES, STATION_CODE, UPLOAD_ROLES, UploadRefused
 from services.standards.local_time import local, local_date
 from services.storage.parties import PARTY_CODE
 
@@ -47,6 +47,8 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["grouped"] = grouped
 templates.env.filters["beijing"] = lambda moment: f"{local(moment):%Y-%m-%d %H:%M}"
 StatementId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+UploadId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+UPLOADS_SHOWN = 20
 FormText = Annotated[str, StringConstraints(max_length=128, pattern=NO_CONTROL)]
 
 
@@ -151,6 +153,7 @@ def index(
         rows = repository.list_statements(
             connection, ids, fiscal_year=year, status=status or None, include_superseded=superseded
         )
+        upload_history = upload_log.history(connection, user, visible_sections(connection, user), UPLOADS_SHOWN)
     today = local_date(datetime.now(UTC))
     return _page(
         request,
@@ -164,6 +167,7 @@ def index(
         filters={"agreement": agreement or "", "year": year, "status": status or "", "superseded": superseded},
         can_compute=user.role in COMPUTE_ROLES,
         can_upload=user.role in UPLOAD_ROLES,
+        uploads=upload_history,
         notice=notice,
         default_period=str(today.year - 1),
         error=error,
@@ -219,6 +223,36 @@ def upload_monitoring(
         return RedirectResponse(f"/ui/?{urlencode({'error': str(refused)[:1500]})}", status_code=SEE_OTHER)
     notice = f"已上传 {name}：新增 {stored.stored} 条，重复 {stored.unchanged} 条（未变）"
     return RedirectResponse(f"/ui/?{urlencode({'notice': notice})}", status_code=SEE_OTHER)
+
+
+@router.post("/monitoring/uploads/{upload_id}/withdrawal", response_model=None)
+def withdraw_upload(
+    request: Request,
+    engine: EngineDep,
+    upload_id: UploadId,
+    reason: Annotated[str, Form(max_length=500, pattern=NO_CONTROL)] = "",
+    csrf: Annotated[FormText, Form()] = "",
+) -> Response:
+    """A bureau withdraws a wrong upload from the index page's upload history, with its reason."""
+    user = _poster(request, engine, csrf)
+    if isinstance(user, Response):
+        return user
+    if not reason.strip():
+        audit_refusal(engine, request, 422, "a withdrawal needs its reason")
+        return RedirectResponse(
+            f"/ui/?{urlencode({'error': f'撤回上传 #{upload_id} 须填写原因'})}", status_code=SEE_OTHER
+        )
+    try:
+        with engine.begin() as connection:
+            sections = visible_sections(connection, user)
+            withdrawal = upload_log.withdraw(connection, user, upload_id, sections, reason.strip())
+    except (NotFound, Forbidden, StateConflict) as refused:
+        audit_refusal(engine, request, STATUS_OF[type(refused)], str(refused))
+        return RedirectResponse(f"/ui/?{urlencode({'error': str(refused)[:1500]})}", status_code=SEE_OTHER)
+    notice = (
+        f"已撤回上传 #{upload_id}（{withdrawal.results} 条结果），原因：{withdrawal.reason}；据此计算的结算单请重新计算"
+    )
+    return RedirectResponse(f"/ui/?{urlencode({'notice': notice[:500]})}", status_code=SEE_OTHER)
 
 
 def _statement_page(request: Request, engine: Any, settings: Any, statement_id: int, error: str | None) -> Response:
