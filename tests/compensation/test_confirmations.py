@@ -18,7 +18,8 @@ from services.compensation.agreements import load_agreement_files
 from services.compensation.tables import audit
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import readings
-from tests.compensation.test_pages import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, above_the_fold, screenshot
+from tests.compensation.test_pages import above_the_fold, screenshot
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.support.compensation import PASSWORD, Keys, as_, store_automatic
 
 pytestmark = pytest.mark.integration
