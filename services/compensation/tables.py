@@ -1,4 +1,4 @@
-"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009, 0016 and 0019."""
+"""The compensation tables as SQLAlchemy Core, mirroring migrations 0003, 0006, 0009, 0016 and 0020."""
 
 from __future__ import annotations
 

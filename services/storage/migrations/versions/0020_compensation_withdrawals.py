@@ -1,7 +1,7 @@
 """Compensation: a bureau withdraws a wrong upload of monitoring results, with its reason.
 
-Revision ID: 0019_compensation_withdrawals
-Revises: 0018_sensorthings_keys
+Revision ID: 0020_compensation_withdrawals
+Revises: 0019_water_class_basis
 Create Date: 2026-12-03
 
 A withdrawn upload stays, with who withdrew it, when and why; its results stay too, marked withdrawn, while
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0019_compensation_withdrawals"
-down_revision = "0018_sensorthings_keys"
+revision = "0020_compensation_withdrawals"
+down_revision = "0019_water_class_basis"
 branch_labels = None
 depends_on = None
 
