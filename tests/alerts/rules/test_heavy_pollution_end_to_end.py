@@ -99,6 +99,18 @@ def test_a_day_of_aqi_above_200_fires_the_episode_alert_routed_as_critical(
     assert notes["runbook_url"] == f"{PUBLIC}/runbooks#heavy_pollution_episode"
     assert [r["name"] for r in episode["receivers"]] == ["heavy-pollution"]
 
+    # The bureau's forecast says the episode goes on: the warning's text says how long it has lasted so far.
+    api = TestClient(create_app(alerts_db, service.settings, metrics_registry=CollectorRegistry(), clock=lambda: NOW))
+    days = [{"day": "2026-12-03", "aqi": 260}, {"day": "2026-12-04", "aqi": 240}]
+    assert api.post("/v1/air/forecasts", json={"by": "张三", "days": days}).json()["warning"] == "黄色预警"
+    service.cycle()
+    wait_until(lambda: bool(_active(alertmanager, "heavy_pollution_warning")), "the warning alert", timeout=10)
+    [warning] = _active(alertmanager, "heavy_pollution_warning")
+    assert warning["annotations"]["description"] == (
+        "绍兴市 张三 2026-12-03 10:00 报送的日AQI预报：12月3日 260，12月4日 240；AQI > 200 共 2 天，"
+        "达到黄色预警条件；当前小时AQI已连续 30 小时高于 200"
+    )
+
 
 def test_a_posted_forecast_raises_the_warning_level_and_a_lower_one_resolves_it(
     alerts_db: Engine, alertmanager: AlertmanagerProcess

@@ -74,11 +74,20 @@ def _daily_path(subject: str, first: date, last: date) -> str:
     return "/v1/air/daily?" + urlencode({"subject": subject, "from": first.isoformat(), "to": last.isoformat()})
 
 
-def observed_episode(connection: Connection, context: MetricContext) -> Iterator[Observation]:
-    heavy, period = context.heavy_pollution, context.period(PeriodKind.CURRENT)
+def _recent_city_hours(connection: Connection, context: MetricContext) -> tuple[dict[datetime, int], datetime] | None:
+    """The city's hourly AQIs and the latest hour among them, when that hour is recent enough to judge by."""
     aqi_by_hour = _city_hours(connection, context)
     if not aqi_by_hour or (last_hour := max(aqi_by_hour)) < context.now - REPORT_DELAY:
+        return None
+    return aqi_by_hour, last_hour
+
+
+def observed_episode(connection: Connection, context: MetricContext) -> Iterator[Observation]:
+    heavy, period = context.heavy_pollution, context.period(PeriodKind.CURRENT)
+    recent = _recent_city_hours(connection, context)
+    if recent is None:
         return
+    aqi_by_hour, last_hour = recent
     episode = current_episode(aqi_by_hour, last_hour, heavy.aqi_above)
     latest = f"{wording.local_time(last_hour)} 时段小时AQI {aqi_by_hour[last_hour]}"
     if episode is None:
@@ -148,6 +157,10 @@ def forecast_warning(connection: Connection, context: MetricContext) -> Iterator
         heavy_days = sum(value > heavy.aqi_above for _, value in days)
         rating = f"达到{level.name}条件" if level is not None else NO_WARNING
         description = f"{source}：{_day_list(days)}；AQI > {heavy.aqi_above} 共 {wording.days(heavy_days)}，{rating}"
+        recent = _recent_city_hours(connection, context)
+        episode = None if recent is None else current_episode(*recent, heavy.aqi_above)
+        if episode:
+            description += f"；当前小时AQI已连续 {episode.hours} 小时高于 {heavy.aqi_above}"
     last = days[-1][0] if days else context.today
     yield Observation(
         subject=context.city,
