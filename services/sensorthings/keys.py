@@ -12,13 +12,25 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, insert, or_, select, text
 
-from services.compensation.repository import latest_agreements
 from services.sensorthings.tables import api_keys
 from services.storage.schema import stations
 
 KEY_BYTES = 32
+# The sections of the agreements a party signed, from the compensation service's stored agreement versions (per
+# agreement the version in force for its latest periods), read in SQL: services never import one another
+# (docs/architecture.md, "Layers"), and the stored documents are canonical JSON.
+AGREEMENT_SECTIONS = text("""
+    with latest as (
+        select distinct on (agreement_id) content::jsonb as document
+        from compensation_agreement_versions
+        order by agreement_id, effective_from desc, version desc
+    )
+    select section ->> 'code'
+    from latest, jsonb_array_elements(document -> 'sections') as section
+    where :party in (document #>> '{parties,upstream,code}', document #>> '{parties,downstream,code}')
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +56,7 @@ def key_exists(connection: Connection, name: str) -> bool:
 
 
 def party_stations(connection: Connection, party: str) -> frozenset[str]:
-    sections = {
-        section.code
-        for stored in latest_agreements(connection)
-        if party in stored.agreement.party_codes
-        for section in stored.agreement.sections
-    }
+    sections = set(connection.execute(AGREEMENT_SECTIONS, {"party": party}).scalars())
     rows = connection.execute(
         select(stations.c.code).where(
             or_(

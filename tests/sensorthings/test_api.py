@@ -8,7 +8,7 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.sensorthings.conftest import FUYANG_KEY, HOURS, OUT_OF_SCOPE, XIAOSHAN_KEY
+from tests.support.sensorthings import FUYANG_KEY, HOURS, OUT_OF_SCOPE, XIAOSHAN_KEY
 
 pytestmark = pytest.mark.integration
 

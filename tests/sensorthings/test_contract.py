@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.sensorthings.conftest import XIAOSHAN_KEY
 from tests.support.contract import assert_contract, untyped_successes, url_contract
+from tests.support.sensorthings import XIAOSHAN_KEY
 
 pytestmark = pytest.mark.integration
 

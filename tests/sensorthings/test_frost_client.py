@@ -7,7 +7,7 @@ import frost_sta_client as fsc
 import pytest
 from frost_sta_client.service.auth_handler import AuthHandler
 
-from tests.sensorthings.conftest import FUYANG_KEY, HOURS, XIAOSHAN_KEY
+from tests.support.sensorthings import FUYANG_KEY, HOURS, XIAOSHAN_KEY
 
 pytestmark = pytest.mark.integration
 
