@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from services.compensation.canonical import canonical_json
 from services.standards.numbers import to_decimal
-from services.standards.water import GB3838_2002
+from services.standards.water import EXACT_BASIS, GB3838_2002, Basis, ClassBasis
 from services.standards.water_statistics import Tier as Tier  # the agreements' tiers are the statistics rule's
 from services.storage.parties import PARTY_CODE, registry_parties
 from services.storage.schema import SOURCE_TIERS as SOURCE_TIERS
@@ -175,6 +175,10 @@ class DataRules(_Model):
     concentration_places: int | None = Field(default=None, ge=0, le=6)  # round period means; None = exact
     # 数据互认: the statement can be confirmed only when every party confirmed every month of its sections
     require_joint_confirmation: bool = False
+    # What a class (class_step, each indicator's class) is decided on: "published" (each mean rounded once by
+    # GB/T 8170 to the platform's default reporting precision) or "exact". Absent means exact, as every statement
+    # computed before this rule existed, and is left out of the canonical form so their bytes still verify.
+    class_basis: ClassBasis | None = Field(default=None, exclude_if=lambda basis: basis is None)
 
     @model_validator(mode="after")
     def _distinct(self) -> DataRules:
@@ -184,6 +188,10 @@ class DataRules(_Model):
 
     def minimum(self, tier: Tier) -> Minimum:
         return self.min_valid.get(tier, Minimum(count=1))
+
+    @property
+    def basis(self) -> Basis:
+        return EXACT_BASIS if self.class_basis in (None, ClassBasis.EXACT) else Basis(ClassBasis.PUBLISHED)
 
 
 class Band(_Model):

@@ -28,7 +28,7 @@ from services.compensation.document import (
     IndexTerm,
     IndexThresholdWorking,
 )
-from services.standards.water import EXACT_BASIS, GB3838_2002, Waterbody, classify_section
+from services.standards.water import GB3838_2002, Basis, Waterbody, classify_section
 
 # Quotients (means, ratios, indices) keep 28 significant digits, rounded half-even.
 DIVISION = Context(prec=28, rounding=ROUND_HALF_EVEN)
@@ -66,9 +66,9 @@ def target_of(agreement: Agreement, code: str, waterbody: Waterbody) -> Decimal:
     return class_limit(code, agreement.target_class, waterbody)
 
 
-def section_class(means: Mapping[str, Decimal], waterbody: Waterbody) -> int:
+def section_class(means: Mapping[str, Decimal], waterbody: Waterbody, basis: Basis) -> int:
     values = {c: v for c, v in means.items() if c in GB3838_2002.codes}
-    return classify_section(values, waterbody, basis=EXACT_BASIS).water_class
+    return classify_section(values, waterbody, basis=basis).water_class
 
 
 def clamp(amount: Decimal, cap: Decimal | None) -> Decimal:
@@ -109,7 +109,7 @@ def index_threshold(
 
 
 def class_step(component: ClassStep, agreement: Agreement, means: Means, rule_version: str) -> ClassStepWorking:
-    water_class = section_class(means.period, means.waterbody)
+    water_class = section_class(means.period, means.waterbody, agreement.data_rules.basis)
     steps = component.baseline_class - water_class
     raw = steps * component.per_class
     amount = clamp(raw, component.cap)
@@ -198,7 +198,8 @@ def flux_amount(component: Flux, agreement: Agreement, means: Means, rule_versio
 def attainment_rate(
     component: AttainmentRate, agreement: Agreement, means: Means, rule_version: str
 ) -> AttainmentRateWorking:
-    classes = {label: section_class(values, means.waterbody) for label, values in means.by_calculation.items()}
+    basis = agreement.data_rules.basis
+    classes = {label: section_class(values, means.waterbody, basis) for label, values in means.by_calculation.items()}
     attained = sum(1 for c in classes.values() if c <= component.target_class)
     rate = divide(Decimal(attained), Decimal(len(classes)))
     met = rate >= component.target_rate

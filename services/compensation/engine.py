@@ -43,7 +43,7 @@ from services.compensation.document import (
 )
 from services.compensation.periods import Month, StatementPeriod, calculation_periods
 from services.compensation.samples import INPUT_HASH_FORMAT, Summary
-from services.standards.water import EXACT_BASIS, Waterbody, item_class
+from services.standards.water import Waterbody, item_class
 
 STATUS_COMPUTED = "computed"
 STATUS_INSUFFICIENT = "insufficient data"
@@ -269,7 +269,9 @@ def _indicator_rows(comp: _Computation, series: dict[str, dict[str, _Series]]) -
                     "target": target_of(comp.agreement, parameter, waterbody),
                     "ratio": divide(s.mean, indicator.baseline) if s.mean is not None and indicator.baseline else None,
                     "water_class": (
-                        item_class(parameter, s.mean, waterbody, basis=EXACT_BASIS) if s.mean is not None else None
+                        item_class(parameter, s.mean, waterbody, basis=comp.agreement.data_rules.basis)
+                        if s.mean is not None
+                        else None
                     ),
                 }
             rows.append(
@@ -441,7 +443,10 @@ def compute(data: EngineInput) -> StatementDocument:
     if blocked or means is None:
         return document
     return document.model_copy(
-        update={"assessment_class": section_class(means.period, comp.waterbody), **_settle(comp, means, inbound)}
+        update={
+            "assessment_class": section_class(means.period, comp.waterbody, comp.agreement.data_rules.basis),
+            **_settle(comp, means, inbound),
+        }
     )
 
 

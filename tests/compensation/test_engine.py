@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.compensation.agreements import Tier
+from services.compensation.agreements import Tier, agreement_document
 from services.compensation.document import StatementDocument
 from services.compensation.engine import STATUS_COMPUTED, STATUS_INSUFFICIENT
 from services.compensation.samples import Summary
@@ -264,3 +264,24 @@ def test_the_automatic_minimum_is_a_share_of_what_the_programme_expects(valid: i
     assert (cell.source, cell.expected) == (source, expected)
     if expected:
         assert cell.required[Tier.AUTOMATIC] == 135 * expected // 180
+
+
+@pytest.mark.parametrize(
+    ("class_basis", "expected_class", "amount"),
+    [
+        (None, 4, "-1000000"),  # absent: the exact mean 0.2004 is Ⅳ, as statements were always computed
+        ("exact", 4, "-1000000"),
+        ("published", 3, "0"),  # the mean as published, 0.20, meets the Class Ⅲ limit
+    ],
+)
+def test_class_basis_is_a_data_rule_of_the_agreement(class_basis: str | None, expected_class: int, amount: str) -> None:
+    rules = {"min_valid": {"manual": {"count": 1}}} | ({"class_basis": class_basis} if class_basis else {})
+    step = {"type": "class_step", "baseline_class": 3, "per_class": "1000000"}
+    deal = agreement(indicators=[{"code": "tp"}, {"code": "codmn"}], components=[step], data_rules=rules)
+    document = run(deal, "2025", monthly({"tp": "0.2004", "codmn": "3"}))
+    assert component(document).water_class == expected_class
+    assert [row.water_class for row in document.indicators if row.indicator == "tp"] == [expected_class]
+    assert document.result is not None and document.result.amount == Decimal(amount)
+    # absent, the rule is left out of the canonical bytes: agreements and statements from before it hash the same
+    assert ("class_basis" in agreement_document(deal)["data_rules"]) is (class_basis is not None)
+    assert (b'"class_basis"' in document.canonical()) is (class_basis is not None)
