@@ -4,8 +4,11 @@ as rules.yaml ships them, and which forecast days count."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import takewhile
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.alerts.rules.definitions import load_rules
 from services.alerts.rules.metrics.episodes import HOUR, Episode, Forecast, current_episode, forecast_level
@@ -72,3 +75,28 @@ def test_only_forecast_days_from_today_count() -> None:
     assert forecast.from_day(date(2026, 12, 5)) == []
     level = forecast_level(HEAVY, forecast.from_day(date(2026, 12, 3)))
     assert level is not None and level.name == "黄色预警"
+
+
+def _level(forecast: list[int]) -> int:
+    level = HEAVY.level_of(forecast)
+    return 0 if level is None else level.level
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 500)), max_size=60))
+def test_the_episode_is_the_trailing_run_above_200(values: list[int | None]) -> None:
+    run: list[int] = []
+    for value in takewhile(lambda v: v is not None and v > HEAVY.aqi_above, reversed(values)):
+        assert value is not None
+        run.append(value)
+    episode = current_episode(_hours(*values), LAST, HEAVY.aqi_above)
+    if run:
+        assert episode == Episode(LAST - (len(run) - 1) * HOUR, LAST, len(run), max(run))
+    else:
+        assert episode is None
+
+
+@given(st.lists(st.integers(0, 500), min_size=1, max_size=15), st.data())
+def test_a_worse_forecast_never_lowers_the_warning(forecast: list[int], data: st.DataObject) -> None:
+    day = data.draw(st.integers(0, len(forecast) - 1))
+    worse = [*forecast[:day], data.draw(st.integers(forecast[day], 500)), *forecast[day + 1 :]]
+    assert _level(worse) >= _level(forecast)
