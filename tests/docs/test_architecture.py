@@ -20,7 +20,12 @@ def exists_as_module(dotted: str) -> bool:
 def test_there_is_one_diagram_per_data_path() -> None:
     text = ARCHITECTURE.read_text(encoding="utf-8")
     titles = re.findall(r"^## \d\. (.+)$", text, re.M)
-    assert titles == ["MQTT → stored reading", "Reading → KPI → alert", "Readings → statement → export"]
+    assert titles == [
+        "MQTT → stored reading",
+        "Reading → KPI → alert",
+        "Readings → statement → export",
+        "Readings → a partner's SensorThings request",
+    ]
     assert len(DIAGRAM.findall(text)) == len(titles)
 
 
