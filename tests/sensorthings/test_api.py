@@ -4,9 +4,12 @@ the HJ 212 flag and validity on every Observation, and a specific 400 for every 
 from __future__ import annotations
 
 import base64
+from datetime import UTC, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.sensorthings import FUYANG_KEY, HOURS, OUT_OF_SCOPE, XIAOSHAN_KEY
 
@@ -149,3 +152,30 @@ def test_a_query_the_service_cannot_answer_is_a_400_that_says_why(client: TestCl
 def test_writes_are_not_served(client: TestClient) -> None:
     assert client.post(f"{ROOT}/Things", json={"name": "x"}).status_code == 405
     assert client.delete(f"{ROOT}/Things('XXJ-YANGXUN-XS')").status_code == 405
+
+
+LITERALS = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=8).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))])).map(
+        lambda moment: moment.isoformat()
+    ),
+    st.text(max_size=20).map(lambda value: "'" + value.replace("'", "''") + "'"),
+    st.sampled_from(["null", "true", "1e308", "-0", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]),
+)
+PROPERTIES = st.sampled_from(
+    ["phenomenonTime", "resultTime", "result", "resultQuality/hj212Flag", "Datastream/id", "id", "x/y", "result/z"]
+)
+OPERATORS = st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge", "in", "add"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(PROPERTIES, OPERATORS, LITERALS), min_size=1, max_size=4), st.sampled_from([" and ", " or "]))
+def test_any_comparison_of_any_literal_answers_200_or_a_400_never_a_5xx(
+    client: TestClient, terms: list[tuple[str, str, str]], joiner: str
+) -> None:
+    expression = joiner.join(f"{prop} {operator} {value}" for prop, operator, value in terms)
+    response = client.get(f"{ROOT}/Observations", params={"$filter": expression, "$top": "2"})
+    assert response.status_code in (200, 400), (expression, response.text)
+    assert response.json()["type"] == "error" if response.status_code == 400 else "value" in response.json()
