@@ -284,7 +284,7 @@ ENTITY_SETS: dict[str, EntitySet] = {
         EntitySet(
             "ObservedProperties",
             _observed_properties,
-            {"id": ("id", "text"), "name": ("name", "text"), "definition": ("id", "text")},
+            {"id": ("id", "text"), "name": ("name", "text")},
             ("id",),
             _text_id,
             {"Datastreams": Navigation("Datastreams", False, lambda row: {"parameter": row["id"]})},
