@@ -1,6 +1,7 @@
-"""空气质量 Air quality (envmon-air): the AQI calendar, the good-day share and budget, PM2.5 and O3 against last year.
+"""空气质量 Air quality (envmon-air): the AQI calendar, the good-day share and budget, PM2.5 and O3 against
+last year, hourly concentrations and the hourly AQI (heavy-pollution episodes).
 
-Panel ids are a contract: alert rules link to 1–4 (docs/alerts.md "Evidence panels").
+Panel ids are a contract: alert rules link to 1, 2, 3, 4 and 7 (docs/alerts.md "Evidence panels").
 ``$subject`` is the city or an air station code.
 """
 
@@ -151,6 +152,31 @@ group by time order by time
 """,
                     ("time", "O3", "PM2.5"),
                     table_format=False,
+                ),
+            )
+        )
+        .with_panel(
+            with_queries(
+                timeseries.Panel()
+                .id(7)
+                .title("小时AQI Hourly AQI (重污染天气 above 200)")
+                .description(
+                    "HJ 633's real-time AQI of $subject, hour by hour; the city above 200 for 24 hours is a "
+                    "heavy-pollution episode (rule heavy_pollution_episode)."
+                )
+                .span(12)
+                .height(8)
+                .thresholds(aqi_thresholds())
+                .color_scheme(by_thresholds()),
+                Sql(
+                    """
+select hour as time, aqi as "AQI"
+from air_hourly where subject = '$subject' and aqi is not null and $__timeFilter(hour)
+order by 1
+""",
+                    ("time", "AQI"),
+                    table_format=False,
+                    tables=("air_hourly",),
                 ),
             )
         )

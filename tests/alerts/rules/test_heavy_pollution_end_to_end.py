@@ -95,7 +95,7 @@ def test_a_day_of_aqi_above_200_fires_the_episode_alert_routed_as_critical(
     assert notes["period_label"] == "截至 2026-12-03 10:00"
     city = "%E7%BB%8D%E5%85%B4%E5%B8%82"
     assert notes["api_url"] == f"{PUBLIC}/v1/air/daily?subject={city}&from=2026-12-02&to=2026-12-03"
-    assert notes["dashboard_url"].startswith(f"{GRAFANA}/d/envmon-air?viewPanel=6&var-subject=")
+    assert notes["dashboard_url"].startswith(f"{GRAFANA}/d/envmon-air?viewPanel=7&var-subject=")
     assert notes["runbook_url"] == f"{PUBLIC}/runbooks#heavy_pollution_episode"
     assert [r["name"] for r in episode["receivers"]] == ["heavy-pollution"]
 
