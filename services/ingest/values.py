@@ -76,7 +76,8 @@ def finite_number(value: object, where: str) -> Decimal:
 
 def representable(value: Decimal, where: str) -> Decimal:
     """``value`` unless binary64 cannot hold it with its meaning (module doc)."""
-    if value and not SMALLEST_NORMAL <= abs(value) <= LARGEST:
+    # copy_abs, not abs(): abs() rounds to the context and raises Overflow past its exponent (1e1000000).
+    if value and not SMALLEST_NORMAL <= value.copy_abs() <= LARGEST:
         raise Invalid(
             RejectReason.NOT_REPRESENTABLE,
             f"{where}: {value:.6E} is outside the double-precision range (zero or 2.2E-308 to 1.8E+308)",

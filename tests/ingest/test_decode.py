@@ -143,6 +143,13 @@ REJECTS: list[tuple[str, str, bytes, str | None]] = [
         RejectReason.TOO_DEEP,
     ),
     ("underflow", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 1e-400}}', "not_representable"),
+    # past Decimal's own exponent limit (999999): abs() would raise Overflow (found by the poison campaign)
+    (
+        "exponent past Decimal's",
+        WATER,
+        b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 1e1000000}}',
+        "not_representable",
+    ),
     ("subnormal", WATER, b'{"time": "2026-11-27T09:00:00+08:00", "values": {"ph": 4.9e-324}}', "not_representable"),
     (
         "exponent beyond Decimal",

@@ -1,7 +1,8 @@
 """The poison campaign: edge-case messages drawn by Hypothesis (tests/support/poison.py) go end to end
 through the real broker, ingest and TimescaleDB, each followed by a valid message. Every valid
 reading must be stored, every bad message rejected with a reason (its reject row holds it, secrets
-masked), and the replica must stay ready on its first broker connection and its first worker."""
+masked), nothing acked before its outcome is committed (once all are acked, all are in the database),
+and the replica must stay ready on its first broker connection and its first worker."""
 
 from __future__ import annotations
 
@@ -42,15 +43,17 @@ def test_every_edge_is_rejected_with_a_reason_while_every_valid_reading_is_store
             "every message acked",
             ACKED_SECONDS,
         )
+        # Read at once, while the replica runs: an ack follows its message's commit, so everything acked is stored.
+        stored = reading_count(db)
+        with db.connect() as connection:
+            rows = connection.execute(
+                select(rejected_messages.c.payload, rejected_messages.c.reason, rejected_messages.c.detail)
+            ).all()
         assert service.health().ready
         assert service.pipeline.consumer.generation == 1  # never disconnected by the broker
         assert metric(service, "envmon_ingest_worker_restarts_total", {"cause": "died"}) == 0
         assert metric(service, "envmon_ingest_worker_restarts_total", {"cause": "stalled"}) == 0
-    assert reading_count(db) == len(good) * len(WATER_VALUES)
-    with db.connect() as connection:
-        rows = connection.execute(
-            select(rejected_messages.c.payload, rejected_messages.c.reason, rejected_messages.c.detail)
-        ).all()
+    assert stored == len(good) * len(WATER_VALUES)
     assert all(reason and detail for _, reason, detail in rows)
     recorded = {hashlib.sha256(bytes(payload)).digest() for payload, _, _ in rows}
     missing = [payload[:120] for _, payload in bad if hashlib.sha256(redact(payload)).digest() not in recorded]
