@@ -239,7 +239,8 @@ def sub_index(code: str, concentration: Number, *, standard: Standard | str, hou
     columns = HOURLY_COLUMNS if hourly else DAILY_COLUMNS
     if code not in columns:
         raise ValueError(f"{code!r} is not a {'1-hour' if hourly else 'daily'} AQI input")
-    return _rounded_sub_index(Standard(standard), columns[code], round_concentration(code, concentration))
+    version = standard if isinstance(standard, Standard) else Standard(standard)
+    return _rounded_sub_index(version, columns[code], round_concentration(code, concentration))
 
 
 @lru_cache(maxsize=65536)

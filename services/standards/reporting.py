@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 
 from services.standards.numbers import ceil_to_int
@@ -42,7 +43,12 @@ class Precision:
 
     @property
     def step(self) -> Decimal:
-        return Decimal(1).scaleb(-self.places)
+        return _step(self.places)
+
+
+@lru_cache(maxsize=32)
+def _step(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def _checked(places: int, basis: str) -> Precision:

@@ -13,8 +13,10 @@ exact quotient rounded half-even at ``validity.NON_TERMINATING_PLACES`` places, 
 readings' binary64 values enter as their shortest decimal (``float8`` text output, as Python's
 ``repr``). ``tests/alerts/figures/test_hourly.py`` proves the two agree on random samples.
 
-The recompute replaces the rows of the days it recomputes (all air stations), so the table holds
-each hour exactly once and every consumer (the hourly and daily AQI, and any later reader such as
+The recompute brings the rows of the days it recomputes (all air stations) up to date in one statement:
+changed hours rewritten, unchanged ones left alone (a year's re-run after a rule change rewrites only
+what changed), hours without a valid reading any more removed. The table holds each hour exactly once
+and every consumer (the hourly and daily AQI, and any later reader such as
 completeness) reads the same values.
 """
 
@@ -35,6 +37,10 @@ SORT_MEMORY = "64MB"
 # Numeric literals: multiplying by them is exact (a numeric division would round to its own scale).
 _SCALE = f"1e{validity.NON_TERMINATING_PLACES}"
 _UNSCALE = f"1e-{validity.NON_TERMINATING_PLACES}"
+
+_COLUMNS = ("value", "samples", "minutes", "valid")
+_STORED = f"({', '.join(f'{hourly_values.name}.{c}' for c in _COLUMNS)})"
+_EXCLUDED = f"({', '.join(f'excluded.{c}' for c in _COLUMNS)})"
 
 _REFRESH_SQL = f"""
     with programmes as materialized (
@@ -71,38 +77,52 @@ _REFRESH_SQL = f"""
                truncated - case when scaled < truncated * samples then 1 else 0 end as q,
                scaled - truncated * samples + case when scaled < truncated * samples then samples else 0 end as r
         from divided
+    ), computed as materialized (
+        select station, parameter, hour,
+               case when samples = 1 and scale(total) <= {validity.NON_TERMINATING_PLACES} then trim_scale(total)
+                    else trim_scale((q + case when 2 * r > samples or (2 * r = samples and mod(q, 2) <> 0)
+                                              then 1 else 0 end) * {_UNSCALE}) end as value,
+               samples, minutes, minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE} as valid
+        from floored
+    ), upserted as (
+        -- An hour whose value, samples and coverage did not change is not rewritten.
+        insert into {hourly_values.name} (station, parameter, hour, value, samples, minutes, valid)
+        select * from computed
+        on conflict (station, parameter, hour) do update
+            set value = excluded.value, samples = excluded.samples, minutes = excluded.minutes, valid = excluded.valid
+            where {_STORED} is distinct from {_EXCLUDED}
+        returning 1
+    ), removed as (
+        -- Hours that no longer have a valid reading (deleted, re-flagged, outside a changed programme).
+        delete from {hourly_values.name} stored
+        where stored.station = any(:stations) and stored.parameter = any(:parameters)
+          and stored.hour >= :start and stored.hour < :end
+          and not exists (
+              select from computed c
+              where (c.station, c.parameter, c.hour) = (stored.station, stored.parameter, stored.hour)
+          )
+        returning 1
     )
-    insert into {hourly_values.name} (station, parameter, hour, value, samples, minutes, valid)
-    select station, parameter, hour,
-           case when samples = 1 and scale(total) <= {validity.NON_TERMINATING_PLACES} then trim_scale(total)
-                else trim_scale((q + case when 2 * r > samples or (2 * r = samples and mod(q, 2) <> 0)
-                                          then 1 else 0 end) * {_UNSCALE}) end,
-           samples, minutes, minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE}
-    from floored
-"""
-
-_DELETE_SQL = f"""
-    delete from {hourly_values.name}
-    where station = any(:stations) and parameter = any(:parameters) and hour >= :start and hour < :end
+    select (select count(*) from upserted) + (select count(*) from removed)
 """
 
 Hours = dict[datetime, dict[str, Decimal | None]]
 
 
 def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
-    """Recompute the 1-hour values of every air station for the local days first..last; rows written."""
+    """Recompute the 1-hour values of every air station for the local days first..last; rows written or
+    removed (0 when nothing changed)."""
     params = {
         **job.bounds(first, last),
         "stations": list(job.registry.air_stations),
         "parameters": list(AIR_POLLUTANTS),
     }
-    job.connection.execute(text(_DELETE_SQL), params)
     # For this statement only: the window's sort over a year of readings spills to disk at the default 4 MB,
     # and the planner, misjudging how many readings a programme row matches, would probe the readings once
     # per programme row (a nested loop) instead of hashing the programmes.
     job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
     job.connection.execute(text("set local enable_nestloop = off"))
-    written = job.connection.execute(text(_REFRESH_SQL), params).rowcount
+    written: int = job.connection.execute(text(_REFRESH_SQL), params).scalar_one()
     job.connection.execute(text("set local work_mem to default"))
     job.connection.execute(text("set local enable_nestloop to default"))
     return written

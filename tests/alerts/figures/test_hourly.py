@@ -141,3 +141,31 @@ def test_a_pollutant_outside_the_programme_does_not_make_the_aqi_na(alerts_db: E
     # PM2.5 30 → ⌈50·30/35⌉ = 43 is the largest IAQI; AIR-ZHUJI does measure CO, so without it its AQI ≤ 100 is NA.
     assert rows == {"AIR-XINCHANG": 43, "AIR-ZHUJI": None}
     assert missing == ["co"]
+
+
+def test_a_refresh_rewrites_only_the_hours_that_changed(alerts_db: Engine) -> None:
+    with alerts_db.connect() as connection, connection.begin() as transaction:
+        insert(connection, air_day(DAY, stations=(STATION,)))
+        computation = job(connection, NOW)
+        refresh_hourly_values(computation, DAY, DAY)
+        unchanged = refresh_hourly_values(computation, DAY, DAY)
+        connection.execute(
+            text("delete from readings where station = :s and parameter = 'no2' and time = :t"),
+            {"s": STATION, "t": local(DAY, 5)},
+        )
+        connection.execute(
+            text("update readings set value = 40 where station = :s and parameter = 'pm25' and time = :t"),
+            {"s": STATION, "t": local(DAY, 6)},
+        )
+        changed = refresh_hourly_values(computation, DAY, DAY)
+        stored = {
+            (parameter, hour): value
+            for parameter, hour, value in connection.execute(
+                text("select parameter, hour, value from hourly_values where station = :s and hour in (:h5, :h6)"),
+                {"s": STATION, "h5": local(DAY, 5), "h6": local(DAY, 6)},
+            )
+        }
+        transaction.rollback()
+    assert (unchanged, changed) == (0, 2)
+    assert ("no2", local(DAY, 5)) not in stored
+    assert (stored[("pm25", local(DAY, 6))], stored[("no2", local(DAY, 6))]) == (Decimal(40), Decimal(10))
