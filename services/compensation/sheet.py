@@ -179,6 +179,7 @@ class Sheet:
     statistics_note: str
     payment: list[tuple[str, str]]
     sections: list[tuple[str, str]]
+    joint_confirmation: str  # 数据互认 of the period's months, as the statement read them
     technical: list[tuple[str, str]]
     monthly: list[list[str]] = field(default_factory=list)
 
@@ -357,6 +358,22 @@ def _adjustments(document: StatementDocument) -> list[tuple[str, str]]:
     return lines
 
 
+def _joint_confirmation(document: StatementDocument, names: dict[str, str]) -> str:
+    joint = document.joint_confirmation
+    if joint is None:
+        return "未记录（本结算单早于数据互认功能）"
+    required = "（协议要求互认后方可确认结算单）" if joint.required else ""
+    if joint.confirmed:
+        return f"已互认：{len(joint.months)} 个断面月的数据均经协议双方确认{required}"
+    parties = {p.code: p.name for p in (document.agreement.parties.upstream, document.agreement.parties.downstream)}
+    open_months = [
+        f"{names.get(m.section, m.section)} {m.month} 待 {'、'.join(parties.get(p, p) for p in m.missing)} 确认"
+        for m in joint.months
+        if not m.confirmed
+    ]
+    return f"未完成：{'；'.join(open_months)}{required}"
+
+
 def build(
     row: dict[str, Any], events: list[dict[str, Any]], document: StatementDocument, latest_revision: int
 ) -> Sheet:
@@ -440,6 +457,7 @@ def build(
             )
             for s in document.sections
         ],
+        joint_confirmation=_joint_confirmation(document, names),
         technical=[
             ("结算单编号", f"#{row['id']}，{row['agreement_id']} {row['period']} 第 {row['revision']} 版"),
             ("协议规则 SHA-256", agreement.rule_sha256),

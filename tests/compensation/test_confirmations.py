@@ -89,6 +89,8 @@ def test_a_month_confirmed_by_both_parties_shows_on_the_statement_and_late_data_
     made = client.post(f"/agreements/{XXJ}/statements", json={"period": "2025"}, headers=as_(keys.bureau))
     joint = statement(client, keys, made)["document"]["joint_confirmation"]
     assert (joint["required"], joint["confirmed"]) == (False, True)
+    assert client.post("/ui/login", data={"username": "bureau-user", "password": PASSWORD}).status_code == 200
+    assert "已互认：12 个断面月的数据均经协议双方确认" in client.get(f"/ui/statements/{made.json()['id']}").text
     assert [(m["month"], m["confirmed_by"], m["confirmed"]) for m in joint["months"]][5] == (
         "2025-06",
         ["keqiao", "xiaoshan"],
@@ -125,6 +127,8 @@ def test_a_month_confirmed_by_both_parties_shows_on_the_statement_and_late_data_
     assert [(m["month"], m["missing"]) for m in joint["months"] if not m["confirmed"]] == [
         ("2025-06", ["keqiao", "xiaoshan"])
     ]
+    sheet = client.get(f"/ui/statements/{recalculated.json()['id']}").text
+    assert "未完成：西小江杨汛大桥(金山村)断面 2025-06 待 柯桥区、萧山区 确认" in sheet
     # the old statement no longer reproduces: its inputs and their confirmation changed
     verified = client.get(f"/statements/{made.json()['id']}/verify", headers=as_(keys.bureau)).json()
     assert (
