@@ -45,6 +45,7 @@ def main() -> None:
     wait_for_database(engine)
     publisher = SnapshotPublisher(settings.mqtt)
     service = AlertsService(engine, settings, book, Alertmanager(settings.alertmanager_url, httpx.Client()), publisher)
+    log.info("water periods on another class basis queued", days=service.restate_water_classes())
     stop = stop_on_signals()
     server, http = http_server_thread(
         create_app(engine, settings, metrics_registry=service.metrics.registry, rule_book=book, clock=service.clock),

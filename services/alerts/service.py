@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from services.alerts.context import Clock, Computation, utc_now
 from services.alerts.figures.recompute import CycleReport, run_cycle
+from services.alerts.figures.water import queue_other_basis
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.registry import registry_from_database
 from services.alerts.rules.alertmanager import Alertmanager, deliver_outbox, resend_firing
@@ -72,6 +73,11 @@ class AlertsService:
             links = Links(settings.grafana_url, settings.alerts_public_url)
             transitions = evaluate_rules(connection, self.book, context, links, settings.alerts_public_url)
         return report, transitions
+
+    def restate_water_classes(self) -> int:
+        """Queue the water periods classed on another basis than the setting's: a changed setting restates the past."""
+        with self.engine.begin() as connection:
+            return queue_other_basis(connection, self.settings.alerts_water_class_basis)
 
     def deliver(self, now: datetime) -> None:
         self.metrics.delivered.inc(deliver_outbox(self.engine, self.alertmanager))

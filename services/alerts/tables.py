@@ -180,6 +180,8 @@ water_period = _figure_table(
     # The statistics rule of the figure and of each item (migration 0013); NULL on rows computed before.
     Column("statistic_rule", Text),
     Column("item_statistics", JSONB),
+    # The value the class was decided on, published or exact (migration 0021); NULL on rows computed before.
+    Column("class_basis", Text),
 )
 
 water_share = _figure_table(

@@ -85,6 +85,11 @@ class SectionClass(Publication):
         examples=["daily-values-2020"],
     )
     item_statistics: dict[str, ItemStatistic] | None = Field(description="Per item: rule, source and data count")
+    class_basis: Literal["published", "exact"] | None = Field(
+        description="The value the class was decided on: each mean as published (at its reporting precision) or "
+        "the exact mean (docs/standards.md); null on figures computed before it was recorded",
+        examples=["published"],
+    )
 
 
 class ComparedSource(BaseModel):

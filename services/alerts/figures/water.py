@@ -20,7 +20,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 
 from services.alerts.context import Computation
 from services.alerts.figures.exact import as_decimal
@@ -136,6 +136,7 @@ def section_period_rows(job: Computation, period: CalendarPeriod) -> list[dict[s
                 "means": {code: str(v.value) for code, v in values.items()},
                 "statistic_rule": ws.figure_rule(values.values()),
                 "item_statistics": {item: v.statistics() for item, v in sorted(values.items())},
+                "class_basis": result.basis.value,
                 "published_at": published,
             }
         )
@@ -182,6 +183,22 @@ def eco_flow_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, An
         }
         for subject, (days, attained) in tallies.items()
     ]
+
+
+# The first day of each period (a month "2026-06", a year "2026") whose class was decided on another basis.
+_OTHER_BASIS_SQL = """
+    insert into recompute_queue (station, day)
+    select distinct section,
+           case when length(period) = 7 then to_date(period || '-01', 'YYYY-MM-DD') else to_date(period, 'YYYY') end
+    from water_period
+    where class_basis is distinct from :basis
+    on conflict (station, day) do update set modified_at = now()
+"""
+
+
+def queue_other_basis(connection: Connection, basis: water.ClassBasis) -> int:
+    """Queue the periods classed on another basis than ``basis`` (or before bases were recorded) for restating."""
+    return connection.execute(text(_OTHER_BASIS_SQL), {"basis": basis.value}).rowcount
 
 
 def compute_water_periods(job: Computation, periods: Iterable[CalendarPeriod]) -> int:

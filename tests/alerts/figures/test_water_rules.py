@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from services.alerts.figures.recompute import recompute_days
-from services.alerts.figures.water import compute_water_days, section_period_rows
+from services.alerts.figures.water import compute_water_days, queue_other_basis, section_period_rows
 from services.alerts.periods import CalendarPeriod
 from services.standards import reporting, water
 from services.standards import water_statistics as ws
@@ -133,7 +133,7 @@ def test_the_class_is_decided_on_the_published_mean(alerts_db: Engine) -> None:
     days = [MONTH.first_day + timedelta(days=d) for d in (2, 9)]
     key = {"section": SECTION, "period": MONTH.key}
     select_row = text(
-        "select water_class, label, main_pollutants, means, revision from water_period "
+        "select water_class, label, main_pollutants, means, class_basis, revision from water_period "
         "where section = :section and period = :period"
     )
     with alerts_db.begin() as connection:
@@ -143,6 +143,8 @@ def test_the_class_is_decided_on_the_published_mean(alerts_db: Engine) -> None:
         exact_job = dataclasses.replace(job(connection, NOW), water_class_basis=water.EXACT_BASIS)
         recompute_days(exact_job, days)
         exact = connection.execute(select_row, key).mappings().one()
+        requeued = queue_other_basis(connection, water.ClassBasis.PUBLISHED)
+        queued = connection.execute(text("select station, day from recompute_queue")).all()
         revisions = connection.execute(
             text("select previous, current from figure_revisions where table_name = 'water_period' and key = :key"),
             {"key": json.dumps(key)},
@@ -153,3 +155,7 @@ def test_the_class_is_decided_on_the_published_mean(alerts_db: Engine) -> None:
     assert (exact["water_class"], exact["label"], exact["main_pollutants"]) == (4, "Ⅳ", ["tp"])
     assert exact["revision"] == published["revision"] + 1
     assert [(r.previous["water_class"], r.current["water_class"]) for r in revisions] == [(3, 4)]
+    assert (published["class_basis"], exact["class_basis"]) == ("published", "exact")
+    # a service started with the published basis restates the periods classed exactly: the month and its year
+    assert requeued == 2
+    assert set(queued) == {(SECTION, MONTH.first_day), (SECTION, date(2026, 1, 1))}

@@ -33,7 +33,7 @@ PUBLICATION = "published_at, revision, revised_at"
 SECTIONS_SQL = f"""
     select section, stations.name, stations.control_level, coalesce(stations.waterbody, 'river') as waterbody, as_of,
            days, water_class, label, water_period.target_class, meets_target, main_pollutants, determining_items, means,
-           statistic_rule, item_statistics, {PUBLICATION}
+           statistic_rule, item_statistics, class_basis, {PUBLICATION}
     from water_period join stations on stations.code = water_period.section
 """
 
