@@ -32,7 +32,8 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -203,20 +204,35 @@ async def outage_traffic(
     return written, [writer for _, writer in connections], readers
 
 
-def outage(args: argparse.Namespace) -> None:
-    frames_per_logger = args.outage_minutes * (1 + args.resends)
-    wall_seconds = args.outage_minutes * 60 / args.clock
+@contextmanager
+def private_stack(
+    connections: int,
+) -> Iterator[tuple[str, Engine, MosquittoBroker, list[FleetLogger], dict[str, str]]]:
+    """A private database seeded with ``connections`` loggers and a broker with the registry's accounts:
+    (database URL, engine, broker, the loggers, the accounts' development passwords)."""
     cluster = start_platform_database(private_directory("bench-hj212-pg"))
     broker: MosquittoBroker | None = None
     try:
         engine = make_engine(cluster.url)
         with engine.begin() as connection:
-            fleet = seed_fleet(connection, args.connections)
+            fleet = seed_fleet(connection, connections)
         broker = start_registry_broker(private_directory("bench-hj212-mqtt"), engine)
         _, registry = read_registry_yaml()
         passwords = {e.id: e.dev_password or "" for e in [*registry.gateways, *registry.services]}
+        yield cluster.url, engine, broker, fleet, passwords
+        engine.dispose()
+    finally:
+        if broker is not None:
+            broker.destroy()
+        cluster.destroy()
+
+
+def outage(args: argparse.Namespace) -> None:
+    frames_per_logger = args.outage_minutes * (1 + args.resends)
+    wall_seconds = args.outage_minutes * 60 / args.clock
+    with private_stack(args.connections) as (database_url, _, broker, fleet, passwords):
         env = gateway_environment(
-            cluster.url,
+            database_url,
             broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
             ENVMON_HJ212_REPLY_TIMEOUT=f"PT{REAL_REPLY_TIMEOUT_SECONDS / args.clock}S",
             ENVMON_HJ212_PARTIAL_FRAME_TIMEOUT="PT30S",
@@ -273,11 +289,6 @@ def outage(args: argparse.Namespace) -> None:
                 return before, during, peak[0], rss_bytes(pid)
 
             before, during, top, after = asyncio.run(scenario())
-        engine.dispose()
-    finally:
-        if broker is not None:
-            broker.destroy()
-        cluster.destroy()
     mib = 2**20
     print(
         f"gateway RSS: {before / mib:,.1f} MiB with {args.connections} loggers connected before the outage; "
@@ -302,22 +313,13 @@ def main() -> None:
         return
     total = args.connections * args.frames
 
-    cluster = start_platform_database(private_directory("bench-hj212-pg"))
-    broker: MosquittoBroker | None = None
-    try:
-        engine = make_engine(cluster.url)
-        with engine.begin() as connection:
-            fleet = seed_fleet(connection, args.connections)
-        broker = start_registry_broker(private_directory("bench-hj212-mqtt"), engine)
-        _, registry = read_registry_yaml()
-        passwords = {e.id: e.dev_password or "" for e in [*registry.gateways, *registry.services]}
-
+    with private_stack(args.connections) as (database_url, engine, broker, fleet, passwords):
         parse_seconds = parse_baseline(fleet, args.frames)
         echo_seconds = echo_baseline(fleet, args.frames)
 
-        ingest_env = ingest_environment(cluster.url, broker, passwords[INGEST_ACCOUNT], client_id="bench-ingest")
+        ingest_env = ingest_environment(database_url, broker, passwords[INGEST_ACCOUNT], client_id="bench-ingest")
         env = gateway_environment(
-            cluster.url,
+            database_url,
             broker.url(GATEWAY_ACCOUNT, passwords[GATEWAY_ACCOUNT]),
             ENVMON_HJ212_REPLY_TIMEOUT="PT60S",
             ENVMON_LOG_LEVEL="ERROR",
@@ -329,11 +331,6 @@ def main() -> None:
             store_seconds = accept_seconds + timed_until(
                 lambda: stored_readings(engine) >= expected, STORE_TIMEOUT_SECONDS
             )
-        engine.dispose()
-    finally:
-        if broker is not None:
-            broker.destroy()
-        cluster.destroy()
 
     rates = {
         "parse() in one thread (baseline)": total / parse_seconds,
