@@ -214,6 +214,8 @@ def test_alert_values_are_plain_and_acknowledgement_records_the_actor(seeded: En
         ("GET", "/v1/alerts?period=yesterday", "query", "period"),
         ("GET", "/v1/alerts?limit=-1", "query", "limit"),
         ("GET", "/v1/alerts?limit=9223372036854775808", "query", "limit"),
+        ("GET", "/v1/air/forecasts?limit=0", "query", "limit"),
+        ("GET", "/v1/air/forecasts?limit=101", "query", "limit"),
         ("GET", "/v1/alerts/abc%00", "path", "fingerprint"),
         ("GET", "/v1/alerts/9223372036854775808", "path", "fingerprint"),
         ("POST", f"/v1/alerts/{FINGERPRINT_EXAMPLE}/acknowledge", "body", "by"),
@@ -303,7 +305,7 @@ def test_every_2xx_has_a_response_schema(client: TestClient) -> None:
 
 @pytest.mark.integration
 def test_the_api_keeps_its_contract(seeded: Engine) -> None:
-    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=13)
+    run = assert_contract(asgi_contract(api(seeded, SETTINGS), max_examples=10), expected_operations=14)
     assert run.cases > 200
 
 

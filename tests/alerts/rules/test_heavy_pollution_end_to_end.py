@@ -146,7 +146,10 @@ def test_a_posted_forecast_raises_the_warning_level_and_a_lower_one_resolves_it(
     service.cycle()
     wait_until(lambda: _active(alertmanager, "heavy_pollution_warning") == [], "the warning resolved", timeout=10)
     with alerts_db.connect() as connection:
-        audit = connection.execute(text("select submitted_by, actor from air_forecasts order by id")).all()
         state = connection.execute(text("select state from alert_states where rule = 'heavy_pollution_warning'"))
         assert state.scalar_one() == "resolved"
-    assert [tuple(row) for row in audit] == [("张三", "zhangsan"), ("张三", "zhangsan")]
+    listed = api.get("/v1/air/forecasts").json()  # newest first: the one the warning rests on
+    assert [(f["submitted_by"], f["actor"], f["warning"], len(f["days"])) for f in listed] == [
+        ("张三", "zhangsan", None, 2),
+        ("张三", "zhangsan", "橙色预警", 4),
+    ]
