@@ -61,10 +61,11 @@ _SOURCE_DAYS_SQL = """
 
 @dataclass(frozen=True, slots=True, order=True)
 class Source:
-    """One source at a section: the section's own station comes first, then automatic before laboratory."""
+    """One source at a section, in the order a pair lists them: automatic stations before laboratory results
+    (which are the reference), the section's own station before a partner's, joint before manual."""
 
-    partner: bool  # a station another party runs at the section
     tier_rank: int  # automatic before joint manual before manual
+    partner: bool  # a station another party runs at the section
     station: str
     tier: Tier
 
@@ -89,7 +90,7 @@ def month_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]
     for section, station, operator, tier, day, parameter, mean in job.connection.execute(
         text(_SOURCE_DAYS_SQL), params
     ):
-        source = Source(station != section, AUTOMATIC_FIRST.index(Tier(tier)), station, Tier(tier))
+        source = Source(AUTOMATIC_FIRST.index(Tier(tier)), station != section, station, Tier(tier))
         days[(section, parameter)][source][day] = mean
         operators[section][station] = operator
     published = published_at(day_end(period.last_day), job.now)
