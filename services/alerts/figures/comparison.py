@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from services.alerts.context import Computation
 from services.alerts.figures.exact import as_decimal
-from services.alerts.figures.publication import publish_rows, published_at
+from services.alerts.figures.publication import publish_rows, published_at, withdraw_unstaged
 from services.alerts.periods import CalendarPeriod
 from services.alerts.tables import water_comparison
 from services.standards.comparison import Reference, compare
@@ -138,4 +138,6 @@ def compute_comparisons(job: Computation, periods: Iterable[CalendarPeriod]) -> 
     for period in sorted({p for p in periods if p.month is not None}, key=lambda p: (p.year, p.month or 0)):
         if period.first_day <= job.today:
             written += publish_rows(job.connection, water_comparison, month_rows(job, period))
+            # a pair whose readings were withdrawn (e.g. a joint upload taken back) leaves the month
+            written += withdraw_unstaged(job.connection, water_comparison, "t.period = :period", {"period": period.key})
     return written

@@ -111,6 +111,31 @@ def merge_stage(connection: Connection, table: Table) -> int:
     return result.rowcount
 
 
+def withdraw_unstaged(connection: Connection, table: Table, scope_sql: str, params: Mapping[str, Any]) -> int:
+    """Delete the rows of ``table`` within ``scope_sql`` (a condition on its columns) that the last staged batch
+    no longer has (their inputs were withdrawn); a published one leaves its values in ``figure_revisions``
+    with an empty ``current``, so it does not vanish silently. Call after :func:`publish_rows` in the same
+    transaction; rows deleted."""
+    stage, keys, values = _stage_name(table), _key_columns(table), value_columns(table)
+    matched = " and ".join(f"s.{key} = t.{key}" for key in keys)
+    deleted = connection.execute(
+        text(f"""
+            with gone as (
+                delete from {table.name} t
+                where ({scope_sql}) and not exists (select 1 from {stage} s where {matched})
+                returning t.*
+            ), recorded as (
+                insert into figure_revisions (table_name, key, previous, current, revision)
+                select :table_name, {_json("t", keys)}, {_json("t", values)}, '{{}}'::jsonb, t.revision + 1
+                from gone t where t.published_at is not null
+            )
+            select count(*) from gone
+        """),
+        {**params, "table_name": table.name},
+    ).scalar_one()
+    return int(deleted)
+
+
 def publish_rows(connection: Connection, table: Table, rows: Iterable[Row]) -> int:
     stage_rows(connection, table, rows)
     return merge_stage(connection, table)

@@ -109,3 +109,22 @@ def test_a_single_source_gives_no_comparison_and_a_deployment_tolerance_decides(
 @pytest.fixture(autouse=True)
 def _empty(alerts_db: Engine) -> None:
     empty_alerts_tables(alerts_db)
+
+
+def test_a_withdrawn_joint_sample_takes_its_pairs_out_of_the_month_on_the_record(alerts_db: Engine) -> None:
+    with alerts_db.begin() as connection:
+        insert(connection, [reading(SECTION, "nh3n", local(date(2026, 10, 2), h), 0.50) for h in (0, 12)])
+        insert(connection, [_joint(date(2026, 10, 2), 0.90)])
+    _compute(alerts_db, datetime(2026, 11, 3, 2, tzinfo=UTC))
+    [published] = _rows(alerts_db).values()
+    assert (published["second_tier"], published["agrees"]) == ("joint-manual", False)
+
+    with alerts_db.begin() as connection:  # the upload is withdrawn (compensation deletes its readings)
+        connection.execute(text("delete from readings where source = 'joint-manual'"))
+    _compute(alerts_db, datetime(2026, 11, 3, 3, tzinfo=UTC))
+    assert _rows(alerts_db) == {}
+    with alerts_db.connect() as connection:
+        [(key, previous, current)] = connection.execute(
+            text("select key, previous, current from figure_revisions where table_name = 'water_comparison'")
+        ).all()
+    assert (key["second_tier"], previous["second_mean"], current) == ("joint-manual", 0.9, {})
