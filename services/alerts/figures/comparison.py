@@ -5,7 +5,8 @@ uploaded for it (readings of tier ``joint-manual`` / ``manual`` at the section's
 readings of every station another party runs at it (``stations.monitors_section``). Each source gives a
 daily mean per indicator (flag N only, Beijing-time days); two sources are paired on the days both have,
 and ``services.standards.comparison`` compares them with the indicator's tolerance. A month runs to
-today while it is current, like the water periods.
+today while it is current, like the water periods. ``parties`` names whoever must hear of a disagreement:
+the operators behind the two sources and the parties of the compensation agreements on the section.
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ NAMED_COMPARISONS = """
         left join parties p1 on p1.code = st1.operator
         left join parties p2 on p2.code = st2.operator
     ) compared
+"""
+# The parties of the compensation agreements on each section, from the compensation service's stored versions (the
+# latest per agreement), read in SQL: services never import one another, and the stored documents are canonical JSON.
+_AGREEMENT_PARTIES_SQL = """
+    with latest as (
+        select distinct on (agreement_id) content::jsonb as document
+        from compensation_agreement_versions
+        order by agreement_id, effective_from desc, version desc
+    )
+    select distinct section ->> 'code', party
+    from latest, jsonb_array_elements(document -> 'sections') as section,
+         unnest(array[document #>> '{parties,upstream,code}', document #>> '{parties,downstream,code}']) as party
 """
 IN_ORDER = "order by section, period, parameter, first_station, first_tier, second_station, second_tier"
 
@@ -94,6 +107,9 @@ def month_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]
         days[(section, parameter)][source][day] = mean
         operators[section][station] = operator
     published = published_at(day_end(period.last_day), job.now)
+    signed: dict[str, set[str]] = defaultdict(set)  # section → parties of the agreements on it
+    for section, party in job.connection.execute(text(_AGREEMENT_PARTIES_SQL)):
+        signed[section].add(party)
     rows = []
     for (section, parameter), sources in sorted(days.items()):
         section_parties = {party for party in operators[section].values() if party is not None}
@@ -106,7 +122,7 @@ def month_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]
                 [(sources[first][d], sources[second][d]) for d in paired], tolerance, _reference(first, second)
             )
             behind = (_parties(source, operators[section], section_parties) for source in (first, second))
-            parties = set().union(*behind)
+            parties = set().union(*behind, signed[section])
             rows.append(
                 {
                     "section": section,

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, text
 
 from services.alerts.figures.comparison import compute_comparisons
 from services.alerts.periods import CalendarPeriod
+from services.compensation import repository
+from services.compensation.agreements import load_agreement_files
 from services.standards.comparison import ToleranceTable
 from tests.support.alerts import close, empty_alerts_tables, insert, job, local, reading
 
@@ -128,3 +130,24 @@ def test_a_withdrawn_joint_sample_takes_its_pairs_out_of_the_month_on_the_record
             text("select key, previous, current from figure_revisions where table_name = 'water_comparison'")
         ).all()
     assert (key["second_tier"], previous["second_mean"], current) == ("joint-manual", 0.9, {})
+
+
+def test_the_parties_of_the_agreement_on_the_section_are_named_beside_the_stations_operators(alerts_db: Engine) -> None:
+    """At 进化 the national station is the province's and the partner's Xiaoshan's; 诸暨 signed the agreement."""
+    puyangjiang = next(a for a in load_agreement_files() if a.id == "PYJ-ZHUJI-XIAOSHAN")
+    with alerts_db.begin() as connection:
+        repository.add_agreement_version(connection, puyangjiang, origin="test", actor="test", unless="known")
+        insert(
+            connection,
+            [
+                reading("PYJ-JINHUA", "do", local(date(2026, 10, 7), 8), 6.0),
+                reading("PYJ-JINHUA-XS", "do", local(date(2026, 10, 7), 9), 7.0),
+            ],
+        )
+    try:
+        _compute(alerts_db, datetime(2026, 11, 3, 2, tzinfo=UTC))
+        [row] = _rows(alerts_db).values()
+        assert (row["parties"], row["agrees"]) == (["xiaoshan", "zhejiang", "zhuji"], False)
+    finally:
+        with alerts_db.begin() as connection:
+            connection.execute(text("delete from compensation_agreement_versions where origin = 'test'"))

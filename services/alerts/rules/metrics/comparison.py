@@ -2,7 +2,8 @@
 
 One observation per section and month that has a comparison with a verdict: the number of indicator
 and source pairs that disagree, a description naming each indicator with both sources' paired means,
-and the parties behind the sources as a label (``parties``), so Alertmanager can notify both sides.
+and the parties concerned as a label (``parties``: behind the sources and of the agreements on the section),
+so Alertmanager can notify both sides.
 """
 
 from __future__ import annotations
