@@ -94,7 +94,7 @@ def test_the_simulators_programme_shaped_data_raise_no_data_quality_alert(alerts
 def test_a_silent_gateway_and_a_gap_raise_both_data_quality_alerts(alerts_db: Engine) -> None:
     faults = Faults(
         offline=(
-            # Down since yesterday 14:30 and not back: its 4-hourly station is silent 12 h after 16:00.
+            # Down since yesterday 14:30 and not back: its 4-hourly station last reported 12:00, silent from 00:00.
             OfflineWindow("gw-pyj-anhua", NOW - timedelta(hours=20), NOW + timedelta(days=1)),
             # Yesterday 02:00–14:00 lost for good; the station reports again since.
             OfflineWindow("gw-air-zhuji", local(YESTERDAY, 2), local(YESTERDAY, 14), resend=False),
