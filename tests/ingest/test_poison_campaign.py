@@ -7,10 +7,11 @@ and the replica must stay ready on its first broker connection and its first wor
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from devstack.ingest_stream import WATER_VALUES, publish_all, water_messages
 from devstack.mosquitto import MosquittoBroker
@@ -53,7 +54,12 @@ def test_every_edge_is_rejected_with_a_reason_while_every_valid_reading_is_store
         assert service.pipeline.consumer.generation == 1  # never disconnected by the broker
         assert metric(service, "envmon_ingest_worker_restarts_total", {"cause": "died"}) == 0
         assert metric(service, "envmon_ingest_worker_restarts_total", {"cause": "stalled"}) == 0
-    assert stored == len(good) * len(WATER_VALUES)
+    if stored != len(good) * len(WATER_VALUES):  # name what a bad message got stored
+        valid_times = {datetime.fromisoformat(json.loads(payload)["time"]) for _, payload in good}
+        with db.connect() as connection:
+            readings = connection.execute(text("select time, parameter, value from readings")).all()
+        assert [row for row in readings if row.time not in valid_times] == []
+        assert stored == len(good) * len(WATER_VALUES)
     assert all(reason and detail for _, reason, detail in rows)
     recorded = {hashlib.sha256(bytes(payload)).digest() for payload, _, _ in rows}
     missing = [payload[:120] for _, payload in bad if hashlib.sha256(redact(payload)).digest() not in recorded]
