@@ -86,7 +86,8 @@ def evaluate(
     """Step every (rule, subject, period) once; returns the state transitions made.
 
     A subject without an observation in an evaluated period keeps its state; an alert whose period is
-    no longer evaluated is resolved (``lifecycle.close``). Texts (annotations) follow the latest
+    no longer evaluated is resolved (``lifecycle.close``); one cleared before it fired is deleted with
+    its history, as it never reached Alertmanager. Texts (annotations) follow the latest
     observation, also while the state stays the same.
     """
     now = presenter.now
@@ -112,6 +113,8 @@ def evaluate(
             else:
                 current = step(rule, previous, None if observation is None else observation.value, now)
             if current is None:
+                if row is not None:  # cleared while pending: never sent, so no trace is kept
+                    connection.execute(alert_states.delete().where(alert_states.c.fingerprint == key))
                 continue
             annotations = (
                 presenter.annotations(rule, observation, period)

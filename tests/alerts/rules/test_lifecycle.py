@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.alerts.rules.definitions import Direction, Rule, Severity
-from services.alerts.rules.lifecycle import AlertState, State, fingerprint, step
+from services.alerts.rules.lifecycle import AlertState, State, close, fingerprint, step
 
 START = datetime(2026, 11, 27, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -48,7 +48,9 @@ F, P, R = State.FIRING, State.PENDING, State.RESOLVED
         (AQI_RULE, [101, None, None, 80], [F, F, F, R]),  # no value: the state is held
         # Minimum duration 10 minutes: pending until held that long; hysteresis band keeps it pending.
         (SHARE_RULE, ["0.85"] * 10 + ["0.85"], [P] * 10 + [F]),
-        (SHARE_RULE, ["0.85", "0.91", "0.93"], [P, P, R]),  # pending cleared: resolved without firing
+        (SHARE_RULE, ["0.85", "0.91", "0.93"], [P, P, None]),  # pending cleared: gone, never fired
+        # fired, resolved, re-entered and cleared while pending: back to the fired episode, resolved
+        (SHARE_RULE, ["0.85"] * 11 + ["0.95", "0.85", "0.95"], [P] * 10 + [F, R, P, R]),
         (SHARE_RULE, ["0.95", "0.91"], [None, None]),
     ],
 )
@@ -70,6 +72,15 @@ def test_firing_keeps_its_start_and_resolution_records_the_time() -> None:
     assert still is not None and resolved is not None
     assert (still.fired_at, still.value) == (START, Decimal(120))
     assert (resolved.state, resolved.fired_at, resolved.resolved_at) == (R, START, START + 2 * MINUTE)
+
+
+def test_closing_resolves_a_firing_alert_and_forgets_a_pending_one() -> None:
+    pending = step(SHARE_RULE, None, Decimal("0.85"), START)
+    fired = step(AQI_RULE, None, Decimal(150), START)
+    assert pending is not None and fired is not None
+    assert close(pending, START + MINUTE) is None
+    closed = close(fired, START + MINUTE)
+    assert closed is not None and (closed.state, closed.resolved_at) == (R, START + MINUTE)
 
 
 def test_a_rule_whose_exit_is_past_its_enter_is_refused() -> None:
