@@ -1,4 +1,9 @@
-"""Data-quality metrics per station: silence, yesterday's completeness, HJ 212 flags T and D."""
+"""Data-quality metrics per station: silence, yesterday's completeness, HJ 212 flags T and D.
+
+Silence and completeness judge a station only once its figures for the judged day are up to date: while
+its recompute queue still holds that day or an older one (a backfill or a gateway's catch-up still
+landing, however long the recompute takes), it has no observation, so its alert state is held.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from services.standards.reporting import PrecisionTable
 from services.storage.programmes import SHORTEST_INTERVAL_SQL
 
 SECONDS_PER_HOUR = 3600
+# The station (column ``station`` of the row) has no queued recompute of :day or earlier.
+_UP_TO_DATE = "not exists (select from recompute_queue q where q.station = {station} and q.day <= :day)"
 
 
 def silent(connection: Connection, context: MetricContext) -> Iterator[Observation]:
@@ -23,9 +30,9 @@ def silent(connection: Connection, context: MetricContext) -> Iterator[Observati
         text(
             "select st.station, s.name, st.silent, st.last_reading_at, programme.interval from station_status st "
             f"join stations s on s.code = st.station left join ({SHORTEST_INTERVAL_SQL}) programme "
-            "on programme.station = st.station"
+            f"on programme.station = st.station where {_UP_TO_DATE.format(station='st.station')}"
         ),
-        {"today": context.today},
+        {"today": context.today, "day": context.today},
     ).mappings()
     for row in rows:
         last = row["last_reading_at"]
@@ -53,7 +60,8 @@ def completeness(connection: Connection, context: MetricContext) -> Iterator[Obs
     rows = connection.execute(
         text(
             "select c.station, s.name, c.valid, c.expected from station_completeness c "
-            "join stations s on s.code = c.station where c.day = :day and c.expected > 0"
+            "join stations s on s.code = c.station where c.day = :day and c.expected > 0 "
+            f"and {_UP_TO_DATE.format(station='c.station')}"
         ),
         {"day": period.first_day},
     ).mappings()
