@@ -53,8 +53,8 @@ def test_month_year_and_tally_alerts_roll_with_the_calendar(alerts_db: Engine) -
     }
     tally = november[("section_months_worse_than_target", "XXJ-YANGXUN", "2026")][1]
     assert tally["description"] == (
-        "XXJ-YANGXUN 西小江杨汛大桥(金山村)断面 2026年 3 个月中 1 个月劣于目标 Ⅲ类："
-        "10月 Ⅳ类 (TP 0.25 mg/L)；月度达标率 66.7 %"
+        "XXJ-YANGXUN 西小江杨汛大桥(金山村)断面 2026年 2 个完整月中 1 个月劣于目标 Ⅲ类："
+        "10月 Ⅳ类 (TP 0.25 mg/L)；月度达标率 50.0 %；2026年11月(1—27日) Ⅲ类 (TP 0.18 mg/L)，未满月不计入"
     )
     october = november[("section_worse_than_target_month", "XXJ-YANGXUN", "2026-10")][1]
     assert (october["period_label"], october["value"], october["target"]) == ("2026年10月", "Ⅳ类", "Ⅲ类")
@@ -68,7 +68,9 @@ def test_month_year_and_tally_alerts_roll_with_the_calendar(alerts_db: Engine) -
         later = states(connection)
     mtd = later[("section_worse_than_target_month", "XXJ-YANGXUN", "2026-11")]
     assert mtd[0] == "firing" and mtd[1]["period_label"] == "2026年11月(1—27日)"
-    assert "11月 Ⅳ类" in later[("section_months_worse_than_target", "XXJ-YANGXUN", "2026")][1]["description"]
+    tally = later[("section_months_worse_than_target", "XXJ-YANGXUN", "2026")][1]
+    assert tally["value"] == "1 个月"  # the running month is named, not counted
+    assert tally["description"].endswith("2026年11月(1—27日) Ⅳ类 (TP 0.29 mg/L)，未满月不计入")
 
     # In December October leaves the window and resolves; November stays (its monthly report is due).
     with alerts_db.begin() as connection:
@@ -78,6 +80,11 @@ def test_month_year_and_tally_alerts_roll_with_the_calendar(alerts_db: Engine) -
     assert december[("section_worse_than_target_month", "XXJ-YANGXUN", "2026-10")][0] == "resolved"
     assert december[("section_worse_than_target_month", "XXJ-YANGXUN", "2026-11")][0] == "firing"
     assert december[("section_worse_than_target_month", "XXJ-YANGXUN", "2026-11")][1]["period_label"] == "2026年11月"
+    # On 2 December November is complete and counted; December is not a month of the tally yet.
+    assert (
+        "3 个完整月中 2 个月劣于目标 Ⅲ类：10月 Ⅳ类 (TP 0.25 mg/L)，11月 Ⅳ类"
+        in (december[("section_months_worse_than_target", "XXJ-YANGXUN", "2026")][1]["description"])
+    )
 
 
 def test_texts_follow_the_figures_of_a_firing_alert(alerts_db: Engine) -> None:

@@ -135,7 +135,7 @@ def test_two_failing_sections_give_one_share_alert_naming_both_and_two_section_a
         for a in _alerts(alertmanager, "section_months_worse_than_target")
     }
     assert months["CEJ-SANJIE"] == (
-        "CEJ-SANJIE 曹娥江三界断面 2026年 1 个月中 1 个月劣于目标 Ⅱ类：6月 Ⅳ类 (TP 0.21 mg/L)；月度达标率 0.0 %"
+        "CEJ-SANJIE 曹娥江三界断面 2026年 1 个完整月中 1 个月劣于目标 Ⅱ类：6月 Ⅳ类 (TP 0.21 mg/L)；月度达标率 0.0 %"
     )
     assert NOW - timedelta(days=1) < datetime.fromisoformat(share["startsAt"])
 

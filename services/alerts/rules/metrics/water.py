@@ -166,8 +166,12 @@ def sections_over_target_month(connection: Connection, context: MetricContext) -
 
 
 def months_over_target(connection: Connection, context: MetricContext) -> Iterator[Observation]:
-    """Per section, the months of the year whose class is worse than its target (月度达标情况)."""
+    """Per section, the complete months of the year whose class is worse than its target (月度达标情况).
+
+    The running month is not a month's assessment yet: it is named with its class so far but not counted
+    (its own alert is ``section_worse_than_target_month``); a section with no complete month is not judged."""
     period = context.period(PeriodKind.YEAR)
+    running = next(p for p in context.periods(PeriodKind.MONTH) if p.first_day == context.today.replace(day=1))
     rows = _classes(
         connection,
         "where p.period like :months and p.target_class is not null order by p.section, p.period",
@@ -177,15 +181,24 @@ def months_over_target(connection: Connection, context: MetricContext) -> Iterat
     for row in rows:
         by_section[row["section"]].append(row)
     table = context.precision
-    for section, months in by_section.items():
+    for section, rows_of_section in by_section.items():
+        months = [m for m in rows_of_section if m["period"] != running.key]
+        if not months:
+            continue
         missed = [m for m in months if m["water_class"] > m["target_class"]]
-        last = months[-1]
+        last = rows_of_section[-1]
         target = wording.water_class(last["target_class"])
         listed = [f"{int(m['period'][5:])}月 {section_cause(context.class_basis, m)}" for m in missed]
         attained = Decimal(len(months) - len(missed)) / len(months)
+        so_far = [
+            f"；{context.label(running, m['as_of'])} {section_cause(context.class_basis, m)}，未满月不计入"
+            for m in rows_of_section
+            if m["period"] == running.key
+        ]
         summary = (
-            f"{_named(last)} {period.key}年 {len(months)} 个月中 {len(missed)} 个月劣于目标 {target}"
+            f"{_named(last)} {period.key}年 {len(months)} 个完整月中 {len(missed)} 个月劣于目标 {target}"
             f"{'：' + wording.listing(listed) if listed else ''}；月度达标率 {wording.percent(table, attained)}"
+            f"{''.join(so_far)}"
         )
         yield Observation(
             subject=section,
