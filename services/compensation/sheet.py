@@ -366,12 +366,31 @@ def _joint_confirmation(document: StatementDocument, names: dict[str, str]) -> s
     if joint.confirmed:
         return f"已互认：{len(joint.months)} 个断面月的数据均经协议双方确认{required}"
     parties = {p.code: p.name for p in (document.agreement.parties.upstream, document.agreement.parties.downstream)}
+    waiting: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for m in joint.months:
+        if not m.confirmed:
+            waiting.setdefault((m.section, tuple(m.missing)), []).append(m.month)
     open_months = [
-        f"{names.get(m.section, m.section)} {m.month} 待 {'、'.join(parties.get(p, p) for p in m.missing)} 确认"
-        for m in joint.months
-        if not m.confirmed
+        f"{names.get(section, section)} {month_runs(months)} 待 {'、'.join(parties.get(p, p) for p in missing)} 确认"
+        for (section, missing), months in waiting.items()
     ]
     return f"未完成：{'；'.join(open_months)}{required}"
+
+
+def month_runs(months: list[str]) -> str:
+    """'2025-01 至 2025-12、2026-02': consecutive months (YYYY-MM) as one run, so a year waiting reads as one line."""
+    ordinals = sorted({int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months})
+    runs: list[tuple[int, int]] = []
+    for ordinal in ordinals:
+        if runs and runs[-1][1] == ordinal - 1:
+            runs[-1] = (runs[-1][0], ordinal)
+        else:
+            runs.append((ordinal, ordinal))
+
+    def label(ordinal: int) -> str:
+        return f"{ordinal // 12:04d}-{ordinal % 12 + 1:02d}"
+
+    return "、".join(label(a) if a == b else f"{label(a)} 至 {label(b)}" for a, b in runs)
 
 
 def build(
