@@ -143,6 +143,8 @@ def environment(run_dir: Path, ports: Ports) -> dict[str, str]:
         "ENVMON_ALERTS_HTTP_HOST": "127.0.0.1",
         "ENVMON_INGEST_HTTP_PORT": str(ports.ingest),
         "ENVMON_ALERTS_HTTP_PORT": str(ports.alerts),
+        # the base of every alert's dashboard and API links, and of Alertmanager's generator URLs
+        "ENVMON_ALERTS_PUBLIC_URL": f"http://127.0.0.1:{ports.alerts}",
         "ENVMON_COMPENSATION_HTTP_PORT": str(ports.compensation),
         "ENVMON_SENSORTHINGS_HTTP_PORT": str(ports.sensorthings),
         "ENVMON_HJ212_HTTP_PORT": str(ports.hj212_http),
