@@ -1,25 +1,57 @@
 """The statement document: one typed model that the engine writes and the API, pages and exports read.
 
-Stored as canonical JSON (``canonical_json(document.model_dump(mode="json"))``) and never updated;
-``verify`` recomputes it and compares bytes. Figures are exact here (quotients keep 28 significant
-digits); :func:`services.compensation.publish.published` rounds a copy to reporting precision.
-Decimals serialise in plain notation (``"20000000"``, never ``"2E+7"``). Positive amounts mean
-downstream pays upstream.
+Stored as canonical JSON (``document.canonical()``) and never updated; ``verify`` recomputes it, renders the
+recomputation in the schema the statement was stored under (:func:`in_schema`) and compares bytes. Figures are
+exact here (quotients keep 28 significant digits); :func:`services.compensation.publish.published` rounds a copy
+to reporting precision. Decimals serialise in plain notation (``"20000000"``, never ``"2E+7"``). Positive amounts
+mean downstream pays upstream.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError
 
 from services.compensation.agreements import Band, DataRules, Exclusion, Parties, Party, Settlement, Term, Tier
 from services.compensation.canonical import canonical_json
 
-SCHEMA_VERSION = 4  # 3: the typed document (plain decimals, effective-dated versions, programme-based minimums)
-# 4: joint_confirmation (数据互认 of the assessment sections' months)
+
+@dataclass(frozen=True)
+class Addition:
+    """A field a schema added, as a dotted path into the document. ``term``: a rule of the agreement that
+    earlier schemas could not express, so a statement of an earlier schema can only have it at its default."""
+
+    path: str
+    meaning: str
+    term: bool = False
+
+
+# What each schema added to the one before. 3 is the typed document (plain decimals, effective-dated
+# versions, programme-based minimums), the oldest this code reads; the pre-typed ones (1, 2) named their
+# version "schema" and cannot be recomputed in their own form.
+SCHEMA_ADDITIONS: dict[int, tuple[Addition, ...]] = {
+    3: (),
+    4: (
+        Addition("joint_confirmation", "数据互认: whether every party confirmed each month of the assessment sections"),
+        Addition(
+            "data_rules.require_joint_confirmation",
+            "whether the agreement requires 数据互认 before the statement is confirmed",
+            term=True,
+        ),
+    ),
+}
+SCHEMA_VERSION = max(SCHEMA_ADDITIONS)
+KNOWN_SCHEMAS = f"{min(SCHEMA_ADDITIONS)}–{SCHEMA_VERSION}"
+
+
+class UnreadableDocument(ValueError):
+    """A stored document no schema this code knows reads, so it cannot be recomputed in its own schema."""
+
 
 Num = Annotated[Decimal, PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json")]
 CellStatus = Literal["ok", "insufficient", "excluded"]
@@ -290,12 +322,95 @@ class StatementDocument(_Doc):
     adjustments: Adjustments | None = None
     result: Result | None = None
     term: TermTotals | None = None
-    joint_confirmation: JointConfirmation | None = None  # None in documents of schema 3
+    joint_confirmation: JointConfirmation | None = None  # None in documents of schema 3 (SCHEMA_ADDITIONS)
 
     @property
     def settled(self) -> bool:
         return self.result is not None
 
     def canonical(self) -> bytes:
-        """The stored byte form: canonical JSON (sorted keys, no spaces, UTF-8)."""
-        return canonical_json(self.model_dump(mode="json"))
+        """The stored byte form: canonical JSON (sorted keys, no spaces, UTF-8) of the fields its schema has."""
+        return canonical_json(self.model_dump(mode="json", exclude=_exclusion(added_after(self.schema_version))))
+
+
+def added_after(schema: int) -> tuple[Addition, ...]:
+    """What the schemas after ``schema`` added, oldest first."""
+    if schema not in SCHEMA_ADDITIONS:
+        raise UnreadableDocument(f"schema {schema} is not one this version reads ({KNOWN_SCHEMAS})")
+    return tuple(addition for version, added in SCHEMA_ADDITIONS.items() if version > schema for addition in added)
+
+
+def in_schema(document: StatementDocument, schema: int) -> StatementDocument:
+    """The document as ``schema`` rendered it: what later schemas added is at its default and, being absent
+    from that schema, left out of ``canonical()``."""
+    projected = document
+    for addition in added_after(schema):
+        projected = _reset(projected, addition.path.split("."))
+    return projected.model_copy(update={"schema_version": schema})
+
+
+def inexpressible(document: StatementDocument, schema: int) -> list[Addition]:
+    """The agreement terms ``document`` sets that ``schema`` could not express (so it cannot be of ``schema``)."""
+    defaults = in_schema(document, schema)
+    return [
+        addition
+        for addition in added_after(schema)
+        if addition.term and _value(document, addition.path) != _value(defaults, addition.path)
+    ]
+
+
+def read_stored(text: str | bytes) -> StatementDocument:
+    """A stored document in the schema it was stored under; :class:`UnreadableDocument` says why not."""
+    try:
+        raw = json.loads(text)
+    except ValueError as error:
+        raise UnreadableDocument(f"the stored document is not JSON ({error})") from None
+    if not isinstance(raw, dict):
+        raise UnreadableDocument("the stored document is not a JSON object")
+    schema = raw.get("schema_version", raw.get("schema"))  # "schema": the pre-typed documents
+    if type(schema) is not int:
+        raise UnreadableDocument(f"the stored document names no schema version ({schema!r})")
+    if schema not in SCHEMA_ADDITIONS:
+        raise UnreadableDocument(
+            f"the stored document is of schema {schema}; this version reads schemas {KNOWN_SCHEMAS}"
+        )
+    try:
+        return StatementDocument.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UnreadableDocument(
+            f"the stored document does not read as schema {schema}: {where}: {first['msg']}"
+            f" ({error.error_count()} error(s))"
+        ) from None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _reset(model: Model, path: list[str]) -> Model:
+    head, *rest = path
+    if rest:
+        value = _reset(getattr(model, head), rest)
+    else:
+        value = type(model).model_fields[head].get_default(call_default_factory=True)
+    return model.model_copy(update={head: value})
+
+
+def _value(model: BaseModel, path: str) -> Any:
+    value: Any = model
+    for name in path.split("."):
+        value = getattr(value, name)
+    return value
+
+
+def _exclusion(additions: tuple[Addition, ...]) -> dict[str, Any]:
+    """Pydantic's nested ``exclude`` for the additions' paths."""
+    tree: dict[str, Any] = {}
+    for addition in additions:
+        *parents, leaf = addition.path.split(".")
+        node = tree
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[leaf] = True
+    return tree

@@ -11,7 +11,16 @@ from sqlalchemy import Connection
 from services.compensation import confirmations, repository
 from services.compensation.access import RECALCULATE_ROLES, Principal, StateConflict, check_transition
 from services.compensation.agreements import MAX_YUAN
-from services.compensation.document import ConfirmedMonth, JointConfirmation, StatementDocument
+from services.compensation.document import (
+    SCHEMA_VERSION,
+    ConfirmedMonth,
+    JointConfirmation,
+    StatementDocument,
+    added_after,
+    in_schema,
+    inexpressible,
+    read_stored,
+)
 from services.compensation.engine import FLOW, STATUS_INSUFFICIENT, EngineInput, compute
 from services.compensation.periods import (
     MONTHS_PER_YEAR,
@@ -207,7 +216,7 @@ def transition(connection: Connection, principal: Principal, statement_id: int, 
 
 def _require_joint_confirmation(row: dict[str, Any]) -> None:
     """An agreement that requires 数据互认 refuses to confirm a statement whose months were not all confirmed."""
-    document = StatementDocument.model_validate_json(row["document"])
+    document = read_stored(row["document"])
     joint = document.joint_confirmation
     if joint is None or not joint.required or joint.confirmed:
         return
@@ -223,7 +232,9 @@ def _require_joint_confirmation(row: dict[str, Any]) -> None:
 class Verification:
     statement: int
     match: bool
+    schema_version: int
     mismatches: list[str]
+    notes: list[str]
     input_sha256: str
     input_sha256_now: str
     rule_sha256: str
@@ -232,17 +243,24 @@ class Verification:
 
 
 def verify(connection: Connection, statement_id: int) -> Verification:
-    """Recompute from the stored rule version and today's rows: the bytes must equal the stored document,
-    and every column shown beside it (amount, period, version, hashes, status) must agree with it."""
+    """Recompute from the stored rule version and today's rows, rendered in the schema the statement was stored
+    under: the bytes must equal the stored document, and every column shown beside it (amount, period, version,
+    hashes, status) must agree with it. What the current schema would add is a note, not a mismatch.
+    A document no known schema reads raises :class:`UnreadableDocument`."""
     row = repository.statement(connection, statement_id)
     stored_bytes = row["document"].encode()
-    document = StatementDocument.model_validate_json(stored_bytes)
+    document = read_stored(stored_bytes)
+    schema = document.schema_version
     stored = repository.agreement_version(connection, row["agreement_id"], row["agreement_version"])
     request = Request(row["period"], dict(document.inputs.declared_volumes), document.inputs.term_total_before)
-    recomputed = compute(_engine_input(connection, stored, request))
-    mismatches = []
+    current = compute(_engine_input(connection, stored, request))
+    recomputed = in_schema(current, schema)
+    mismatches = [
+        f"schema {schema}: the agreement version sets {addition.path}, which schema {schema} could not express"
+        for addition in inexpressible(current, schema)
+    ]
     if recomputed.canonical() != stored_bytes:
-        mismatches.append("document: the recomputed statement differs from the stored one")
+        mismatches.append(f"document: the statement recomputed in its schema {schema} differs from the stored one")
     if recomputed.inputs.sha256 != document.inputs.sha256:
         mismatches.append("inputs: the readings of the period changed since the statement was computed")
     if recomputed.joint_confirmation != document.joint_confirmation:
@@ -266,7 +284,13 @@ def verify(connection: Connection, statement_id: int) -> Verification:
     return Verification(
         statement=statement_id,
         match=not mismatches,
+        schema_version=schema,
         mismatches=mismatches,
+        notes=[
+            f"verified in schema {schema}; a recalculation under schema {SCHEMA_VERSION} would add "
+            f"{addition.path} ({addition.meaning})"
+            for addition in added_after(schema)
+        ],
         input_sha256=row["input_sha256"],
         input_sha256_now=recomputed.inputs.sha256,
         rule_sha256=row["rule_sha256"],

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from services.compensation import repository
 from services.compensation.access import Forbidden, StateConflict
 from services.compensation.api.deps import actor_of
+from services.compensation.document import UnreadableDocument
 from services.compensation.periods import PeriodError
 from services.compensation.repository import NotFound, NoVersionInForce
 from services.compensation.statements import Implausible
@@ -35,6 +36,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     StateConflict: 409,
     NoVersionInForce: 409,
+    UnreadableDocument: 409,  # a stored statement in no schema this version reads: recalculate it
     PeriodError: 422,
     Implausible: 422,
     UploadRefused: 422,

@@ -248,7 +248,11 @@ class StatementOut(StatementSummary):
 class VerifyOut(BaseModel):
     statement: int
     match: bool
+    schema_version: int = Field(description="the document schema the statement was stored, and is verified, in")
     mismatches: list[str] = Field(description="what differs: the document, its inputs, or a column beside it")
+    notes: list[str] = Field(
+        description="informational, not mismatches: what a recalculation under the current schema would add"
+    )
     input_sha256: str
     input_sha256_now: str
     rule_sha256: str
@@ -261,7 +265,12 @@ class VerifyOut(BaseModel):
                 {
                     "statement": 7,
                     "match": True,
+                    "schema_version": 3,
                     "mismatches": [],
+                    "notes": [
+                        "verified in schema 3; a recalculation under schema 4 would add joint_confirmation "
+                        "(数据互认: whether every party confirmed each month of the assessment sections)"
+                    ],
                     "input_sha256": "3b1d…",
                     "input_sha256_now": "3b1d…",
                     "rule_sha256": "9f2c…",

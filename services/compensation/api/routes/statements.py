@@ -16,6 +16,7 @@ from services.compensation.api.models import (
     ComputeBody,
     Event,
     RecalculateBody,
+    Refusal,
     StatementOut,
     StatementSummary,
     Status,
@@ -166,9 +167,13 @@ def recalculate(
     return statement_out(view, settings.precision_table, exact=False)
 
 
-@router.get("/statements/{statement_id}/verify")
+@router.get(
+    "/statements/{statement_id}/verify",
+    responses={409: {"model": Refusal, "description": "the stored document is in no schema this version reads"}},
+)
 def verify(connection: Db, who: Who, metrics: MetricsDep, statement_id: StatementId) -> VerifyOut:
-    """Recompute with the stored rule version and today's readings; compare bytes and every column shown."""
+    """Recompute with the stored rule version and today's readings, rendered in the schema the statement was
+    stored under; compare bytes and every column shown. Notes say what the current schema would add."""
     visible_statement(connection, who, statement_id)
     result = statements.verify(connection, statement_id)
     metrics.verified(result.match)
