@@ -36,6 +36,7 @@ COMPOSE_TARGETS = {
     "alerts:8002": "alerts",
     "compensation:8003": "compensation",
     "hj212-gateway:8004": "hj212_http",
+    "sensorthings:8005": "sensorthings",
     "alertmanager:9093": "alertmanager",
     "localhost:9090": "prometheus",
 }

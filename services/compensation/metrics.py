@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from services.common.request_metrics import instrument
 
 # statements read up to two years of 5-minute data: requests run from milliseconds to seconds
 REQUEST_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-UNMATCHED_ROUTE = "unmatched"  # 404s for arbitrary paths must not create a series each
 
 
 class CompensationMetrics:
@@ -43,22 +41,4 @@ class CompensationMetrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     def instrument(self, app: FastAPI) -> None:
-        """Time every request under its route template (``/statements/{statement_id}``), not its raw path."""
-
-        def route_of(request: Request) -> str:
-            # routing leaves the matched route in the scope (shared with the app below this middleware)
-            route = request.scope.get("route")
-            return str(getattr(route, "path", UNMATCHED_ROUTE))
-
-        @app.middleware("http")
-        async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            began = time.perf_counter()
-            status = 500  # an exception escaping the app is answered 500 by the server
-            try:
-                response = await call_next(request)
-                status = response.status_code
-                return response
-            finally:
-                self.request_seconds.labels(route_of(request), request.method, str(status)).observe(
-                    time.perf_counter() - began
-                )
+        instrument(app, self.request_seconds)

@@ -11,13 +11,16 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine
 from starlette.exceptions import HTTPException
 
+from services.common.openapi import METRICS_RESPONSES
+from services.common.request_metrics import instrument
 from services.sensorthings.auth import KeyScope, Unauthorised
 from services.sensorthings.keys import Scope
 from services.sensorthings.query import MAX_FILTER_LENGTH, QueryError, QueryOptions, parse_options
@@ -292,9 +295,22 @@ def create_app(engine: Engine, settings: SensorThingsSettings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _framework)
     app.include_router(router)
+    # a registry per app (tests build several apps per process); unauthenticated, like /healthz
+    registry = CollectorRegistry()
+    request_seconds = Histogram(
+        "envmon_sensorthings_request_seconds",
+        "HTTP request latency, by route template, method and status code",
+        ["route", "method", "status"],
+        registry=registry,
+    )
+    instrument(app, request_seconds)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> Health:
         return Health()
+
+    @app.get("/metrics", tags=["system"], response_class=Response, responses=METRICS_RESPONSES)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.sensorthings import FUYANG_KEY, HOURS, OUT_OF_SCOPE, XIAOSHAN_KEY
 
@@ -152,6 +153,30 @@ def test_a_query_the_service_cannot_answer_is_a_400_that_says_why(client: TestCl
 def test_writes_are_not_served(client: TestClient) -> None:
     assert client.post(f"{ROOT}/Things", json={"name": "x"}).status_code == 405
     assert client.delete(f"{ROOT}/Things('XXJ-YANGXUN-XS')").status_code == 405
+
+
+def _requests(client: TestClient, route: str, status: str) -> float:
+    """How many requests /metrics counts for ``route`` answered ``status`` (GET)."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    samples = [
+        sample
+        for family in text_string_to_metric_families(response.text)
+        if family.name == "envmon_sensorthings_request_seconds"
+        for sample in family.samples
+        if sample.name.endswith("_count")
+    ]
+    return sum(s.value for s in samples if s.labels == {"route": route, "method": "GET", "status": status})
+
+
+def test_metrics_count_requests_by_route_template_and_status(client: TestClient) -> None:
+    entity, unknown = f"{ROOT}/{{entity_set}}({{entity_id}})", "unmatched"
+    before = (_requests(client, entity, "200"), _requests(client, entity, "401"), _requests(client, unknown, "404"))
+    assert client.get(f"{ROOT}/Things('XXJ-YANGXUN-XS')").status_code == 200
+    assert client.get(f"{ROOT}/Things('XXJ-YANGXUN-XS')", headers={"X-API-Key": "not-a-key"}).status_code == 401
+    assert client.get("/no/such/path").status_code == 404
+    after = (_requests(client, entity, "200"), _requests(client, entity, "401"), _requests(client, unknown, "404"))
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
 
 
 LITERALS = st.one_of(

@@ -12,7 +12,7 @@ from tests.support.sensorthings import XIAOSHAN_KEY
 
 pytestmark = pytest.mark.integration
 
-OPERATIONS = 5  # the service root, a collection, an entity, a relation, /healthz
+OPERATIONS = 6  # the service root, a collection, an entity, a relation, /healthz, /metrics
 
 
 def test_every_success_has_a_response_schema(server: str) -> None:
