@@ -252,6 +252,31 @@ def test_a_nul_in_a_comment_is_refused_and_a_newline_kept(client: TestClient) ->
 
 
 FORECAST_DAY = {"day": "2026-12-03", "aqi": 230}
+POST_PATHS = {  # path: its OpenAPI template
+    f"/v1/alerts/{FINGERPRINT_EXAMPLE}/acknowledge": "/v1/alerts/{fingerprint}/acknowledge",
+    "/v1/air/forecasts": "/v1/air/forecasts",
+}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path", POST_PATHS)
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"by": "\xff"}', "byte 8 (0xff) is not valid UTF-8"),
+        (b"\xff\xfe{\x00}\x00", "byte 0 (0xff) is not valid UTF-8"),  # UTF-16: json.loads would decode it
+        ('{"by": "张三"}'.encode("utf-16"), "byte 0 (0xff) is not valid UTF-8"),
+        (b'{"by": "\xe5\xbc"}', "byte 8 (0xe5) is not valid UTF-8"),  # a character cut short
+        (b'{"by": "a"', "Expecting ',' delimiter at character 10"),
+    ],
+)
+def test_a_body_that_is_not_utf8_json_is_the_declared_400(
+    client: TestClient, path: str, body: bytes, message: str
+) -> None:
+    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    declared = client.get("/openapi.json").json()["paths"][POST_PATHS[path]]["post"]["responses"]
+    assert (response.status_code, response.json()) == (400, {"detail": f"the body is not UTF-8 JSON: {message}"})
+    assert declared["400"]["description"] == "The body is not UTF-8 JSON"
 
 
 @pytest.mark.integration

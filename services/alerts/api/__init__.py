@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
+from services.alerts.api.body import json_invalid
 from services.alerts.api.params import PATTERN_MESSAGES
 from services.alerts.api.queries import QueryError
 from services.alerts.api.routes import alerts, comparison, forecasts, health, kpi, series
@@ -34,8 +35,10 @@ def query_error(_: Request, error: Exception) -> JSONResponse:
 
 
 def validation_error(_: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422, with pattern mismatches explained in words."""
+    """FastAPI's 422, with pattern mismatches explained in words; a body that is not JSON is the declared 400."""
     assert isinstance(error, RequestValidationError)
+    if (not_json := json_invalid(list(error.errors()))) is not None:
+        return not_json
     details = [
         {**detail, "msg": f"{detail['loc'][-1]} {PATTERN_MESSAGES[pattern]}"}
         if detail.get("type") == "string_pattern_mismatch"

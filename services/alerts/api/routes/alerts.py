@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import Connection
 
+from services.alerts.api.body import BAD_BODY, Utf8JsonRoute
 from services.alerts.api.deps import EngineDep, IdentityDep, NowDep
 from services.alerts.api.models import Acknowledgement, AlertDetail, AlertEvent, AlertState, Problem
 from services.alerts.api.params import AlertPeriodParam, AlertSubjectParam, FingerprintPath, LimitParam, RuleParam
@@ -16,7 +17,7 @@ from services.alerts.rules.definitions import Severity
 from services.alerts.rules.lifecycle import State
 from services.alerts.rules.store import acknowledge
 
-router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"], route_class=Utf8JsonRoute)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No alert with this fingerprint"}}
 
@@ -72,7 +73,7 @@ def alert_detail(fingerprint: FingerprintPath, engine: EngineDep) -> AlertDetail
     "/{fingerprint}/acknowledge",
     responses={
         **NOT_FOUND,
-        400: {"model": Problem, "description": "The body is not UTF-8 JSON"},
+        400: {"model": Problem, "description": BAD_BODY},
         401: {"model": Problem, "description": "The identity header is configured but missing"},
     },
 )

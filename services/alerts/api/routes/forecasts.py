@@ -14,6 +14,7 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import RowMapping, select
 
+from services.alerts.api.body import BAD_BODY, Utf8JsonRoute
 from services.alerts.api.deps import EngineDep, IdentityDep, NowDep, SettingsDep
 from services.alerts.api.models import AirForecast, ForecastDay, ForecastReceipt, Problem
 from services.alerts.rules.definitions import HeavyPollution
@@ -22,7 +23,7 @@ from services.alerts.tables import air_forecasts
 from services.standards.local_time import local_date
 
 log = structlog.get_logger(__name__)
-router = APIRouter(prefix="/v1/air", tags=["air"])
+router = APIRouter(prefix="/v1/air", tags=["air"], route_class=Utf8JsonRoute)
 
 
 def get_heavy_pollution(request: Request) -> HeavyPollution:
@@ -36,7 +37,7 @@ HeavyPollutionDep = Annotated[HeavyPollution, Depends(get_heavy_pollution)]
 MAX_LISTED = 100
 LimitParam = Annotated[int, Query(description="Most forecasts returned, newest first", ge=1, le=MAX_LISTED)]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "The body is not UTF-8 JSON"},
+    400: {"model": Problem, "description": BAD_BODY},
     401: {"model": Problem, "description": "The identity header is configured but missing"},
 }
 
