@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, insert, text
 
 from devstack.postgres import PostgresCluster
-from services.alerts.tables import water_period
+from services.alerts.tables import alert_outbox, alert_states, water_period
 from services.storage.engine import alembic_config
 
 pytestmark = pytest.mark.integration
 
 BEFORE_CLASS_BASIS = "0018_sensorthings_keys"
+BEFORE_FORGETTING_PENDING = "0021_water_period_class_basis"
 
 
 def test_water_class_basis_queues_every_stored_period_for_recomputation(postgres: PostgresCluster, db: Engine) -> None:
@@ -43,3 +44,42 @@ def test_water_class_basis_queues_every_stored_period_for_recomputation(postgres
     }
     assert queued == expected
     assert after_downgrade == expected
+
+
+def test_alerts_resolved_without_ever_firing_are_forgotten_and_sent_ones_kept(
+    postgres: PostgresCluster, db: Engine
+) -> None:
+    at = datetime(2026, 12, 3, 2, tzinfo=UTC)
+    row = {"rule": "station_silent", "period": "current", "severity": "warning", "state": "resolved"}
+    states = {
+        "only-pending": {"subject": "CEJ-DAZHA", "pending_since": at, "resolved_at": at},
+        "fired": {"subject": "CEJ-SANJIE", "pending_since": at, "fired_at": at, "resolved_at": at},
+        # an earlier version overwrote fired_at when a resolved alert went pending again: its sends remain
+        "sent-then-pending": {"subject": "PYJ-ANHUA", "pending_since": at, "resolved_at": at},
+    }
+    config = alembic_config(postgres.url)
+    command.downgrade(config, BEFORE_FORGETTING_PENDING)
+    try:
+        with db.begin() as connection:
+            connection.execute(
+                insert(alert_states),
+                [
+                    {
+                        **row,
+                        "pending_since": None,
+                        "fired_at": None,
+                        **state,
+                        "fingerprint": key,
+                        "labels": {},
+                        "annotations": {},
+                    }
+                    for key, state in states.items()
+                ],
+            )
+            connection.execute(insert(alert_outbox), [{"fingerprint": "sent-then-pending", "payload": {}}])
+    finally:
+        command.upgrade(config, "head")
+    with db.begin() as connection:
+        kept = set(connection.execute(text("select fingerprint from alert_states")).scalars())
+        connection.execute(text("truncate alert_states cascade"))
+    assert kept == {"fired", "sent-then-pending"}
