@@ -3,7 +3,7 @@
 The batch bounds and the broker's in-flight window are sized together: the broker hands this
 replica at most ``receive_maximum`` unacked messages, and a message is acked only after its
 batch commits, so the batch being committed, the one waiting behind it and the one filling must
-all fit in that window (2,000 messages × ~8 readings ≥ 3 × 4,000 rows) or the stream stalls.
+all fit in that window (2,000 messages × ~8 readings ≥ 3 × 5,000 rows) or the stream stalls.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class IngestSettings(CommonSettings):
     ingest_subscription: str = SINGLE_REPLICA_SUBSCRIPTION
     ingest_http_port: int = Field(default=8001, ge=1, le=65535)
     ingest_http_host: str = "0.0.0.0"
-    ingest_batch_rows: int = Field(default=4000, ge=1)
+    ingest_batch_rows: int = Field(default=5000, ge=1)
     ingest_flush_interval: timedelta = timedelta(milliseconds=200)
     # At least two so that receiving the next messages overlaps the current commit.
     ingest_receive_maximum: int = Field(default=BROKER_INFLIGHT_WINDOW, ge=2, le=65535)
