@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from services.compensation import repository
-from services.compensation.document import StatementDocument
+from services.compensation.document import StatementDocument, read_stored
 from services.compensation.publish import published
 from services.compensation.sheet import Sheet, build
 from services.standards.reporting import PrecisionTable
@@ -23,8 +23,8 @@ class StatementView:
 
     @cached_property
     def document(self) -> StatementDocument:
-        """The stored document, exact, as verify compares it."""
-        return StatementDocument.model_validate_json(self.row["document"])
+        """The stored document, exact, as verify compares it; UnreadableDocument (409) says why it cannot be read."""
+        return read_stored(self.row["document"])
 
     def published(self, table: PrecisionTable) -> StatementDocument:
         return published(self.document, table)

@@ -127,8 +127,13 @@ def test_a_document_no_known_schema_reads_is_refused_with_the_reason(
     current = compute_2025(client, keys, compensation_db)
     document = json.loads(stored_document(compensation_db, current).canonical())
     unreadable = store_revision(compensation_db, current, json.dumps(rewrite(document), ensure_ascii=False))
-    response = client.get(f"/statements/{unreadable}/verify", headers=as_(keys.viewer))
-    assert response.status_code == 409, response.text
-    assert response.json()["detail"].startswith(reason)
+    for path in (
+        f"/statements/{unreadable}/verify",
+        f"/statements/{unreadable}",
+        f"/statements/{unreadable}/export.csv",
+    ):
+        response = client.get(path, headers=as_(keys.viewer))
+        assert response.status_code == 409, (path, response.text)
+        assert response.json()["detail"].startswith(reason)
     refused = client.get("/audit", headers=as_(keys.admin)).json()
     assert any(e["action"] == "request.rejected" and e["object"] == f"/statements/{unreadable}/verify" for e in refused)
