@@ -176,9 +176,11 @@ class Pipeline:
         progress = link.progress.snapshot()
         error = self._death(link, progress)
         blamed = self._blamed(progress)
+        with self._lock:  # the network thread appends while we look (iterating a deque it mutates raises)
+            unacked = tuple(self._unacked)
         suspects = tuple(
             Suspect(fingerprint(message.topic, message.payload), message.topic, error, progress.isolated)
-            for message in self._unacked
+            for message in unacked
             if message.seq in blamed
         )
         if not progress.ready:  # it died before recording its predecessor's suspects: hand them on
@@ -189,7 +191,7 @@ class Pipeline:
             "the ingest worker process ended; starting a new one",
             error=error,
             suspects=len(suspects),
-            unacked=len(self._unacked),
+            unacked=len(unacked),
         )
         self._stall, self._watch = None, _Watch()
         young = time.monotonic() - link.started < RESTART_YOUNG_SECONDS
