@@ -34,6 +34,12 @@ class Month:
     year: int
     month: int
 
+    @classmethod
+    def from_label(cls, label: str) -> Month:
+        """The month of a ``YYYY-MM`` label (already validated by its caller's pattern)."""
+        year, month = label.split("-")
+        return cls(int(year), int(month))
+
     @property
     def label(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

@@ -26,6 +26,7 @@ from services.compensation.document import (
     IndicatorRow,
     StatementDocument,
 )
+from services.compensation.periods import Month
 from services.standards.local_time import local
 from services.standards.parameters import PARAMETERS
 from services.standards.reporting import DEFAULT_TABLE
@@ -379,18 +380,13 @@ def _joint_confirmation(document: StatementDocument, names: dict[str, str]) -> s
 
 def month_runs(months: list[str]) -> str:
     """'2025-01 至 2025-12、2026-02': consecutive months (YYYY-MM) as one run, so a year waiting reads as one line."""
-    ordinals = sorted({int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months})
-    runs: list[tuple[int, int]] = []
-    for ordinal in ordinals:
-        if runs and runs[-1][1] == ordinal - 1:
-            runs[-1] = (runs[-1][0], ordinal)
+    runs: list[tuple[Month, Month]] = []
+    for month in sorted({Month.from_label(label) for label in months}):
+        if runs and runs[-1][1].shifted(1) == month:
+            runs[-1] = (runs[-1][0], month)
         else:
-            runs.append((ordinal, ordinal))
-
-    def label(ordinal: int) -> str:
-        return f"{ordinal // 12:04d}-{ordinal % 12 + 1:02d}"
-
-    return "、".join(label(a) if a == b else f"{label(a)} 至 {label(b)}" for a, b in runs)
+            runs.append((month, month))
+    return "、".join(first.label if first == last else f"{first.label} 至 {last.label}" for first, last in runs)
 
 
 def build(

@@ -81,11 +81,6 @@ def _out(state: confirmations.MonthState) -> MonthStateOut:
     )
 
 
-def _month(label: str) -> Month:
-    year, month = label.split("-")
-    return Month(int(year), int(month))
-
-
 def _visible(connection: Connection, who: Principal, section: str) -> None:
     required = confirmations.required_parties(connection, section)
     if not required:
@@ -98,7 +93,7 @@ def _visible(connection: Connection, who: Principal, section: str) -> None:
 def month_confirmation(connection: Db, who: Who, section: SectionPath, month: MonthPath) -> MonthStateOut:
     """Where the month stands: the revision, who confirmed it, who is missing, and whether data changed since."""
     _visible(connection, who, section)
-    return _out(confirmations.month_state(connection, section, _month(month)))
+    return _out(confirmations.month_state(connection, section, Month.from_label(month)))
 
 
 @router.post("/sections/{section}/months/{month}/confirmations", status_code=201)
@@ -106,4 +101,4 @@ def confirm_month(connection: Db, who: Who, section: SectionPath, month: MonthPa
     """``party`` confirms the month as it stands (a bureau acting for that party); audited. Data that changed
     after an earlier confirmation opens a new revision that every party confirms again."""
     _visible(connection, who, section)
-    return _out(confirmations.confirm(connection, who, section, _month(month), body.party, body.comment))
+    return _out(confirmations.confirm(connection, who, section, Month.from_label(month), body.party, body.comment))

@@ -363,17 +363,17 @@ def confirm_month(
     user = _poster(request, engine, csrf)
     if isinstance(user, Response):
         return user
-    year, number = (int(part) for part in month.split("-"))
-    back = {"section": section, "year": str(year)}
+    chosen = Month.from_label(month)
+    back = {"section": section, "year": str(chosen.year)}
 
     def answer(**outcome: str) -> RedirectResponse:
         return RedirectResponse(f"/ui/confirmations?{urlencode({**back, **outcome})}", status_code=SEE_OTHER)
 
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if not FIRST_YEAR <= chosen.year <= LAST_YEAR:
         return answer(error=f"月份须在 {FIRST_YEAR}—{LAST_YEAR} 年之间")
     try:
         with engine.begin() as connection:
-            state = confirmations.confirm(connection, user, section, Month(year, number), party, "经数据互认页面")
+            state = confirmations.confirm(connection, user, section, chosen, party, "经数据互认页面")
     except (Forbidden, StateConflict) as refused:
         audit_refusal(engine, request, 409, str(refused))
         return answer(error=str(refused)[:400])
