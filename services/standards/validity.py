@@ -63,6 +63,8 @@ GOOD_DAY_TARGET = Fraction(9, 10)
 NON_TERMINATING_PLACES = 20
 # Sums of Decimals are exact: the precision covers any finite operands, and rounding would raise.
 _EXACT_SUM = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
+# Room for any exact result: the default 28 significant digits would round a large mean a second time.
+_WIDE = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 class HourLabel(StrEnum):
@@ -138,11 +140,12 @@ def _as_decimal(value: Fraction) -> Decimal:
     quotient, remainder = divmod(value.numerator * 10**NON_TERMINATING_PLACES, value.denominator)
     if 2 * remainder > value.denominator or (2 * remainder == value.denominator and quotient % 2):
         quotient += 1
-    result = Decimal(quotient).scaleb(-NON_TERMINATING_PLACES)
-    if remainder:
-        return result
-    # Exact: drop the padding zeros, keeping integers out of exponent notation.
-    return result.quantize(Decimal(1)) if result == result.to_integral_value() else result.normalize()
+    with localcontext(_WIDE):
+        result = Decimal(quotient).scaleb(-NON_TERMINATING_PLACES)
+        if remainder:
+            return result
+        # Exact: drop the padding zeros, keeping integers out of exponent notation.
+        return result.quantize(Decimal(1)) if result == result.to_integral_value() else result.normalize()
 
 
 def _mean(values: Sequence[Decimal]) -> Fraction:

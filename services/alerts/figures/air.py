@@ -10,7 +10,7 @@ not in the programme, HJ 633—2026 §5.3's "/", so it does not make the AQI NA.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,34 +19,14 @@ from services.alerts.context import Computation
 from services.alerts.figures.exact import exact_mean
 from services.alerts.figures.hourly import Hours, refresh_hourly_values, station_hours
 from services.alerts.figures.publication import publish_rows, published_at
+from services.alerts.figures.subject_hours import Measured
 from services.alerts.tables import AIR_POLLUTANTS, air_daily, air_hourly
 from services.standards import aqi, validity
 from services.standards.local_time import day_end, day_start, local_date
-from services.storage.programmes import Programmes, load_programmes
+from services.storage.programmes import load_programmes
 
 HOUR = timedelta(hours=1)
 DAILY_MEAN_ITEMS = ("pm25", "pm10", "so2", "no2", "co")
-
-
-class Measured:
-    """Which pollutants a subject (a station, or the city through its stations) measures on a day."""
-
-    def __init__(self, programmes: Programmes, stations: Sequence[str]) -> None:
-        self._programmes = programmes
-        self._stations = stations
-        self._days: dict[date, frozenset[str]] = {}
-
-    def on(self, day: date) -> frozenset[str]:
-        if day not in self._days:
-            self._days[day] = frozenset(
-                p for p in AIR_POLLUTANTS if any(self._programmes.measures(s, p, day) for s in self._stations)
-            )
-        return self._days[day]
-
-    def not_in_programme(self, items: Collection[str], day: date) -> tuple[str, ...]:
-        """AQI items (``o3_8h`` is O3's) whose pollutant is not measured on ``day``."""
-        measured = self.on(day)
-        return tuple(item for item in items if item.partition("_")[0] not in measured)
 
 
 def city_hours(stations: Mapping[str, Hours], city_stations: Sequence[str], min_stations: int = 1) -> Hours:
