@@ -325,14 +325,15 @@ def store_programmes(connection: Connection, programmes: Programmes, today: date
 
 
 _QUEUE_DAYS_SQL = f"""
-    insert into {recompute_queue.name} (station, day, modified_at, readings)
-    select :station, day::date, now(), 0
+    insert into {recompute_queue.name} as queue (station, day, modified_at, readings)
+    select :station, day::date, now(), 1
     from generate_series(
         greatest(cast(:first as timestamp),
                  (select min(time) from readings where station = :station) at time zone :zone)::date,
         cast(:last as timestamp), interval '1 day') day
     where exists (select from readings where station = :station)
-    on conflict (station, day) do update set modified_at = excluded.modified_at
+    on conflict (station, day) do update
+        set modified_at = excluded.modified_at, readings = greatest(queue.readings, 1)
 """
 
 

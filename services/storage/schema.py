@@ -203,6 +203,8 @@ recompute_queue = Table(
     Column("station", String(64), nullable=False),
     Column("day", Date, nullable=False),
     Column("modified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Readings of the day that changed (late, corrected, withdrawn; a programme change counts 1): the day is
+    # derived anew from its readings. 0: only restated from what was derived (a rule or setting changed).
     Column("readings", Integer, nullable=False, server_default="1"),
     PrimaryKeyConstraint("station", "day"),
 )

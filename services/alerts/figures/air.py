@@ -17,7 +17,7 @@ from typing import Any
 
 from services.alerts.context import Computation
 from services.alerts.figures.exact import exact_mean
-from services.alerts.figures.hourly import Hours, refresh_hourly_values, station_hours
+from services.alerts.figures.hourly import Hours, station_hours
 from services.alerts.figures.publication import publish_rows, published_at
 from services.alerts.figures.subject_hours import Measured
 from services.alerts.tables import AIR_POLLUTANTS, air_daily, air_hourly
@@ -104,9 +104,8 @@ def daily_row(subject: str, day: date, hours: Hours, measured: Measured, job: Co
 
 
 def compute_air(job: Computation, first: date, last: date) -> int:
-    """Recompute the hourly values, then the hourly and daily air figures, of the local days first..last;
-    rows written."""
-    written = refresh_hourly_values(job, first, last)
+    """The hourly and daily air figures of the local days first..last, from their stored 1-hour values; rows
+    written."""
     stations = station_hours(job, first, last)
     programmes = load_programmes(job.connection, job.registry.air_stations)
     subjects: dict[str, tuple[Hours, Measured]] = {
@@ -118,7 +117,7 @@ def compute_air(job: Computation, first: date, last: date) -> int:
     hourly = (
         row for subject, (hours, measured) in subjects.items() for row in hourly_rows(subject, hours, measured, job.now)
     )
-    written += publish_rows(job.connection, air_hourly, hourly)
+    written = publish_rows(job.connection, air_hourly, hourly)
     daily = (
         daily_row(subject, day, hours, measured, job)
         for subject, (hours, measured) in subjects.items()

@@ -19,8 +19,9 @@ from services.alerts.figures.air import compute_air
 from services.alerts.figures.air_year import compute_air_kpis
 from services.alerts.figures.comparison import compute_comparisons
 from services.alerts.figures.completeness import compute_completeness, compute_station_status
+from services.alerts.figures.hourly import refresh_hourly_values
 from services.alerts.figures.waste import compute_waste_days
-from services.alerts.figures.water import compute_water_days, compute_water_periods
+from services.alerts.figures.water import compute_eco_flow_days, compute_water_periods, tally_water_days
 from services.alerts.periods import CalendarPeriod, chunks, months_of
 
 log = structlog.get_logger(__name__)
@@ -31,6 +32,7 @@ class QueuedDay:
     station: str
     day: date
     modified_at: datetime
+    readings: int  # readings that changed; 0: restate only
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,7 @@ class CycleReport:
 
 def claim_queue(connection: Connection) -> list[QueuedDay]:
     rows = connection.execute(
-        text("select station, day, modified_at from recompute_queue order by day for update skip locked")
+        text("select station, day, modified_at, readings from recompute_queue order by day for update skip locked")
     ).all()
     return [QueuedDay(*row) for row in rows]
 
@@ -56,15 +58,27 @@ def release_queue(connection: Connection, claimed: Iterable[QueuedDay]) -> None:
         )
 
 
-def recompute_days(job: Computation, days: Iterable[date]) -> int:
-    """Recompute the daily figures of ``days`` and every period figure they feed."""
-    days = sorted(set(days))
+def derive_from_readings(job: Computation, days: Iterable[date]) -> int:
+    """What only the readings and the programme decide, per day: the 1-hour values, the water day tallies and
+    completeness. Computed once when the readings of a day change, then shared by every figure."""
     written = 0
     for first, last in chunks(days):
-        written += compute_air(job, first, last)
-        written += compute_water_days(job, first, last)
-        written += compute_waste_days(job, first, last)
+        written += refresh_hourly_values(job, first, last)
+        written += tally_water_days(job, first, last)
         written += compute_completeness(job, first, last)
+    return written
+
+
+def recompute_days(job: Computation, days: Iterable[date], *, readings_changed: Iterable[date] | None = None) -> int:
+    """Recompute the daily figures of ``days`` and every period figure they feed. The days of
+    ``readings_changed`` (default: all of ``days``) are first derived anew from their readings; the others are
+    restated from what was derived before, as a rule or setting change needs."""
+    days = sorted(set(days))
+    written = derive_from_readings(job, days if readings_changed is None else sorted(set(readings_changed)))
+    for first, last in chunks(days):
+        written += compute_air(job, first, last)
+        written += compute_eco_flow_days(job, first, last)
+        written += compute_waste_days(job, first, last)
     years = {d.year for d in days} | {job.today.year}
     periods = months_of([*days, job.today]) | {CalendarPeriod(year) for year in years}
     written += compute_water_periods(job, periods)
@@ -77,8 +91,11 @@ def recompute_days(job: Computation, days: Iterable[date]) -> int:
 def run_cycle(job: Computation) -> CycleReport:
     """Recompute inside the caller's transaction (``job.connection``), then release the queue rows."""
     claimed = claim_queue(job.connection)
-    days = {job.today, job.yesterday} | {q.day for q in claimed if q.day <= job.today}
-    written = recompute_days(job, days)
+    regular = {job.today, job.yesterday}
+    days = regular | {q.day for q in claimed if q.day <= job.today}
+    # A queue row without readings asks only for a restatement (a rule or setting changed).
+    changed = regular | {q.day for q in claimed if q.day <= job.today and q.readings}
+    written = recompute_days(job, days, readings_changed=changed)
     release_queue(job.connection, claimed)
     log.info("recomputed", days=len(days), queued=len(claimed), rows_written=written)
     return CycleReport(tuple(sorted(days)), len(claimed), written)

@@ -70,10 +70,20 @@ _ECO_FLOW_SQL = f"""
 """
 
 
-def compute_water_days(job: Computation, first: date, last: date) -> int:
+def tally_water_days(job: Computation, first: date, last: date) -> int:
+    """The day tallies of the sections' readings (``water_daily``): they change only with the readings or the
+    programme."""
     params = {**job.bounds(first, last), "sections": job.registry.section_codes}
-    written = publish_select(job.connection, water_daily, _WATER_DAILY_SQL, params)
-    return written + publish_select(job.connection, eco_flow_daily, _ECO_FLOW_SQL, params)
+    return publish_select(job.connection, water_daily, _WATER_DAILY_SQL, params)
+
+
+def compute_eco_flow_days(job: Computation, first: date, last: date) -> int:
+    """Each section's day against its ecological flow, from the day tallies."""
+    return publish_select(job.connection, eco_flow_daily, _ECO_FLOW_SQL, job.bounds(first, last))
+
+
+def compute_water_days(job: Computation, first: date, last: date) -> int:
+    return tally_water_days(job, first, last) + compute_eco_flow_days(job, first, last)
 
 
 class _SectionDays:
@@ -187,9 +197,10 @@ def eco_flow_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, An
 
 # The first day of each period (a month "2026-06", a year "2026") whose class was decided on another basis.
 _OTHER_BASIS_SQL = """
-    insert into recompute_queue (station, day)
+    insert into recompute_queue (station, day, readings)
     select distinct section,
-           case when length(period) = 7 then to_date(period || '-01', 'YYYY-MM-DD') else to_date(period, 'YYYY') end
+           case when length(period) = 7 then to_date(period || '-01', 'YYYY-MM-DD') else to_date(period, 'YYYY') end,
+           0
     from water_period
     where class_basis is distinct from :basis
     on conflict (station, day) do update set modified_at = now()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from services.alerts.figures.recompute import run_cycle
 from services.standards.local_time import POSTGRES_ZONE
@@ -66,6 +66,32 @@ def test_late_data_revises_a_published_daily_aqi(alerts_db: Engine) -> None:
     assert first == (43, 0, True)
     assert second == (137, 1, True)
     assert history == [("43", "137", 1)]
+
+
+def test_a_restatement_reuses_the_derived_hours_and_changed_readings_are_derived_anew(alerts_db: Engine) -> None:
+    """A queue row without readings (a rule or setting changed) restates the day's figures from its stored
+    1-hour values; one with readings derives them from the readings again."""
+    day = date(2026, 11, 20)
+
+    def city_pm25(connection: Connection, queued_readings: int, minutes: int) -> Decimal:
+        connection.execute(
+            text("insert into recompute_queue (station, day, readings) values ('AIR-KEQIAO', :day, :n)"),
+            {"day": day, "n": queued_readings},
+        )
+        run_cycle(job(connection, NOW + timedelta(minutes=minutes)))
+        value: Decimal = connection.execute(
+            text("select pm25 from air_daily where subject = :c and day = :d"), {"c": CITY, "d": day}
+        ).scalar_one()
+        return value
+
+    with alerts_db.begin() as connection:
+        insert(connection, air_day(day))
+        derived = city_pm25(connection, 1, 0)
+        connection.execute(text("update readings set value = value + 100 where parameter = 'pm25'"))
+        restated = city_pm25(connection, 0, 5)
+        derived_anew = city_pm25(connection, 1, 10)
+    assert restated == derived
+    assert derived_anew == derived + 100
 
 
 def test_unchanged_figures_are_not_revised(alerts_db: Engine) -> None:
