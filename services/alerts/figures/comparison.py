@@ -68,7 +68,15 @@ _SOURCE_DAYS_SQL = """
            sum(r.value::numeric) / count(*) as mean
     from readings r join stations s on s.code = r.station
     where s.kind = 'water' and r.flag = 'N' and r.time >= :start and r.time < :end and r.parameter <> 'flow'
+      and coalesce(s.monitors_section, s.code) = any(:sections)
     group by 1, 2, 3, 4, 5, 6
+"""
+# Sections that can have a pair in the period: a partner's station at them, or laboratory results of the period
+# (from the day tallies, so the readings of sections with one source are never grouped).
+_COMPARED_SECTIONS_SQL = f"""
+    select monitors_section from stations where monitors_section is not null
+    union
+    select section from water_daily where tier <> '{Tier.AUTOMATIC}' and day between :first and :last
 """
 
 
@@ -98,6 +106,7 @@ def _reference(first: Source, second: Source) -> Reference:
 def month_rows(job: Computation, period: CalendarPeriod) -> list[dict[str, Any]]:
     through = period.through(job.today)
     params = job.bounds(period.first_day, through)
+    params["sections"] = list(job.connection.execute(text(_COMPARED_SECTIONS_SQL), params).scalars())
     days: dict[tuple[str, str], dict[Source, dict[date, Decimal]]] = defaultdict(lambda: defaultdict(dict))
     operators: dict[str, dict[str, str | None]] = defaultdict(dict)  # section → station → operator
     for section, station, operator, tier, day, parameter, mean in job.connection.execute(
