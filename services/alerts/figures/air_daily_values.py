@@ -1,0 +1,109 @@
+"""The daily air values of every subject and local day, in one statement over ``subject_hours``.
+
+``subject_hours`` (``services.alerts.figures.subject_hours``) holds each subject's 1-hour values: one row per
+hour and pollutant that has a row, ``value`` NULL when the hour is not valid. For each (subject, local day)
+with at least one such row the statement returns, NULL when not valid:
+
+- ``pm25``, ``pm10``, ``so2``, ``no2``, ``co``: the daily mean of the day's 1-hour values, valid with ≥ 20 of them
+  (GB 3095 Table 4; ``validity.daily_mean``);
+- ``o3_8h``: the O3 MDA8 (HJ 663 §6.1; ``validity.mda8`` with the default ``HourLabel.ENDING`` and the GB 3095
+  Class 2 limit): the 8-hour mean ending at e covers the day's hours e−8 … e−1 (hour i covering [i:00, i+1:00))
+  and is valid with ≥ 6 values; the MDA8 is the largest valid mean ending 08:00 … 24:00 and is valid with
+  ≥ 14 valid windows, or with fewer when it exceeds the limit. Windows never reach into another day;
+- ``o3_1h_max``: the day's largest O3 1-hour value, held to the daily-mean coverage (≥ 20 hours) [?].
+
+This is ``validity``'s rules done in SQL for speed, as ``hourly`` does for the 1-hour values: every
+threshold comes from ``validity``, and every mean (a daily mean, each 8-hour mean before the maximum is
+taken) is ``exact_mean(total, count)``, the exact quotient or, when it does not terminate within
+``validity.NON_TERMINATING_PLACES`` places, rounded half-even there, as ``validity``'s means are.
+``tests/alerts/figures/test_air_daily_values.py`` proves the statement and ``validity`` agree on random hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from services.alerts.context import Computation
+from services.alerts.figures.hourly import SORT_MEMORY
+from services.alerts.tables import AIR_DAILY_ITEMS
+from services.standards import validity
+from services.standards.local_time import POSTGRES_ZONE
+
+DAILY_MEAN_ITEMS = ("pm25", "pm10", "so2", "no2", "co")
+OZONE = "o3"
+DailyValues = dict[tuple[str, date], dict[str, Decimal | None]]
+
+# HourLabel.ENDING: the 17 windows, ending 08:00 … 24:00, lie inside the day.
+_FIRST_END, _LAST_END = validity.MDA8_WINDOW_ENDS[0], validity.MDA8_WINDOW_ENDS[-1]
+
+
+def _daily_mean(code: str) -> str:
+    """The daily mean of pollutant ``code`` when valid, from its row of ``pollutant_days``."""
+    return (
+        f"max(case when parameter = '{code}' and samples >= :min_daily then exact_mean(total, samples) end) as {code}"
+    )
+
+
+_DAILY_VALUES_SQL = f"""
+    with pollutant_days as (
+        select subject, (hour at time zone :tz)::date as day, parameter,
+               count(value) as samples, sum(value) as total, max(value) as maximum
+        from subject_hours
+        group by subject, day, parameter
+    ), days as (
+        -- Every day with an hour row of the subject, whatever its pollutants.
+        select subject, day, {", ".join(_daily_mean(code) for code in DAILY_MEAN_ITEMS)},
+               max(case when parameter = '{OZONE}' and samples >= :min_daily then maximum end) as o3_1h_max
+        from pollutant_days
+        group by subject, day
+    ), ozone as (
+        select subject, (hour at time zone :tz)::date as day, extract(hour from hour at time zone :tz)::int as slot,
+               value
+        from subject_hours
+        where parameter = '{OZONE}' and value is not null
+    ), windows as (
+        -- The 8-hour windows of each day, from the O3 1-hour values they hold: the window ending at e covers the day's
+        -- hours e − 8 … e − 1 (hour i covering [i:00, i+1:00)), so hour i lies in the windows ending i + 1 … i + 8
+        -- (those ending 08:00 … 24:00). A window without a value has no row; it is not valid anyway.
+        select subject, day, count(*) as samples, sum(value) as total
+        from ozone
+        cross join generate_series(
+            greatest(slot + 1, {_FIRST_END}), least(slot + {validity.HOURS_PER_8H_WINDOW}, {_LAST_END})
+        ) as window_end
+        group by subject, day, window_end
+    ), mda8 as (
+        -- The largest 8-hour mean as exact_mean gives it (rounded when it does not terminate), as validity compares.
+        select subject, day, max(exact_mean(total, samples)) as maximum, count(*) as valid_windows
+        from windows
+        where samples >= :min_8h
+        group by subject, day
+    ), daily as (
+        select d.*, case when m.valid_windows >= :min_windows or m.maximum > :limit then m.maximum end as o3_8h
+        from days d left join mda8 m on m.subject = d.subject and m.day = d.day
+    )
+    select subject, day, {", ".join(AIR_DAILY_ITEMS)} from daily
+"""
+
+_PARAMETERS: Mapping[str, object] = {
+    "tz": POSTGRES_ZONE,
+    "min_daily": validity.MIN_HOURS_FOR_DAILY_MEAN,
+    "min_8h": validity.MIN_HOURS_FOR_8H_MEAN,
+    "min_windows": validity.MIN_WINDOWS_FOR_MDA8,
+    "limit": validity.MDA8_LIMIT_CLASS_2,
+}
+
+
+def daily_values(job: Computation) -> DailyValues:
+    """Each (subject, local day) of ``subject_hours``: its daily values ``AIR_DAILY_ITEMS``, None when not valid."""
+    # For this statement only: its sorts and hash tables over a year's hours spill to disk at the default 4 MB, and
+    # JIT compiling, which the planner's guesses about the temporary table's rows trigger, costs more than it saves.
+    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
+    job.connection.execute(text("set local jit = off"))
+    rows = job.connection.execute(text(_DAILY_VALUES_SQL), dict(_PARAMETERS)).all()
+    job.connection.execute(text("set local work_mem to default"))
+    job.connection.execute(text("set local jit to default"))
+    return {(subject, day): dict(zip(AIR_DAILY_ITEMS, values, strict=True)) for subject, day, *values in rows}
