@@ -13,14 +13,15 @@ with at least one such row the statement returns, NULL when not valid:
 - ``o3_1h_max``: the day's largest O3 1-hour value, held to the daily-mean coverage (≥ 20 hours) [?].
 
 This is ``validity``'s rules done in SQL for speed, as ``hourly`` does for the 1-hour values: every
-threshold comes from ``validity``, and every mean (a daily mean, each 8-hour mean before the maximum is
-taken) is ``exact_mean(total, count)``, the exact quotient or, when it does not terminate within
-``validity.NON_TERMINATING_PLACES`` places, rounded half-even there, as ``validity``'s means are.
+threshold comes from ``validity``, and every mean is ``exact_mean(total, count)``, the exact quotient or, when
+it does not terminate within ``validity.NON_TERMINATING_PLACES`` places, rounded half-even there, as
+``validity``'s means are (the MDA8 is the largest 8-hour mean so rounded, see ``_COMMON_COUNT``).
 ``tests/alerts/figures/test_air_daily_values.py`` proves the statement and ``validity`` agree on random hours.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -39,6 +40,12 @@ DailyValues = dict[tuple[str, date], dict[str, Decimal | None]]
 
 # HourLabel.ENDING: the 17 windows, ending 08:00 … 24:00, lie inside the day.
 _FIRST_END, _LAST_END = validity.MDA8_WINDOW_ENDS[0], validity.MDA8_WINDOW_ENDS[-1]
+# validity takes the largest of the valid 8-hour means each rounded by _as_decimal. Rounding is monotone, so that
+# is the rounded largest exact mean: the statement rounds once per day instead of once per window (a quarter of
+# its time over a year). It compares the exact means as total · (_COMMON_COUNT / samples), an integer multiple of
+# each: every count a valid window can have (6 … 8) divides _COMMON_COUNT, and
+# exact_mean(total · (_COMMON_COUNT / samples), _COMMON_COUNT) is exact_mean(total, samples).
+_COMMON_COUNT = math.lcm(*range(validity.MIN_HOURS_FOR_8H_MEAN, validity.HOURS_PER_8H_WINDOW + 1))
 
 
 def _daily_mean(code: str) -> str:
@@ -76,8 +83,9 @@ _DAILY_VALUES_SQL = f"""
         ) as window_end
         group by subject, day, window_end
     ), mda8 as (
-        -- The largest 8-hour mean as exact_mean gives it (rounded when it does not terminate), as validity compares.
-        select subject, day, max(exact_mean(total, samples)) as maximum, count(*) as valid_windows
+        -- The largest 8-hour mean as exact_mean gives it, compared by the exact means (see _COMMON_COUNT).
+        select subject, day, exact_mean(max(total * ({_COMMON_COUNT} / samples)), {_COMMON_COUNT}) as maximum,
+               count(*) as valid_windows
         from windows
         where samples >= :min_8h
         group by subject, day
