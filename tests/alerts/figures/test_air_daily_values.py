@@ -38,14 +38,16 @@ INSERT = "insert into subject_hours (subject, hour, parameter, value) values (:s
 Series = dict[int, Decimal | None]
 Hours = dict[tuple[str, date, str], Series]
 
-VALUES = st.one_of(
+# Kinds of 1-hour values; a series draws a few values of one kind.
+VALUES = (
     st.integers(0, 500).map(Decimal),
     st.decimals(0, 1000, places=1),
     # Sums of these over 8 hours end at the 21st to 23rd place: rounded, with ties.
     st.decimals(0, 1000, places=validity.NON_TERMINATING_PLACES - 2),
     st.decimals(0, 10, places=validity.NON_TERMINATING_PLACES + 3),
-    # About the O3 MDA8 limit, where a day with too few valid windows is still valid.
-    st.sampled_from([LIMIT + k * TINY for k in (-1, 0, 1, 30, 40, 48, 60)] + [LIMIT - 1, LIMIT + 1]),
+    # About the O3 MDA8 limit, where a day with too few valid windows is still valid: only a mean above the limit
+    # once rounded counts (LIMIT + 5·TINY is a tie, rounded to LIMIT; so is LIMIT + 30·TINY over 6 hours).
+    st.sampled_from([LIMIT + k * TINY for k in (-1, 0, 1, 5, 6, 30, 40, 48, 60)] + [LIMIT - 1, LIMIT + 1]),
 )
 
 
@@ -68,7 +70,7 @@ def present_hours(draw: st.DrawFn) -> frozenset[int]:
 @st.composite
 def series(draw: st.DrawFn) -> Series:
     present = draw(present_hours())
-    pool = draw(st.lists(VALUES, min_size=1, max_size=3))  # few distinct values: repeats and ties
+    pool = draw(st.lists(draw(st.sampled_from(VALUES)), min_size=1, max_size=3))  # repeats and ties
     missing = draw(st.sets(st.sampled_from(HOURS))) - present  # hours with a row without a valid value
     return {
         **dict.fromkeys(sorted(missing)),
@@ -158,6 +160,10 @@ DAYS: Hours = {
     ("o3-above", FIRST_DAY, "o3"): _run(range(10, 18), "170"),
     # The same at 150 (≤ 160): not valid.
     ("o3-below", FIRST_DAY, "o3"): _run(range(10, 18), "150"),
+    # The limit is compared with the mean as kept, to 20 places: 160.000000000000000000005 is a tie, kept as 160
+    # (half-even), which does not exceed 160; 160.000000000000000000006 is kept as 160.00000000000000000001.
+    ("o3-tie", FIRST_DAY, "o3"): _run(range(10, 18), "160.000000000000000000005"),
+    ("o3-above-tie", FIRST_DAY, "o3"): _run(range(10, 18), "160.000000000000000000006"),
     # A window does not reach into the next day: 300 over 18–24 then 00–05 of the next day. The first day's window
     # 16–24 holds 6 values: 300 > 160, valid with one window. The next day's 00–08 holds 5: no valid window.
     ("o3-midnight", FIRST_DAY, "o3"): _run(range(18, 24), "300"),
@@ -173,6 +179,8 @@ EXPECTED = {
     ("o3-13w", FIRST_DAY): NONE,
     ("o3-above", FIRST_DAY): {**NONE, "o3_8h": Decimal(170)},
     ("o3-below", FIRST_DAY): NONE,
+    ("o3-tie", FIRST_DAY): NONE,
+    ("o3-above-tie", FIRST_DAY): {**NONE, "o3_8h": Decimal("160.00000000000000000001")},
     ("o3-midnight", FIRST_DAY): {**NONE, "o3_8h": Decimal(300)},
     ("o3-midnight", NEXT_DAY): NONE,
 }
