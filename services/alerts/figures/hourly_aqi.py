@@ -1,0 +1,268 @@
+"""The hourly AQI of every air station and of the city in one set-based SELECT (issue 11).
+
+It gives exactly the ``air_hourly`` rows ``air.hourly_rows`` computes hour by hour through
+``services.standards.aqi.hourly_aqi``, from the temp tables ``subject_hours`` and ``subject_measured``
+(``subject_hours.stage_subject_hours``, called before in the same transaction).
+
+The rules stay in ``services.standards.aqi``; nothing of them is retyped here. Per transaction two small
+TEMP tables are loaded from it:
+
+- ``aqi_hourly_iaqi``: the IAQI of every rounded 1-hour concentration on the reporting grid, from 0 to the
+  top breakpoint, per version and item, computed by ``aqi.sub_index`` itself; plus one row one grid step
+  above the top that stands for every concentration above it, since ``aqi`` gives them all the same
+  result (the cap at 500, HJ 633—2026's fixed IAQI 200 for SO2, or HJ 633-2012's substitute, which is
+  never a 1-hour input and so leaves the item unrated: no IAQI);
+- ``aqi_hourly_days``: per local day first..last, ``aqi.standard_for(day)``, its ``NA_UNLESS_ABOVE`` and
+  each item's grid index of that row above the top.
+
+The grid of an item (``10^places``) is the precision ``aqi.round_concentration`` rounds it to.
+The SQL only rounds (GB/T 8170 half to even at the item's precision, as ``aqi.round_concentration``:
+PostgreSQL's own ``round`` is half away from zero), joins, takes the largest IAQI, lists the primary
+pollutants in ``aqi.HOURLY_ITEMS`` order, applies the NA rule, and names the category from
+``aqi.category_for``. An item is missing when it has no value and its pollutant is in the subject's programme
+that day (``subject_measured``; no row there means nothing is measured, as ``air.Measured.on`` gives then).
+
+A negative 1-hour value raises ``ValueError`` (``aqi.round_concentration``'s own), before anything is
+written, exactly as the hour-by-hour path does; the SQL itself is never given one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from services.alerts.context import Computation
+from services.alerts.figures.hourly import SORT_MEMORY
+from services.alerts.figures.publication import publish_select, value_columns
+from services.alerts.tables import AIR_POLLUTANTS, air_hourly
+from services.standards import aqi
+from services.standards.local_time import POSTGRES_ZONE
+
+HOUR = timedelta(hours=1)
+ITEMS = aqi.HOURLY_ITEMS
+# hourly_rows hands the AQI exactly the 1-hour values of the AIR_POLLUTANTS: each item is one of them.
+assert set(ITEMS) <= set(AIR_POLLUTANTS) and all(code.isidentifier() for code in AIR_POLLUTANTS)
+
+IaqiRow = tuple[str, str, int, int | None]  # standard, item, grid index of the rounded concentration, IAQI
+
+
+def _places(code: str) -> int:
+    """Decimal places ``aqi.round_concentration`` rounds ``code`` to (the exponent of a rounded zero)."""
+    exponent = aqi.round_concentration(code, 0).as_tuple().exponent
+    assert isinstance(exponent, int)
+    return -exponent
+
+
+def grid_unit(code: str) -> int:
+    """10^places: a concentration times this is its position on the grid ``aqi.round_concentration`` rounds to."""
+    return int(Decimal(1).scaleb(_places(code)))
+
+
+def above_top(standard: aqi.Standard, code: str) -> int:
+    """The grid index one step above the item's top breakpoint: it stands for every concentration above."""
+    top = aqi.BREAKPOINTS[standard][aqi.HOURLY_COLUMNS[code]][-1] * grid_unit(code)
+    assert top == top.to_integral_value(), f"{standard} {code}: top breakpoint off the reporting grid"
+    return int(top) + 1
+
+
+@lru_cache(maxsize=1)
+def lookup_rows() -> tuple[IaqiRow, ...]:
+    """Every rounded 1-hour concentration's IAQI, from 0 to one grid step above the top breakpoint, per version
+    and item, by ``aqi.sub_index`` (about 17 000 rows)."""
+    rows: list[IaqiRow] = []
+    for standard in aqi.Standard:
+        for code in ITEMS:
+            places = _places(code)
+            for index in range(above_top(standard, code) + 1):
+                rounded = Decimal(index).scaleb(-places)
+                sub = aqi.sub_index(code, rounded, standard=standard, hourly=True)
+                assert sub.concentration == rounded
+                # A substitute (HJ 633-2012's so2_24h) is never among the 1-hour values: the item is unrated.
+                assert sub.substitute is None or sub.substitute not in AIR_POLLUTANTS
+                rows.append((standard.value, code, index, sub.value))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=1)
+def category_levels() -> tuple[int, ...]:
+    """``aqi.category_for(v).level`` for every AQI v the lookup can give (0 … 500), indexed by v: an integer
+    array, so that SQL's subscript is direct (a text array is walked element by element)."""
+    highest = max(value for *_, value in lookup_rows() if value is not None)
+    return tuple(aqi.category_for(value).level for value in range(highest + 1))
+
+
+def category_names() -> list[str | None]:
+    """Category names indexed by level (1-based, as SQL arrays are)."""
+    names = {category.level: category.name for category in aqi.CATEGORIES}
+    return [names.get(level) for level in range(1, max(names) + 1)]
+
+
+def day_rows(first: date, last: date) -> list[tuple[Any, ...]]:
+    """Per local day first..last: ``aqi.standard_for(day)``, its NA threshold and each item's above-top index."""
+    rows: list[tuple[Any, ...]] = []
+    for day in (first + timedelta(days=n) for n in range((last - first).days + 1)):
+        standard = aqi.standard_for(day)
+        above = [above_top(standard, code) for code in ITEMS]
+        rows.append((day, standard.value, aqi.NA_UNLESS_ABOVE[standard], *above))
+    return rows
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    field = str(value)
+    assert not set(field) & set("\t\n\r\\"), f"{field!r} would need escaping in COPY"
+    return field
+
+
+def _copy_text(rows: Iterable[Sequence[Any]]) -> bytes:
+    """Rows in COPY's text format (our own codes, numbers and dates: nothing to escape)."""
+    return "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows).encode()
+
+
+@lru_cache(maxsize=1)
+def _lookup_copy() -> bytes:
+    return _copy_text(lookup_rows())
+
+
+def _load_temp(connection: Connection, name: str, columns: str, data: bytes) -> None:
+    connection.execute(text(f"drop table if exists pg_temp.{name}"))
+    connection.execute(text(f"create temp table {name} ({columns}) on commit drop"))
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"copy {name} from stdin") as copy:
+        copy.write(data)
+    connection.execute(text(f"analyze {name}"))
+
+
+def load_lookups(connection: Connection, first: date, last: date) -> None:
+    """The two TEMP tables the SELECT reads (dropped at commit)."""
+    _load_temp(connection, "aqi_hourly_iaqi", "standard text, item text, grid bigint, iaqi integer", _lookup_copy())
+    above = ", ".join(f"above_{code} bigint" for code in ITEMS)
+    _load_temp(
+        connection,
+        "aqi_hourly_days",
+        f"day date, standard text, na_above integer, {above}",
+        _copy_text(day_rows(first, last)),
+    )
+
+
+def _greatest(expressions: Iterable[str]) -> str:
+    return f"greatest({', '.join(expressions)})"
+
+
+def _grid_index(code: str) -> str:
+    """The grid index of item ``code``'s rounded concentration, from ``scaled``'s x (value × unit) and f (floor of
+    x): GB/T 8170 rounds up above a half and to even on exactly a half (values are never negative here);
+    every index above the top is the one row standing for them all."""
+    x, f = f"s.x_{code}", f"s.f_{code}"
+    up = f"case when {x} - {f} > 0.5 or ({x} - {f} = 0.5 and mod({f}, 2) = 1) then 1 else 0 end"
+    # least() skips NULLs: a missing value must keep no index, not take the one above the top.
+    return f"case when {x} is not null then cast(least({f} + {up}, s.above_{code}) as bigint) end"
+
+
+def _select_sql() -> str:
+    values = ", ".join(f"max(h.value) filter (where h.parameter = '{code}') as {code}" for code in AIR_POLLUTANTS)
+    scaled = ", ".join(
+        f"hours.{code} * :unit_{code} as x_{code}, floor(hours.{code} * :unit_{code}) as f_{code}" for code in ITEMS
+    )
+    iaqis = ", ".join(f"l_{code}.iaqi as {code}_iaqi" for code in ITEMS)
+    lookups = "\n            ".join(
+        f"left join aqi_hourly_iaqi l_{code} on l_{code}.standard = s.standard and l_{code}.item = '{code}' "
+        f"and l_{code}.grid = s.grid_{code}"
+        for code in ITEMS
+    )
+    unrated = " or ".join(f"(r.{code} is not null and r.{code}_iaqi is null)" for code in ITEMS)
+    measures = ", ".join(f"'{code.partition('_')[0]}' = any(m.pollutants) as measures_{code}" for code in ITEMS)
+    missing = " or ".join(f"(r.{code} is null and r.measures_{code})" for code in ITEMS)
+    primary = ", ".join(f"case when j.{code}_iaqi = j.aqi then '{code}' end" for code in ITEMS)
+    outputs = {
+        **{code: f"j.{code}" for code in AIR_POLLUTANTS},
+        "aqi": "j.aqi",
+        "category": "(cast(:category_names as text[]))[(cast(:category_levels as integer[]))[j.aqi + 1]]",
+        "primary_pollutants": (
+            f"case when j.aqi > :primary_above then array_remove(array[{primary}]::text[], null) "
+            "else '{}'::text[] end"
+        ),
+        "standard": "j.standard",
+    }
+    assert list(outputs) == value_columns(air_hourly), "air_hourly's value columns changed"
+    return f"""
+        with hours as (
+            -- An hour of a subject exists when it has any row; a pollutant without one is missing (None).
+            select h.subject, h.hour, (h.hour at time zone :tz)::date as day, {values}
+            from subject_hours h
+            where h.parameter = any(:pollutants)
+            group by h.subject, h.hour
+        ), measured as (
+            -- Measured.not_in_programme: an item is outside the programme when its pollutant (before "_") is.
+            select m.subject, m.day, {measures}
+            from subject_measured m
+        ), scaled as (
+            select hours.*, d.standard, d.na_above, {", ".join(f"d.above_{code}" for code in ITEMS)},
+                   {", ".join(f"coalesce(m.measures_{code}, false) as measures_{code}" for code in ITEMS)}, {scaled}
+            from hours
+            join aqi_hourly_days d on d.day = hours.day
+            left join measured m on m.subject = hours.subject and m.day = hours.day
+            offset 0  -- x and f computed once per row, not once per use
+        ), indexed as (
+            select s.*, {", ".join(f"{_grid_index(code)} as grid_{code}" for code in ITEMS)}
+            from scaled s
+            offset 0  -- each index computed once
+        ), rated as (
+            select s.*, {iaqis}
+            from indexed s
+            {lookups}
+        ), judged as (
+            select r.*, case when r.na_above is not null and ({unrated} or {missing})
+                                  and {_greatest(f"r.{code}_iaqi" for code in ITEMS)} <= r.na_above then null
+                             else {_greatest(f"r.{code}_iaqi" for code in ITEMS)} end as aqi
+            from rated r
+        )
+        select j.subject, j.hour, {", ".join(outputs.values())},
+               case when j.hour + :hour <= :now then cast(:now as timestamptz) end as published_at
+        from judged j
+    """
+
+
+SELECT_SQL = _select_sql()
+
+
+def check_not_negative(connection: Connection) -> None:
+    """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative 1-hour value, as the hourly path does."""
+    negative = connection.execute(
+        text("select parameter, value from subject_hours where value < 0 and parameter = any(:pollutants) limit 1"),
+        {"pollutants": list(AIR_POLLUTANTS)},
+    ).first()
+    if negative is not None:
+        aqi.round_concentration(negative.parameter, negative.value)
+        raise AssertionError("round_concentration accepted a negative value")  # pragma: no cover
+
+
+def hourly_aqi_params(job: Computation) -> dict[str, Any]:
+    return {
+        "tz": POSTGRES_ZONE,
+        "now": job.now,
+        "hour": HOUR,
+        "pollutants": list(AIR_POLLUTANTS),
+        **{f"unit_{code}": grid_unit(code) for code in ITEMS},
+        "primary_above": aqi.PRIMARY_POLLUTANT_ABOVE,
+        "category_levels": list(category_levels()),
+        "category_names": category_names(),
+    }
+
+
+def publish_hourly_aqi(job: Computation, first: date, last: date) -> int:
+    """Publish ``air_hourly`` for the hours of ``subject_hours`` in the local days first..last; rows written."""
+    check_not_negative(job.connection)
+    load_lookups(job.connection, first, last)
+    # Grouping a year of subject hours (1.6 M rows) spills to disk at the default 4 MB; for this statement only.
+    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
+    written = publish_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
+    job.connection.execute(text("set local work_mem to default"))
+    return written
