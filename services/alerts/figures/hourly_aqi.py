@@ -22,8 +22,8 @@ pollutants in ``aqi.HOURLY_ITEMS`` order, applies the NA rule, and names the cat
 ``aqi.category_for``. An item is missing when it has no value and its pollutant is in the subject's programme
 that day (``subject_measured``; no row there means nothing is measured, as ``air.Measured.on`` gives then).
 
-A negative 1-hour value raises ``ValueError`` (``aqi.round_concentration``'s own), before anything is
-written, exactly as the hour-by-hour path does; the SQL itself is never given one.
+A negative (or NaN) 1-hour value raises ``ValueError`` (``aqi.round_concentration``'s own) before anything
+is written, exactly as the hour-by-hour path does (it stops the recompute); the SQL itself never sees one.
 """
 
 from __future__ import annotations
@@ -233,15 +233,19 @@ def _select_sql() -> str:
 SELECT_SQL = _select_sql()
 
 
-def check_not_negative(connection: Connection) -> None:
-    """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative 1-hour value, as the hourly path does."""
-    negative = connection.execute(
-        text("select parameter, value from subject_hours where value < 0 and parameter = any(:pollutants) limit 1"),
+def check_values(connection: Connection) -> None:
+    """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative or NaN 1-hour value, as the hourly path
+    does (the SQL would rate NaN above every breakpoint)."""
+    rejected = connection.execute(
+        text(
+            "select parameter, value from subject_hours "
+            "where (value < 0 or value = 'NaN'::numeric) and parameter = any(:pollutants) limit 1"
+        ),
         {"pollutants": list(AIR_POLLUTANTS)},
     ).first()
-    if negative is not None:
-        aqi.round_concentration(negative.parameter, negative.value)
-        raise AssertionError("round_concentration accepted a negative value")  # pragma: no cover
+    if rejected is not None:
+        aqi.round_concentration(rejected.parameter, rejected.value)
+        raise AssertionError(f"round_concentration accepted {rejected.value}")  # pragma: no cover
 
 
 def hourly_aqi_params(job: Computation) -> dict[str, Any]:
@@ -259,7 +263,7 @@ def hourly_aqi_params(job: Computation) -> dict[str, Any]:
 
 def publish_hourly_aqi(job: Computation, first: date, last: date) -> int:
     """Publish ``air_hourly`` for the hours of ``subject_hours`` in the local days first..last; rows written."""
-    check_not_negative(job.connection)
+    check_values(job.connection)
     load_lookups(job.connection, first, last)
     # Grouping a year of subject hours (1.6 M rows) spills to disk at the default 4 MB; for this statement only.
     job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
