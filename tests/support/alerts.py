@@ -37,6 +37,7 @@ def empty_alerts_tables(engine: Engine, *others: str) -> None:
     names = [
         *others,
         *figure_tables(),
+        "hourly_values",
         "figure_revisions",
         "station_status",
         "air_forecasts",

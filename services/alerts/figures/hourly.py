@@ -22,9 +22,7 @@ completeness) reads the same values.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
 from sqlalchemy import text
 
@@ -106,8 +104,6 @@ _REFRESH_SQL = f"""
     select (select count(*) from upserted) + (select count(*) from removed)
 """
 
-Hours = dict[datetime, dict[str, Decimal | None]]
-
 
 def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
     """Recompute the 1-hour values of every air station for the local days first..last; rows written or
@@ -126,19 +122,3 @@ def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
     job.connection.execute(text("set local work_mem to default"))
     job.connection.execute(text("set local enable_nestloop to default"))
     return written
-
-
-def station_hours(job: Computation, first: date, last: date) -> dict[str, Hours]:
-    """Each air station's 1-hour values per hour with a valid reading in the local days first..last; a
-    pollutant without a valid 1-hour value (under 45 minutes, or no reading) is None."""
-    rows = job.connection.execute(
-        text(
-            f"select station, hour, parameter, value, valid from {hourly_values.name} "
-            "where station = any(:stations) and hour >= :start and hour < :end"
-        ),
-        {**job.bounds(first, last), "stations": list(job.registry.air_stations)},
-    )
-    result: dict[str, Hours] = defaultdict(dict)
-    for station, hour, parameter, value, valid in rows:
-        result[station].setdefault(hour, dict.fromkeys(AIR_POLLUTANTS))[parameter] = value if valid else None
-    return result

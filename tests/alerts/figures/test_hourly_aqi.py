@@ -1,5 +1,5 @@
 """The set-based hourly AQI (``hourly_aqi``) gives exactly the ``air_hourly`` rows of the hour-by-hour path
-(``air.hourly_rows`` → ``aqi.hourly_aqi``) on the same subject hours and programmes; and a few hours computed
+(``aqi.hourly_aqi``) on the same subject hours and programmes; and a few hours computed
 by hand from HJ 633.
 """
 
@@ -15,10 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
-from services.alerts.figures import air
-from services.alerts.figures.hourly import Hours
 from services.alerts.figures.hourly_aqi import grid_unit, publish_hourly_aqi
-from services.alerts.figures.publication import value_columns
+from services.alerts.figures.publication import published_at, value_columns
 from services.alerts.figures.subject_hours import Measured, create_subject_tables
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
@@ -37,6 +35,7 @@ SUBJECTS = ("AIR-TEST", "测试市")
 COLUMNS = ["subject", "hour", *value_columns(air_hourly), "published_at"]
 ABSENT = "absent"  # no row in subject_hours for this pollutant and hour (missing, like a NULL value)
 
+Hours = dict[datetime, dict[str, Decimal | None]]  # a subject's 1-hour values per hour
 SubjectRows = dict[str, dict[datetime, dict[str, Decimal | None]]]  # the rows of subject_hours; no key: no row
 Programme = dict[str, dict[date, frozenset[str] | None]]  # None: no subject_measured row that day
 
@@ -124,8 +123,19 @@ def _hourly_rows(rows: SubjectRows, programme: Programme, now: datetime) -> dict
             for code in pollutants or ()
         ]
         measured = Measured(Programmes(tuple(periods)), (subject,))
-        for row in air.hourly_rows(subject, subject_hours, measured, now):
-            expected[row["subject"], row["hour"]] = row
+        for hour, values in subject_hours.items():
+            absent = measured.not_in_programme(aqi.HOURLY_ITEMS, local_date(hour))
+            result = aqi.hourly_aqi(values, hour, not_in_programme=absent)
+            expected[subject, hour] = {
+                "subject": subject,
+                "hour": hour,
+                **values,
+                "aqi": result.aqi,
+                "category": result.category,
+                "primary_pollutants": list(result.primary),
+                "standard": result.standard.value,
+                "published_at": published_at(hour + HOUR, now),
+            }
     return expected
 
 

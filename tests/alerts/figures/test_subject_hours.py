@@ -3,12 +3,13 @@ the mean of its stations' valid values, and what each subject measures on a day.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from services.alerts.figures.subject_hours import stage_subject_hours
 from services.standards import validity
@@ -18,23 +19,52 @@ pytestmark = pytest.mark.integration
 
 DAY = date(2026, 6, 10)
 NOW = datetime(2026, 6, 11, 2, 0, tzinfo=UTC)
+HOUR = local(DAY, 9)
+
+
+def _store_hours(connection: Connection, rows: list[tuple[str, str, Decimal, int]]) -> None:
+    connection.execute(
+        text(
+            "insert into hourly_values (station, parameter, hour, value, samples, minutes, valid) "
+            "values (:s, :p, :h, :v, 1, :m, :m >= 45)"
+        ),
+        [{"s": s, "p": p, "h": HOUR, "v": v, "m": m} for s, p, v, m in rows],
+    )
+
+
+def _city_value(connection: Connection, city: str, parameter: str) -> Decimal | None:
+    value: Decimal | None = connection.execute(
+        text("select value from subject_hours where subject = :c and hour = :h and parameter = :p"),
+        {"c": city, "h": HOUR, "p": parameter},
+    ).scalar_one()
+    return value
+
+
+@pytest.mark.parametrize(("min_stations", "pm25"), [(1, Decimal(20)), (2, Decimal(20)), (3, None)])
+def test_a_city_hour_needs_its_minimum_of_stations(alerts_db: Engine, min_stations: int, pm25: Decimal | None) -> None:
+    with alerts_db.connect() as connection:  # rolled back
+        computation = replace(job(connection, NOW), city_min_stations=min_stations)
+        first, second, third, *_ = computation.registry.city_stations
+        _store_hours(
+            connection,
+            [(first, "pm25", Decimal(10), 60), (second, "pm25", Decimal(30), 60), (third, "pm25", Decimal(99), 30)],
+        )
+        stage_subject_hours(computation, DAY, DAY)
+        assert _city_value(connection, computation.registry.city, "pm25") == pm25
 
 
 def test_city_hour_is_the_mean_of_its_stations_valid_values(alerts_db: Engine) -> None:
-    hour = local(DAY, 9)
-    with alerts_db.begin() as connection:
+    hour = HOUR
+    with alerts_db.connect() as connection:  # rolled back
         computation = job(connection, NOW)
         first, second, *_ = computation.registry.city_stations
-        connection.execute(
-            text(
-                "insert into hourly_values (station, parameter, hour, value, samples, minutes, valid) "
-                "values (:s, :p, :h, :v, 1, :m, :m >= 45)"
-            ),
+        _store_hours(
+            connection,
             [
-                {"s": first, "p": "no2", "h": hour, "v": Decimal(1), "m": 60},
-                {"s": second, "p": "no2", "h": hour, "v": Decimal(2), "m": 60},
-                {"s": first, "p": "pm25", "h": hour, "v": Decimal(7), "m": 60},
-                {"s": second, "p": "pm25", "h": hour, "v": Decimal(500), "m": 15},  # under 45 minutes
+                (first, "no2", Decimal(1), 60),
+                (second, "no2", Decimal(2), 60),
+                (first, "pm25", Decimal(7), 60),
+                (second, "pm25", Decimal(500), 15),  # under 45 minutes
             ],
         )
         stage_subject_hours(computation, DAY, DAY)
