@@ -51,9 +51,9 @@ def daily_row(
 def compute_air(job: Computation, first: date, last: date) -> int:
     """The hourly and daily air figures of the local days first..last, from their stored 1-hour values; rows
     written."""
-    stage_subject_hours(job, first, last)
-    written = publish_hourly_aqi(job, first, last)
     measured = measured_by_subject(job)
+    stage_subject_hours(job, first, last, measured)
+    written = publish_hourly_aqi(job, first, last)
     daily = (
         daily_row(subject, day, values, measured[subject], job)
         for (subject, day), values in sorted(daily_values(job).items())

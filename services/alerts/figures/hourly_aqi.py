@@ -141,8 +141,9 @@ def _load_temp(connection: Connection, name: str, columns: str, data: bytes) -> 
 
 
 def load_lookups(connection: Connection, first: date, last: date) -> None:
-    """The two TEMP tables the SELECT reads (dropped at commit)."""
-    _load_temp(connection, "aqi_hourly_iaqi", "standard text, item text, grid bigint, iaqi integer", _lookup_copy())
+    """The two TEMP tables the SELECT reads (dropped at commit); the IAQI table once per transaction."""
+    if connection.execute(text("select to_regclass('pg_temp.aqi_hourly_iaqi')")).scalar_one() is None:
+        _load_temp(connection, "aqi_hourly_iaqi", "standard text, item text, grid bigint, iaqi integer", _lookup_copy())
     above = ", ".join(f"above_{code} bigint" for code in ITEMS)
     _load_temp(
         connection,

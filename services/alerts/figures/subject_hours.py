@@ -15,9 +15,10 @@ Two temporary tables, dropped at commit:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 
+from psycopg import sql
 from sqlalchemy import Connection, text
 
 from services.alerts.context import Computation
@@ -27,20 +28,31 @@ from services.storage.programmes import Programmes, load_programmes
 SUBJECT_HOURS = "subject_hours"
 SUBJECT_MEASURED = "subject_measured"
 
-_STATION_HOURS_SQL = f"""
-    insert into {SUBJECT_HOURS} (subject, hour, parameter, value)
-    select station, hour, parameter, case when valid then value end
-    from {hourly_values.name}
-    where station = any(:stations) and hour >= :start and hour < :end
-"""
+CITY_HOURS = "subject_city_hours"
+
 _CITY_HOURS_SQL = f"""
-    insert into {SUBJECT_HOURS} (subject, hour, parameter, value)
+    insert into {CITY_HOURS} (subject, hour, parameter, value)
     select :city, hour, parameter,
-           case when count(value) >= :min_stations then exact_mean(sum(value), count(value)) end
-    from {SUBJECT_HOURS}
-    where subject = any(:city_stations)
+           case when count(*) filter (where valid) >= :min_stations
+                then exact_mean(sum(value) filter (where valid), count(*) filter (where valid)) end
+    from {hourly_values.name}
+    where station = any(:city_stations) and hour >= :start and hour < :end
     group by hour, parameter
 """
+# The stations' rows are read where they are stored, not copied: a year is 1.6 M of them. A view takes no
+# parameters, so the chunk's stations and bounds are written into it as literals.
+_SUBJECT_HOURS_VIEW = f"""
+    create temp view {SUBJECT_HOURS} as
+    select station::text as subject, hour, parameter::text, case when valid then value end as value
+    from {hourly_values.name}
+    where station = any({{stations}}) and hour >= {{start}} and hour < {{end}}
+    union all
+    select subject, hour, parameter, value from {CITY_HOURS}
+"""
+_COLUMNS = {
+    SUBJECT_HOURS: "subject text not null, hour timestamptz not null, parameter text not null, value numeric",
+    SUBJECT_MEASURED: "subject text not null, day date not null, pollutants text[] not null",
+}
 
 
 class Measured:
@@ -73,14 +85,16 @@ def measured_by_subject(job: Computation) -> dict[str, Measured]:
     return subjects
 
 
+def _create_table(connection: Connection, name: str, columns: str) -> None:
+    connection.execute(text(f"drop table if exists pg_temp.{name} cascade"))
+    connection.execute(text(f"create temp table {name} ({columns}) on commit drop"))
+
+
 def create_subject_tables(connection: Connection) -> None:
-    """The two empty temporary tables (replacing those of an earlier chunk in the same transaction)."""
-    for table, columns in (
-        (SUBJECT_HOURS, "subject text not null, hour timestamptz not null, parameter text not null, value numeric"),
-        (SUBJECT_MEASURED, "subject text not null, day date not null, pollutants text[] not null"),
-    ):
-        connection.execute(text(f"drop table if exists pg_temp.{table}"))
-        connection.execute(text(f"create temp table {table} ({columns}) on commit drop"))
+    """Both as empty temporary tables, for a caller with values of its own (tests)."""
+    connection.execute(text(f"drop view if exists pg_temp.{SUBJECT_HOURS}"))
+    for name, columns in _COLUMNS.items():
+        _create_table(connection, name, columns)
 
 
 def _days(first: date, last: date) -> Iterator[date]:
@@ -88,24 +102,33 @@ def _days(first: date, last: date) -> Iterator[date]:
         yield first + timedelta(days=offset)
 
 
-def stage_subject_hours(job: Computation, first: date, last: date) -> None:
-    """Fill both tables for the local days first..last."""
+def stage_subject_hours(job: Computation, first: date, last: date, subjects: Mapping[str, Measured]) -> None:
+    """Stage both for the local days first..last; ``subjects`` as :func:`measured_by_subject` gives them."""
     connection = job.connection
-    create_subject_tables(connection)
     bounds = job.bounds(first, last)
-    connection.execute(text(_STATION_HOURS_SQL), {**bounds, "stations": list(job.registry.air_stations)})
+    # Dropping the city's table drops an earlier chunk's view over it (and at commit, too).
+    _create_table(connection, CITY_HOURS, _COLUMNS[SUBJECT_HOURS])
+    connection.execute(text(f"drop table if exists pg_temp.{SUBJECT_HOURS}"))
+    _create_table(connection, SUBJECT_MEASURED, _COLUMNS[SUBJECT_MEASURED])
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    view = sql.SQL(_SUBJECT_HOURS_VIEW).format(
+        stations=sql.Literal(list(job.registry.air_stations)),
+        start=sql.Literal(bounds["start"]),
+        end=sql.Literal(bounds["end"]),
+    )
+    with driver.cursor() as cursor:
+        cursor.execute(view)
     if job.registry.city_stations:
         connection.execute(
             text(_CITY_HOURS_SQL),
             {
+                **bounds,
                 "city": job.registry.city,
                 "city_stations": list(job.registry.city_stations),
                 "min_stations": job.city_min_stations,
             },
         )
-    subjects = measured_by_subject(job)  # before the COPY, which holds the connection
-    driver = connection.connection.driver_connection
-    assert driver is not None
     with (
         driver.cursor() as cursor,
         cursor.copy(f"copy {SUBJECT_MEASURED} (subject, day, pollutants) from stdin") as copy,
@@ -114,5 +137,5 @@ def stage_subject_hours(job: Computation, first: date, last: date) -> None:
             for day in _days(first, last):
                 copy.write_row((subject, day, sorted(measured.on(day))))
     # Temporary tables have no statistics until analysed; the joins over them would be planned blind.
-    connection.execute(text(f"analyze {SUBJECT_HOURS}"))
+    connection.execute(text(f"analyze {CITY_HOURS}"))
     connection.execute(text(f"analyze {SUBJECT_MEASURED}"))

@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from services.alerts.figures.subject_hours import stage_subject_hours
+from services.alerts.figures.subject_hours import measured_by_subject, stage_subject_hours
 from services.standards import validity
 from tests.support.alerts import job, local
 
@@ -49,7 +49,7 @@ def test_a_city_hour_needs_its_minimum_of_stations(alerts_db: Engine, min_statio
             connection,
             [(first, "pm25", Decimal(10), 60), (second, "pm25", Decimal(30), 60), (third, "pm25", Decimal(99), 30)],
         )
-        stage_subject_hours(computation, DAY, DAY)
+        stage_subject_hours(computation, DAY, DAY, measured_by_subject(computation))
         assert _city_value(connection, computation.registry.city, "pm25") == pm25
 
 
@@ -67,7 +67,7 @@ def test_city_hour_is_the_mean_of_its_stations_valid_values(alerts_db: Engine) -
                 (second, "pm25", Decimal(500), 15),  # under 45 minutes
             ],
         )
-        stage_subject_hours(computation, DAY, DAY)
+        stage_subject_hours(computation, DAY, DAY, measured_by_subject(computation))
         rows = {
             (subject, parameter): value
             for subject, parameter, value in connection.execute(
