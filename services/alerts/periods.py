@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-# Consecutive days are recomputed in chunks of at most this many, bounding memory per query.
+# Consecutive days are derived from their readings in chunks of at most this many, bounding each statement's
+# sort of the readings; the figures, computed set-based from what was derived, go by up to a year at once
+# (fewer, larger statements are faster, and Python holds only a row per subject and day).
 MAX_DAYS_PER_CHUNK = 31
+MAX_DAYS_PER_FIGURES_CHUNK = 366
 
 # ASCII digits only: ``\d`` would accept any Unicode digit (``٢٠٢٦-١١``).
 _PERIOD = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2}))?")

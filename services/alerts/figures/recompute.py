@@ -22,7 +22,7 @@ from services.alerts.figures.completeness import compute_completeness, compute_s
 from services.alerts.figures.hourly import refresh_hourly_values
 from services.alerts.figures.waste import compute_waste_days
 from services.alerts.figures.water import compute_eco_flow_days, compute_water_periods, tally_water_days
-from services.alerts.periods import CalendarPeriod, chunks, months_of
+from services.alerts.periods import MAX_DAYS_PER_FIGURES_CHUNK, CalendarPeriod, chunks, months_of
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +75,7 @@ def recompute_days(job: Computation, days: Iterable[date], *, readings_changed: 
     restated from what was derived before, as a rule or setting change needs."""
     days = sorted(set(days))
     written = derive_from_readings(job, days if readings_changed is None else sorted(set(readings_changed)))
-    for first, last in chunks(days):
+    for first, last in chunks(days, MAX_DAYS_PER_FIGURES_CHUNK):
         written += compute_air(job, first, last)
         written += compute_eco_flow_days(job, first, last)
         written += compute_waste_days(job, first, last)
