@@ -38,7 +38,7 @@ from sqlalchemy import Connection, text
 
 from services.alerts.context import Computation
 from services.alerts.figures.hourly import SORT_MEMORY
-from services.alerts.figures.publication import publish_select, value_columns
+from services.alerts.figures.publication import merge_stage, stage_select, value_columns
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import POSTGRES_ZONE
@@ -234,15 +234,16 @@ def _select_sql() -> str:
 SELECT_SQL = _select_sql()
 
 
-def check_values(connection: Connection) -> None:
+def check_values(connection: Connection, stage: str) -> None:
     """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative or NaN 1-hour value, as the hourly path
-    does (the SQL would rate NaN above every breakpoint)."""
+    does (the SQL would rate NaN above every breakpoint); looked for among the staged hours, before anything is
+    published, which is one row per hour rather than per pollutant."""
+    pollutant_values = ", ".join(f"('{code}', {code})" for code in AIR_POLLUTANTS)
     rejected = connection.execute(
         text(
-            "select parameter, value from subject_hours "
-            "where (value < 0 or value = 'NaN'::numeric) and parameter = any(:pollutants) limit 1"
-        ),
-        {"pollutants": list(AIR_POLLUTANTS)},
+            f"select v.parameter, v.value from {stage}, lateral (values {pollutant_values}) v(parameter, value) "
+            "where v.value < 0 or v.value = 'NaN'::numeric limit 1"
+        )
     ).first()
     if rejected is not None:
         aqi.round_concentration(rejected.parameter, rejected.value)
@@ -264,10 +265,10 @@ def hourly_aqi_params(job: Computation) -> dict[str, Any]:
 
 def publish_hourly_aqi(job: Computation, first: date, last: date) -> int:
     """Publish ``air_hourly`` for the hours of ``subject_hours`` in the local days first..last; rows written."""
-    check_values(job.connection)
     load_lookups(job.connection, first, last)
     # Grouping a year of subject hours (1.6 M rows) spills to disk at the default 4 MB; for this statement only.
     job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
-    written = publish_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
+    stage = stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
     job.connection.execute(text("set local work_mem to default"))
-    return written
+    check_values(job.connection, stage)
+    return merge_stage(job.connection, air_hourly)
