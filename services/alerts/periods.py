@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -66,6 +66,12 @@ def chunks(days: Iterable[date], max_days: int = MAX_DAYS_PER_CHUNK) -> list[tup
         else:
             ranges.append((day, day))
     return ranges
+
+
+def days_between(first: date, last: date) -> Iterator[date]:
+    """Every day first..last, both included."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
 
 
 def same_day_last_year(day: date) -> date:

@@ -22,7 +22,7 @@ from services.alerts.context import Computation
 from services.alerts.figures.exact import as_decimal, exact_mean
 from services.alerts.figures.publication import publish_rows, published_at
 from services.alerts.figures.ytd_validity import PeriodCompleteness, period_completeness
-from services.alerts.periods import same_day_last_year
+from services.alerts.periods import days_between, same_day_last_year
 from services.alerts.tables import air_daily, air_good_days, air_year
 from services.standards import validity
 from services.standards.local_time import day_end
@@ -37,12 +37,8 @@ class DayFigures:
     o3_8h: Decimal | None
 
 
-def _days(first: date, last: date) -> Iterable[date]:
-    return (first + timedelta(days=i) for i in range((last - first).days + 1))
-
-
 def good_days(daily: Mapping[date, DayFigures], first: date, last: date) -> validity.GoodDayShare:
-    return validity.good_day_share(daily[d].aqi if d in daily else None for d in _days(first, last))
+    return validity.good_day_share(daily[d].aqi if d in daily else None for d in days_between(first, last))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +61,7 @@ def annual_figure(
     statistic: Callable[[Sequence[Decimal]], Decimal],
     rule: validity.CompletenessRule,
 ) -> AnnualFigure:
-    values = {d: v for d in _days(first, last) if d in daily and (v := item(daily[d])) is not None}
+    values = {d: v for d in days_between(first, last) if d in daily and (v := item(daily[d])) is not None}
     return AnnualFigure(
         statistic(list(values.values())) if values else None, period_completeness(values, first, last, rule=rule)
     )

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, text
 from services.alerts.context import Computation
 from services.alerts.figures.hourly import SORT_MEMORY
 from services.alerts.figures.publication import merge_stage, stage_select, value_columns
+from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import POSTGRES_ZONE
@@ -105,7 +106,7 @@ def category_names() -> list[str | None]:
 def day_rows(first: date, last: date) -> list[tuple[Any, ...]]:
     """Per local day first..last: ``aqi.standard_for(day)``, its NA threshold and each item's above-top index."""
     rows: list[tuple[Any, ...]] = []
-    for day in (first + timedelta(days=n) for n in range((last - first).days + 1)):
+    for day in days_between(first, last):
         standard = aqi.standard_for(day)
         above = [above_top(standard, code) for code in ITEMS]
         rows.append((day, standard.value, aqi.NA_UNLESS_ABOVE[standard], *above))

@@ -15,13 +15,14 @@ Two temporary tables, dropped at commit:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
 
 from psycopg import sql
 from sqlalchemy import Connection, text
 
 from services.alerts.context import Computation
+from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, hourly_values
 from services.storage.programmes import Programmes, load_programmes
 
@@ -97,11 +98,6 @@ def create_subject_tables(connection: Connection) -> None:
         _create_table(connection, name, columns)
 
 
-def _days(first: date, last: date) -> Iterator[date]:
-    for offset in range((last - first).days + 1):
-        yield first + timedelta(days=offset)
-
-
 def stage_subject_hours(job: Computation, first: date, last: date, subjects: Mapping[str, Measured]) -> None:
     """Stage both for the local days first..last; ``subjects`` as :func:`measured_by_subject` gives them."""
     connection = job.connection
@@ -134,7 +130,7 @@ def stage_subject_hours(job: Computation, first: date, last: date, subjects: Map
         cursor.copy(f"copy {SUBJECT_MEASURED} (subject, day, pollutants) from stdin") as copy,
     ):
         for subject, measured in subjects.items():
-            for day in _days(first, last):
+            for day in days_between(first, last):
                 copy.write_row((subject, day, sorted(measured.on(day))))
     # Temporary tables have no statistics until analysed; the joins over them would be planned blind.
     connection.execute(text(f"analyze {CITY_HOURS}"))
