@@ -8,8 +8,8 @@ minutes are the union of those spans, whole minutes. An hour holding one reading
 series therefore covers 15 minutes, however long the gap after it. Readings of a pollutant outside
 the station's programme that day make no hourly value (the "/" of HJ 633—2026 §5.3).
 
-The statement does in SQL, for speed, what ``validity.hourly_mean`` does per hour; the mean is the
-exact quotient rounded half-even at ``validity.NON_TERMINATING_PLACES`` places, as there, and the
+The statement does in SQL, for speed, what ``validity.hourly_mean`` does per hour; the mean is
+``exact_mean`` (migration 0023), validity's mean, and the
 readings' binary64 values enter as their shortest decimal (``float8`` text output, as Python's
 ``repr``). ``tests/alerts/figures/test_hourly.py`` proves the two agree on random samples.
 
@@ -32,9 +32,6 @@ from services.standards import validity
 
 MICROSECONDS_PER_MINUTE = 60_000_000
 SORT_MEMORY = "64MB"
-# Numeric literals: multiplying by them is exact (a numeric division would round to its own scale).
-_SCALE = f"1e{validity.NON_TERMINATING_PLACES}"
-_UNSCALE = f"1e-{validity.NON_TERMINATING_PLACES}"
 
 _COLUMNS = ("value", "samples", "minutes", "valid")
 _STORED = f"({', '.join(f'{hourly_values.name}.{c}' for c in _COLUMNS)})"
@@ -65,23 +62,10 @@ _REFRESH_SQL = f"""
         select station, parameter, hour, count(*) as samples, sum(value) as total,
                (extract(epoch from sum(span)) * 1000000)::bigint / {MICROSECONDS_PER_MINUTE} as minutes
         from spans group by 1, 2, 3
-    ), divided as (
-        select station, parameter, hour, samples, minutes, total, total * {_SCALE} as scaled,
-               div(total * {_SCALE}, samples) as truncated
-        from hours
-    ), floored as (
-        -- floor division (the remainder r ≥ 0), as Python's divmod
-        select station, parameter, hour, samples, minutes, total,
-               truncated - case when scaled < truncated * samples then 1 else 0 end as q,
-               scaled - truncated * samples + case when scaled < truncated * samples then samples else 0 end as r
-        from divided
     ), computed as materialized (
-        select station, parameter, hour,
-               case when samples = 1 and scale(total) <= {validity.NON_TERMINATING_PLACES} then trim_scale(total)
-                    else trim_scale((q + case when 2 * r > samples or (2 * r = samples and mod(q, 2) <> 0)
-                                              then 1 else 0 end) * {_UNSCALE}) end as value,
-               samples, minutes, minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE} as valid
-        from floored
+        select station, parameter, hour, exact_mean(total, samples) as value, samples, minutes,
+               minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE} as valid
+        from hours
     ), upserted as (
         -- An hour whose value, samples and coverage did not change is not rewritten.
         insert into {hourly_values.name} (station, parameter, hour, value, samples, minutes, valid)
