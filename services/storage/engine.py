@@ -1,7 +1,10 @@
-"""The psycopg 3 engine, the wait-then-migrate start-up, and TimescaleDB edition checks."""
+"""The psycopg 3 engine, the wait-then-migrate start-up, TimescaleDB edition checks, and settings for one
+statement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import structlog
@@ -59,3 +62,14 @@ def timescaledb_license(connection: Connection) -> str:
 def has_community_features(connection: Connection) -> bool:
     """Compression, retention and continuous-aggregate policies exist only under the TSL."""
     return timescaledb_license(connection) == "timescale"
+
+
+@contextmanager
+def statement_settings(connection: Connection, **settings: str) -> Iterator[None]:
+    """``SET LOCAL`` these settings (our own names and values) for the statements inside, then back to their
+    defaults. Not after an error: the transaction is aborted then, and its end resets them."""
+    for name, value in settings.items():
+        connection.execute(text(f"set local {name} = '{value}'"))
+    yield
+    for name in settings:
+        connection.execute(text(f"set local {name} to default"))

@@ -33,6 +33,7 @@ from services.alerts.figures.hourly import SORT_MEMORY
 from services.alerts.tables import AIR_DAILY_ITEMS
 from services.standards import validity
 from services.standards.local_time import POSTGRES_ZONE
+from services.storage.engine import statement_settings
 
 DAILY_MEAN_ITEMS = ("pm25", "pm10", "so2", "no2", "co")
 OZONE = "o3"
@@ -109,9 +110,6 @@ def daily_values(job: Computation) -> DailyValues:
     """Each (subject, local day) of ``subject_hours``: its daily values ``AIR_DAILY_ITEMS``, None when not valid."""
     # For this statement only: its sorts and hash tables over a year's hours spill to disk at the default 4 MB, and
     # JIT compiling, which the planner's guesses about the temporary table's rows trigger, costs more than it saves.
-    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
-    job.connection.execute(text("set local jit = off"))
-    rows = job.connection.execute(text(_DAILY_VALUES_SQL), dict(_PARAMETERS)).all()
-    job.connection.execute(text("set local work_mem to default"))
-    job.connection.execute(text("set local jit to default"))
+    with statement_settings(job.connection, work_mem=SORT_MEMORY, jit="off"):
+        rows = job.connection.execute(text(_DAILY_VALUES_SQL), dict(_PARAMETERS)).all()
     return {(subject, day): dict(zip(AIR_DAILY_ITEMS, values, strict=True)) for subject, day, *values in rows}

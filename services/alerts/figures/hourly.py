@@ -29,6 +29,7 @@ from sqlalchemy import text
 from services.alerts.context import Computation
 from services.alerts.tables import AIR_POLLUTANTS, hourly_values
 from services.standards import validity
+from services.storage.engine import statement_settings
 
 MICROSECONDS_PER_MINUTE = 60_000_000
 SORT_MEMORY = "64MB"
@@ -100,9 +101,6 @@ def refresh_hourly_values(job: Computation, first: date, last: date) -> int:
     # For this statement only: the window's sort over a year of readings spills to disk at the default 4 MB,
     # and the planner, misjudging how many readings a programme row matches, would probe the readings once
     # per programme row (a nested loop) instead of hashing the programmes.
-    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
-    job.connection.execute(text("set local enable_nestloop = off"))
-    written: int = job.connection.execute(text(_REFRESH_SQL), params).scalar_one()
-    job.connection.execute(text("set local work_mem to default"))
-    job.connection.execute(text("set local enable_nestloop to default"))
+    with statement_settings(job.connection, work_mem=SORT_MEMORY, enable_nestloop="off"):
+        written: int = job.connection.execute(text(_REFRESH_SQL), params).scalar_one()
     return written

@@ -43,6 +43,7 @@ from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import POSTGRES_ZONE
+from services.storage.engine import statement_settings
 
 HOUR = timedelta(hours=1)
 ITEMS = aqi.HOURLY_ITEMS
@@ -268,8 +269,7 @@ def publish_hourly_aqi(job: Computation, first: date, last: date) -> int:
     """Publish ``air_hourly`` for the hours of ``subject_hours`` in the local days first..last; rows written."""
     load_lookups(job.connection, first, last)
     # Grouping a year of subject hours (1.6 M rows) spills to disk at the default 4 MB; for this statement only.
-    job.connection.execute(text(f"set local work_mem = '{SORT_MEMORY}'"))
-    stage = stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
-    job.connection.execute(text("set local work_mem to default"))
+    with statement_settings(job.connection, work_mem=SORT_MEMORY):
+        stage = stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
     check_values(job.connection, stage)
     return merge_stage(job.connection, air_hourly)
