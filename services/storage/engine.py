@@ -1,9 +1,9 @@
-"""The psycopg 3 engine, the wait-then-migrate start-up, TimescaleDB edition checks, and settings for one
-statement."""
+"""The psycopg 3 engine, the wait-then-migrate start-up, TimescaleDB edition checks, and the helpers of set-based
+work: settings for one statement, temporary tables for one transaction, COPY."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,3 +73,19 @@ def statement_settings(connection: Connection, **settings: str) -> Iterator[None
     yield
     for name in settings:
         connection.execute(text(f"set local {name} to default"))
+
+
+def create_temp_table(connection: Connection, name: str, definition: str) -> None:
+    """A temporary table ``name (definition)`` dropped at commit, replacing one of that name (and anything built
+    on it) an earlier step of the transaction made."""
+    connection.execute(text(f"drop table if exists pg_temp.{name} cascade"))
+    connection.execute(text(f"create temp table {name} ({definition}) on commit drop"))
+
+
+def copy_rows(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """COPY ``rows`` (values in ``columns`` order) into ``table`` on the connection's own transaction."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+        for row in rows:
+            copy.write_row(row)

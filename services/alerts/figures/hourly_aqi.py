@@ -28,7 +28,7 @@ is written, exactly as the hour-by-hour path does (it stops the recompute); the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -43,7 +43,7 @@ from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import POSTGRES_ZONE
-from services.storage.engine import statement_settings
+from services.storage.engine import copy_rows, create_temp_table, statement_settings
 
 HOUR = timedelta(hours=1)
 ITEMS = aqi.HOURLY_ITEMS
@@ -114,45 +114,20 @@ def day_rows(first: date, last: date) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _copy_field(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    field = str(value)
-    assert not set(field) & set("\t\n\r\\"), f"{field!r} would need escaping in COPY"
-    return field
-
-
-def _copy_text(rows: Iterable[Sequence[Any]]) -> bytes:
-    """Rows in COPY's text format (our own codes, numbers and dates: nothing to escape)."""
-    return "".join("\t".join(_copy_field(value) for value in row) + "\n" for row in rows).encode()
-
-
-@lru_cache(maxsize=1)
-def _lookup_copy() -> bytes:
-    return _copy_text(lookup_rows())
-
-
-def _load_temp(connection: Connection, name: str, columns: str, data: bytes) -> None:
-    connection.execute(text(f"drop table if exists pg_temp.{name}"))
-    connection.execute(text(f"create temp table {name} ({columns}) on commit drop"))
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"copy {name} from stdin") as copy:
-        copy.write(data)
+def _load_temp(connection: Connection, name: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]]) -> None:
+    """A temporary table of ``columns`` (name → type) holding ``rows``, analysed for the planner."""
+    create_temp_table(connection, name, ", ".join(f"{column} {kind}" for column, kind in columns.items()))
+    copy_rows(connection, name, list(columns), rows)
     connection.execute(text(f"analyze {name}"))
 
 
 def load_lookups(connection: Connection, first: date, last: date) -> None:
     """The two TEMP tables the SELECT reads (dropped at commit); the IAQI table once per transaction."""
     if connection.execute(text("select to_regclass('pg_temp.aqi_hourly_iaqi')")).scalar_one() is None:
-        _load_temp(connection, "aqi_hourly_iaqi", "standard text, item text, grid bigint, iaqi integer", _lookup_copy())
-    above = ", ".join(f"above_{code} bigint" for code in ITEMS)
-    _load_temp(
-        connection,
-        "aqi_hourly_days",
-        f"day date, standard text, na_above integer, {above}",
-        _copy_text(day_rows(first, last)),
-    )
+        iaqi_columns = {"standard": "text", "item": "text", "grid": "bigint", "iaqi": "integer"}
+        _load_temp(connection, "aqi_hourly_iaqi", iaqi_columns, lookup_rows())
+    day_columns = {"day": "date", "standard": "text", "na_above": "integer", **{f"above_{c}": "bigint" for c in ITEMS}}
+    _load_temp(connection, "aqi_hourly_days", day_columns, day_rows(first, last))
 
 
 def _greatest(expressions: Iterable[str]) -> str:

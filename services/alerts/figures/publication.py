@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Table, text
 
 from services.alerts.tables import PUBLICATION_COLUMN_NAMES
+from services.storage.engine import copy_rows, create_temp_table
 
 Row = Mapping[str, Any]
 
@@ -38,8 +39,7 @@ def _stage_name(table: Table) -> str:
 
 def _prepare_stage(connection: Connection, table: Table) -> str:
     stage = _stage_name(table)
-    connection.execute(text(f"drop table if exists pg_temp.{stage}"))
-    connection.execute(text(f"create temp table {stage} (like {table.name} including defaults) on commit drop"))
+    create_temp_table(connection, stage, f"like {table.name} including defaults")
     return stage
 
 
@@ -51,11 +51,7 @@ def stage_rows(connection: Connection, table: Table, rows: Iterable[Row]) -> str
     """COPY rows (each with the key and value columns and ``published_at``) into the staging table."""
     stage = _prepare_stage(connection, table)
     columns = [*_key_columns(table), *value_columns(table), "published_at"]
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"copy {stage} ({', '.join(columns)}) from stdin") as copy:
-        for row in rows:
-            copy.write_row([_adapt(row.get(column)) for column in columns])
+    copy_rows(connection, stage, columns, ([_adapt(row.get(column)) for column in columns] for row in rows))
     return stage
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 from services.alerts.context import Computation
 from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, hourly_values
+from services.storage.engine import copy_rows, create_temp_table
 from services.storage.programmes import Programmes, load_programmes
 
 SUBJECT_HOURS = "subject_hours"
@@ -86,16 +87,11 @@ def measured_by_subject(job: Computation) -> dict[str, Measured]:
     return subjects
 
 
-def _create_table(connection: Connection, name: str, columns: str) -> None:
-    connection.execute(text(f"drop table if exists pg_temp.{name} cascade"))
-    connection.execute(text(f"create temp table {name} ({columns}) on commit drop"))
-
-
 def create_subject_tables(connection: Connection) -> None:
     """Both as empty temporary tables, for a caller with values of its own (tests)."""
     connection.execute(text(f"drop view if exists pg_temp.{SUBJECT_HOURS}"))
     for name, columns in _COLUMNS.items():
-        _create_table(connection, name, columns)
+        create_temp_table(connection, name, columns)
 
 
 def stage_subject_hours(job: Computation, first: date, last: date, subjects: Mapping[str, Measured]) -> None:
@@ -103,9 +99,9 @@ def stage_subject_hours(job: Computation, first: date, last: date, subjects: Map
     connection = job.connection
     bounds = job.bounds(first, last)
     # Dropping the city's table drops an earlier chunk's view over it (and at commit, too).
-    _create_table(connection, CITY_HOURS, _COLUMNS[SUBJECT_HOURS])
+    create_temp_table(connection, CITY_HOURS, _COLUMNS[SUBJECT_HOURS])
     connection.execute(text(f"drop table if exists pg_temp.{SUBJECT_HOURS}"))
-    _create_table(connection, SUBJECT_MEASURED, _COLUMNS[SUBJECT_MEASURED])
+    create_temp_table(connection, SUBJECT_MEASURED, _COLUMNS[SUBJECT_MEASURED])
     driver = connection.connection.driver_connection
     assert driver is not None
     view = sql.SQL(_SUBJECT_HOURS_VIEW).format(
@@ -125,13 +121,16 @@ def stage_subject_hours(job: Computation, first: date, last: date, subjects: Map
                 "min_stations": job.city_min_stations,
             },
         )
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"copy {SUBJECT_MEASURED} (subject, day, pollutants) from stdin") as copy,
-    ):
-        for subject, measured in subjects.items():
-            for day in days_between(first, last):
-                copy.write_row((subject, day, sorted(measured.on(day))))
+    copy_rows(
+        connection,
+        SUBJECT_MEASURED,
+        ("subject", "day", "pollutants"),
+        (
+            (subject, day, sorted(measured.on(day)))
+            for subject, measured in subjects.items()
+            for day in days_between(first, last)
+        ),
+    )
     # Temporary tables have no statistics until analysed; the joins over them would be planned blind.
     connection.execute(text(f"analyze {CITY_HOURS}"))
     connection.execute(text(f"analyze {SUBJECT_MEASURED}"))
