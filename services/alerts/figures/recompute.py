@@ -74,7 +74,7 @@ def recompute_days(job: Computation, days: Iterable[date], *, readings_changed: 
     ``readings_changed`` (default: all of ``days``) are first derived anew from their readings; the others are
     restated from what was derived before, as a rule or setting change needs."""
     days = sorted(set(days))
-    written = derive_from_readings(job, days if readings_changed is None else sorted(set(readings_changed)))
+    written = derive_from_readings(job, days if readings_changed is None else readings_changed)
     for first, last in chunks(days, MAX_DAYS_PER_FIGURES_CHUNK):
         written += compute_air(job, first, last)
         written += compute_eco_flow_days(job, first, last)

@@ -1,13 +1,15 @@
 """The 1-hour values of every air subject (each station, and the city) of a recompute, staged once per chunk
 of days for the set-based hourly AQI (``hourly_aqi``) and daily statistics (``air_daily_values``).
 
-Two temporary tables, dropped at commit:
+Two temporary relations, dropped at commit:
 
-- ``subject_hours(subject, hour, parameter, value)``: a station's rows are its ``hourly_values``, ``value`` the
-  1-hour value when valid (≥ 45 minutes, GB 3095 Table 4) and NULL when not. A subject's hour exists (it gets
-  an hourly figure) when it has any row; a pollutant without a row is missing like a NULL. The city's 1-hour
-  value of a pollutant is the mean (``exact_mean``, as ``validity``'s means) of its stations' valid values,
-  when at least ``city_min_stations`` have one [?], over every hour any city station has.
+- ``subject_hours(subject, hour, parameter, value)``: a view over the stations' ``hourly_values`` and a table
+  of the city's rows (tests make it a table of their own values, ``create_subject_tables``). A station's
+  ``value`` is its 1-hour value when valid (≥ 45 minutes, GB 3095 Table 4) and NULL when not. A subject's
+  hour exists (it gets an hourly figure) when it has any row; a pollutant without a row is missing like a
+  NULL. The city's 1-hour value of a pollutant is the mean (``exact_mean``, as ``validity``'s means) of its
+  stations' valid values, when at least ``city_min_stations`` have one [?], over every hour any city
+  station has.
 - ``subject_measured(subject, day, pollutants)``: the pollutants a subject measures on a local day (a station
   by its programme, the city through any of its stations); the others enter the AQI as not in the
   programme, HJ 633—2026 §5.3's "/".

@@ -82,10 +82,6 @@ def compute_eco_flow_days(job: Computation, first: date, last: date) -> int:
     return publish_select(job.connection, eco_flow_daily, _ECO_FLOW_SQL, job.bounds(first, last))
 
 
-def compute_water_days(job: Computation, first: date, last: date) -> int:
-    return tally_water_days(job, first, last) + compute_eco_flow_days(job, first, last)
-
-
 class _SectionDays:
     """One section's valid readings of a period as day tallies per item and tier, with the programme."""
 

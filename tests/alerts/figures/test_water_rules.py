@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from services.alerts.figures.recompute import recompute_days
-from services.alerts.figures.water import compute_water_days, queue_other_basis, section_period_rows
+from services.alerts.figures.water import queue_other_basis, section_period_rows, tally_water_days
 from services.alerts.periods import CalendarPeriod
 from services.standards import reporting, water
 from services.standards import water_statistics as ws
@@ -68,7 +68,7 @@ def test_sql_day_sums_give_the_standards_period_values(
     with alerts_db.begin() as connection:
         insert(connection, rows)
         computation = dataclasses.replace(job(connection, NOW), water_minimums=MINIMUMS)
-        compute_water_days(computation, MONTH.first_day, MONTH.last_day)
+        tally_water_days(computation, MONTH.first_day, MONTH.last_day)
         figures = {r["section"]: r for r in section_period_rows(computation, MONTH)}
         programmes = load_programmes(connection, [SECTION])
 
@@ -105,7 +105,7 @@ def test_laboratory_samples_and_automatic_days_in_one_month(alerts_db: Engine) -
     with alerts_db.begin() as connection:
         insert(connection, automatic + joint)
         computation = job(connection, NOW)
-        compute_water_days(computation, day, MONTH.last_day)
+        tally_water_days(computation, day, MONTH.last_day)
         [figure] = section_period_rows(computation, MONTH)
     # NH3-N: daily values 0.4 and 1.6 → 1.0 (Ⅲ); COD: samples 16, 18, 26 → 20 (Ⅲ), not (17 + 26) / 2 = 21.5 (Ⅳ)
     assert figure["means"] == {"nh3n": "1", "cod": "20"}
