@@ -36,6 +36,7 @@ from devstack.processes import free_port, private_directory, wait_until
 from services.alerts.api import create_app
 from services.alerts.context import Computation
 from services.alerts.figures.recompute import derive_from_readings, recompute_days
+from services.alerts.periods import days_between
 from services.alerts.registry import registry_from_database
 from services.alerts.settings import AlertsSettings
 from services.standards.local_time import POSTGRES_ZONE, day_start
@@ -134,7 +135,8 @@ def _job(connection: Connection, days: int) -> Computation:
 
 
 def _days(first: int, days: int) -> list[date]:
-    return [FIRST_DAY + timedelta(days=i) for i in range(first, days + 1)]
+    """The benchmark's days ``first`` … ``days`` after its first day."""
+    return list(days_between(FIRST_DAY + timedelta(days=first), FIRST_DAY + timedelta(days=days)))
 
 
 def derive_once(engine: Engine, days: int) -> None:
