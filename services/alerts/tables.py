@@ -69,6 +69,16 @@ hourly_values = Table(
     Column("valid", Boolean, nullable=False),  # minutes ≥ 45
 )
 
+# Each air station's valid 1-hour values, a row per station and hour with any ``hourly_values`` row and a column per
+# pollutant, NULL when missing or not valid (migration 0024; services/alerts/figures/station_hours.py).
+air_station_hours = Table(
+    "air_station_hours",
+    metadata,
+    Column("station", String(64), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    *(Column(code, Numeric) for code in AIR_POLLUTANTS),
+)
+
 air_hourly = _figure_table(
     "air_hourly",
     Column("subject", String(64), primary_key=True),

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, Engine, text
 from devstack.mosquitto import MosquittoBroker
 from devstack.processes import wait_until
 from services.alerts.context import Computation
+from services.alerts.figures.subject_hours import SUBJECT_HOURS, create_subject_tables
 from services.alerts.registry import registry_from_database
-from services.alerts.tables import PUBLICATION_COLUMN_NAMES
+from services.alerts.tables import AIR_POLLUTANTS, PUBLICATION_COLUMN_NAMES
 from services.standards.local_time import BEIJING_TIME
 from services.storage.schema import metadata
 
@@ -38,6 +39,7 @@ def empty_alerts_tables(engine: Engine, *others: str) -> None:
         *others,
         *figure_tables(),
         "hourly_values",
+        "air_station_hours",
         "figure_revisions",
         "station_status",
         "air_forecasts",
@@ -98,6 +100,26 @@ def copy_readings(connection: Connection, rows: Iterable[Reading]) -> None:
 def close(stored: Decimal, exact: Fraction) -> bool:
     """Stored shares keep at least 28 significant digits of the exact fraction."""
     return abs(Fraction(stored) - exact) < Fraction(1, 10**27)
+
+
+# A subject's 1-hour values per hour: pollutant → value, None (or no key) for a missing one.
+SubjectHours = Mapping[tuple[str, datetime], Mapping[str, Decimal | None]]
+
+
+def fill_subject_hours(connection: Connection, hours: SubjectHours) -> None:
+    """Fresh, empty ``subject_hours`` and ``subject_measured``, then a row of ``subject_hours`` per hour given."""
+    create_subject_tables(connection)
+    rows = [
+        {"subject": subject, "hour": hour, **{code: values.get(code) for code in AIR_POLLUTANTS}}
+        for (subject, hour), values in hours.items()
+    ]
+    if rows:
+        columns = ", ".join(AIR_POLLUTANTS)
+        placeholders = ", ".join(f":{code}" for code in AIR_POLLUTANTS)
+        connection.execute(
+            text(f"insert into {SUBJECT_HOURS} (subject, hour, {columns}) values (:subject, :hour, {placeholders})"),
+            rows,
+        )
 
 
 def job(connection: Connection, now: datetime) -> Computation:

@@ -1,8 +1,8 @@
 """The daily air values of every subject and local day, in one statement over ``subject_hours``.
 
-``subject_hours`` (``services.alerts.figures.subject_hours``) holds each subject's 1-hour values: one row per
-hour and pollutant that has a row, ``value`` NULL when the hour is not valid. For each (subject, local day)
-with at least one such row the statement returns, NULL when not valid:
+``subject_hours`` (``services.alerts.figures.subject_hours``) holds each subject's 1-hour values: a row per
+hour that has any, a column per pollutant, NULL when missing or not valid. For each (subject, local day) with at
+least one such row the statement returns, NULL when not valid:
 
 - ``pm25``, ``pm10``, ``so2``, ``no2``, ``co``: the daily mean of the day's 1-hour values, valid with ≥ 20 of them
   (GB 3095 Table 4; ``validity.daily_mean``);
@@ -30,17 +30,15 @@ from sqlalchemy import text
 
 from services.alerts.context import Computation
 from services.alerts.figures.hourly import SORT_MEMORY
+from services.alerts.figures.subject_hours import SUBJECT_HOURS
 from services.alerts.tables import AIR_DAILY_ITEMS
 from services.standards import validity
-from services.standards.local_time import POSTGRES_ZONE
 from services.storage.engine import statement_settings
 
 DAILY_MEAN_ITEMS = ("pm25", "pm10", "so2", "no2", "co")
 OZONE = "o3"
 DailyValues = dict[tuple[str, date], dict[str, Decimal | None]]
 
-# HourLabel.ENDING: the 17 windows, ending 08:00 … 24:00, lie inside the day.
-_FIRST_END, _LAST_END = validity.MDA8_WINDOW_ENDS[0], validity.MDA8_WINDOW_ENDS[-1]
 # validity takes the largest of the valid 8-hour means each rounded by _as_decimal. Rounding is monotone, so that
 # is the rounded largest exact mean: the statement rounds once per day instead of once per window (a quarter of
 # its time over a year). It compares the exact means as total · (_COMMON_COUNT / samples), an integer multiple of
@@ -50,55 +48,58 @@ _COMMON_COUNT = math.lcm(*range(validity.MIN_HOURS_FOR_8H_MEAN, validity.HOURS_P
 
 
 def _daily_mean(code: str) -> str:
-    """The daily mean of pollutant ``code`` when valid, from its row of ``pollutant_days``."""
-    return (
-        f"max(case when parameter = '{code}' and samples >= :min_daily then exact_mean(total, samples) end) as {code}"
-    )
+    """The daily mean of pollutant ``code`` when valid."""
+    return f"case when count({code}) >= :min_daily then exact_mean(sum({code}), count({code})) end as {code}"
 
+
+def _ozone_hour(slot: int) -> str:
+    return f"{OZONE}_h{slot}"
+
+
+def _window(end: int) -> list[str]:
+    """The O3 1-hour values of the 8-hour window ending at ``end``: the day's hours end − 8 … end − 1 (hour i
+    covering [i:00, i+1:00))."""
+    return [_ozone_hour(slot) for slot in range(end - validity.HOURS_PER_8H_WINDOW, end)]
+
+
+_ENDS = validity.MDA8_WINDOW_ENDS  # HourLabel.ENDING: the 17 windows, ending 08:00 … 24:00, lie inside the day
+# A day's O3 hours as columns, so that its 17 windows are sums across a row rather than a join or a sort.
+_OZONE_HOURS = ", ".join(
+    f"max({OZONE}) filter (where slot = {slot}) as {_ozone_hour(slot)}" for slot in range(validity.HOURS_PER_DAY)
+)
+_WINDOWS = ", ".join(
+    f"num_nonnulls({', '.join(_window(end))}) as samples_{end}, "
+    f"{' + '.join(f'coalesce({hour}, 0)' for hour in _window(end))} as total_{end}"
+    for end in _ENDS
+)
+# The largest valid 8-hour mean compared by the exact means (see _COMMON_COUNT); greatest() skips the NULLs of
+# windows that are not valid.
+_LARGEST = ", ".join(
+    f"case when samples_{end} >= :min_8h then total_{end} * ({_COMMON_COUNT} / samples_{end}) end" for end in _ENDS
+)
+_VALID_WINDOWS = " + ".join(f"(samples_{end} >= :min_8h)::integer" for end in _ENDS)
 
 _DAILY_VALUES_SQL = f"""
-    with pollutant_days as (
-        select subject, (hour at time zone :tz)::date as day, parameter,
-               count(value) as samples, sum(value) as total, max(value) as maximum
-        from subject_hours
-        group by subject, day, parameter
-    ), days as (
+    with days as (
         -- Every day with an hour row of the subject, whatever its pollutants.
         select subject, day, {", ".join(_daily_mean(code) for code in DAILY_MEAN_ITEMS)},
-               max(case when parameter = '{OZONE}' and samples >= :min_daily then maximum end) as o3_1h_max
-        from pollutant_days
+               count({OZONE}) as ozone_hours, max({OZONE}) as ozone_maximum, {_OZONE_HOURS}
+        from {SUBJECT_HOURS}
         group by subject, day
-    ), ozone as (
-        select subject, (hour at time zone :tz)::date as day, extract(hour from hour at time zone :tz)::int as slot,
-               value
-        from subject_hours
-        where parameter = '{OZONE}' and value is not null
     ), windows as (
-        -- The 8-hour windows of each day, from the O3 1-hour values they hold: the window ending at e covers the day's
-        -- hours e − 8 … e − 1 (hour i covering [i:00, i+1:00)), so hour i lies in the windows ending i + 1 … i + 8
-        -- (those ending 08:00 … 24:00). A window without a value has no row; it is not valid anyway.
-        select subject, day, count(*) as samples, sum(value) as total
-        from ozone
-        cross join generate_series(
-            greatest(slot + 1, {_FIRST_END}), least(slot + {validity.HOURS_PER_8H_WINDOW}, {_LAST_END})
-        ) as window_end
-        group by subject, day, window_end
+        select *, {_WINDOWS} from days
     ), mda8 as (
-        -- The largest 8-hour mean as exact_mean gives it, compared by the exact means (see _COMMON_COUNT).
-        select subject, day, exact_mean(max(total * ({_COMMON_COUNT} / samples)), {_COMMON_COUNT}) as maximum,
-               count(*) as valid_windows
+        select *, exact_mean(greatest({_LARGEST}), {_COMMON_COUNT}) as maximum, {_VALID_WINDOWS} as valid_windows
         from windows
-        where samples >= :min_8h
-        group by subject, day
     ), daily as (
-        select d.*, case when m.valid_windows >= :min_windows or m.maximum > :limit then m.maximum end as o3_8h
-        from days d left join mda8 m on m.subject = d.subject and m.day = d.day
+        select *, case when valid_windows >= :min_windows or maximum > :limit then maximum end as o3_8h,
+               case when ozone_hours >= :min_daily then ozone_maximum end as o3_1h_max
+        from mda8
     )
     select subject, day, {", ".join(AIR_DAILY_ITEMS)} from daily
 """
 
 _PARAMETERS: Mapping[str, object] = {
-    "tz": POSTGRES_ZONE,
     "min_daily": validity.MIN_HOURS_FOR_DAILY_MEAN,
     "min_8h": validity.MIN_HOURS_FOR_8H_MEAN,
     "min_windows": validity.MIN_WINDOWS_FOR_MDA8,

@@ -1,7 +1,7 @@
 """The hourly AQI of every air station and of the city in one set-based SELECT (issue 11).
 
-It gives exactly the ``air_hourly`` rows ``air.hourly_rows`` computes hour by hour through
-``services.standards.aqi.hourly_aqi``, from the temp tables ``subject_hours`` and ``subject_measured``
+It gives exactly the ``air_hourly`` rows ``services.standards.aqi.hourly_aqi`` gives hour by hour, from the temp
+tables ``subject_hours`` and ``subject_measured``
 (``subject_hours.stage_subject_hours``, called before in the same transaction).
 
 The rules stay in ``services.standards.aqi``; nothing of them is retyped here. Per transaction two small
@@ -37,13 +37,13 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from services.alerts.context import Computation
-from services.alerts.figures.hourly import SORT_MEMORY
 from services.alerts.figures.publication import merge_stage, stage_select, value_columns
+from services.alerts.figures.subject_hours import SUBJECT_HOURS
 from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import POSTGRES_ZONE
-from services.storage.engine import copy_rows, create_temp_table, statement_settings
+from services.storage.engine import copy_rows, create_temp_table
 
 HOUR = timedelta(hours=1)
 ITEMS = aqi.HOURLY_ITEMS
@@ -145,7 +145,6 @@ def _grid_index(code: str) -> str:
 
 
 def _select_sql() -> str:
-    values = ", ".join(f"max(h.value) filter (where h.parameter = '{code}') as {code}" for code in AIR_POLLUTANTS)
     scaled = ", ".join(
         f"hours.{code} * :unit_{code} as x_{code}, floor(hours.{code} * :unit_{code}) as f_{code}" for code in ITEMS
     )
@@ -171,20 +170,16 @@ def _select_sql() -> str:
     }
     assert list(outputs) == value_columns(air_hourly), "air_hourly's value columns changed"
     return f"""
-        with hours as (
-            -- An hour of a subject exists when it has any row; a pollutant without one is missing (None).
-            select h.subject, h.hour, (h.hour at time zone :tz)::date as day, {values}
-            from subject_hours h
-            where h.parameter = any(:pollutants)
-            group by h.subject, h.hour
-        ), measured as (
+        with measured as materialized (
             -- Measured.not_in_programme: an item is outside the programme when its pollutant (before "_") is.
+            -- Materialized: once per subject and day, not once per hour.
             select m.subject, m.day, {measures}
             from subject_measured m
         ), scaled as (
-            select hours.*, d.standard, d.na_above, {", ".join(f"d.above_{code}" for code in ITEMS)},
+            select hours.subject, hours.hour, hours.day, {", ".join(f"hours.{code}" for code in AIR_POLLUTANTS)},
+                   d.standard, d.na_above, {", ".join(f"d.above_{code}" for code in ITEMS)},
                    {", ".join(f"coalesce(m.measures_{code}, false) as measures_{code}" for code in ITEMS)}, {scaled}
-            from hours
+            from {SUBJECT_HOURS} hours
             join aqi_hourly_days d on d.day = hours.day
             left join measured m on m.subject = hours.subject and m.day = hours.day
             offset 0  -- x and f computed once per row, not once per use
@@ -211,14 +206,14 @@ def _select_sql() -> str:
 SELECT_SQL = _select_sql()
 
 
-def check_values(connection: Connection, stage: str) -> None:
-    """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative or NaN 1-hour value, as the hourly path
-    does (the SQL would rate NaN above every breakpoint); looked for among the staged hours, before anything is
-    published, which is one row per hour rather than per pollutant."""
+def check_values(connection: Connection) -> None:
+    """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative or NaN 1-hour value in ``subject_hours``, as
+    the hourly path does (the SQL would rate NaN above every breakpoint), before anything is computed."""
     pollutant_values = ", ".join(f"('{code}', {code})" for code in AIR_POLLUTANTS)
     rejected = connection.execute(
         text(
-            f"select v.parameter, v.value from {stage}, lateral (values {pollutant_values}) v(parameter, value) "
+            f"select v.parameter, v.value from {SUBJECT_HOURS}, "
+            f"lateral (values {pollutant_values}) v(parameter, value) "
             "where v.value < 0 or v.value = 'NaN'::numeric limit 1"
         )
     ).first()
@@ -232,7 +227,6 @@ def hourly_aqi_params(job: Computation) -> dict[str, Any]:
         "tz": POSTGRES_ZONE,
         "now": job.now,
         "hour": HOUR,
-        "pollutants": list(AIR_POLLUTANTS),
         **{f"unit_{code}": grid_unit(code) for code in ITEMS},
         "primary_above": aqi.PRIMARY_POLLUTANT_ABOVE,
         "category_levels": list(category_levels()),
@@ -242,9 +236,7 @@ def hourly_aqi_params(job: Computation) -> dict[str, Any]:
 
 def publish_hourly_aqi(job: Computation, first: date, last: date) -> int:
     """Publish ``air_hourly`` for the hours of ``subject_hours`` in the local days first..last; rows written."""
+    check_values(job.connection)
     load_lookups(job.connection, first, last)
-    # Grouping a year of subject hours (1.6 M rows) spills to disk at the default 4 MB; for this statement only.
-    with statement_settings(job.connection, work_mem=SORT_MEMORY):
-        stage = stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
-    check_values(job.connection, stage)
+    stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
     return merge_stage(job.connection, air_hourly)

@@ -20,6 +20,7 @@ from services.alerts.figures.air_year import compute_air_kpis
 from services.alerts.figures.comparison import compute_comparisons
 from services.alerts.figures.completeness import compute_completeness, compute_station_status
 from services.alerts.figures.hourly import refresh_hourly_values
+from services.alerts.figures.station_hours import refresh_station_hours
 from services.alerts.figures.waste import compute_waste_days
 from services.alerts.figures.water import compute_eco_flow_days, compute_water_periods, tally_water_days
 from services.alerts.periods import MAX_DAYS_PER_FIGURES_CHUNK, CalendarPeriod, chunks, months_of
@@ -59,11 +60,13 @@ def release_queue(connection: Connection, claimed: Iterable[QueuedDay]) -> None:
 
 
 def derive_from_readings(job: Computation, days: Iterable[date]) -> int:
-    """What only the readings and the programme decide, per day: the 1-hour values, the water day tallies and
-    completeness. Computed once when the readings of a day change, then shared by every figure."""
+    """What only the readings and the programme decide, per day: the 1-hour values (also pivoted per
+    station-hour), the water day tallies and completeness. Computed once when the readings of a day change, then
+    shared by every figure."""
     written = 0
     for first, last in chunks(days):
         written += refresh_hourly_values(job, first, last)
+        written += refresh_station_hours(job, first, last)
         written += tally_water_days(job, first, last)
         written += compute_completeness(job, first, last)
     return written

@@ -13,13 +13,12 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from services.alerts.figures.air_daily_values import DAILY_MEAN_ITEMS, OZONE, DailyValues, daily_values
-from services.alerts.figures.subject_hours import create_subject_tables
 from services.alerts.tables import AIR_DAILY_ITEMS, AIR_POLLUTANTS
 from services.standards import validity
-from tests.support.alerts import CITY, job, local
+from tests.support.alerts import CITY, fill_subject_hours, job, local
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +30,6 @@ LIMIT = validity.MDA8_LIMIT_CLASS_2
 # One unit past the places a non-terminating mean keeps: LIMIT + k·TINY averaged over n hours rounds to LIMIT
 # (not above it) when k/n < 5 or = 5 (half-even), and above it when k/n > 5.
 TINY = Decimal(1).scaleb(-validity.NON_TERMINATING_PLACES - 1)
-
-INSERT = "insert into subject_hours (subject, hour, parameter, value) values (:subject, :hour, :parameter, :value)"
 
 # Hour index → 1-hour value, None for a row without a valid value; an hour that is not a key has no row.
 Series = dict[int, Decimal | None]
@@ -93,14 +90,12 @@ def subject_hours(draw: st.DrawFn) -> Hours:
 
 
 def _store(connection: Connection, hours: Hours) -> None:
-    create_subject_tables(connection)
-    rows = [
-        {"subject": subject, "hour": local(day, hour), "parameter": parameter, "value": value}
-        for (subject, day, parameter), values in hours.items()
-        for hour, value in values.items()
-    ]
-    if rows:
-        connection.execute(text(INSERT), rows)
+    """An hour has a row when any pollutant's series has the hour."""
+    rows: dict[tuple[str, datetime], dict[str, Decimal | None]] = {}
+    for (subject, day, parameter), values in hours.items():
+        for hour, value in values.items():
+            rows.setdefault((subject, local(day, hour)), {})[parameter] = value
+    fill_subject_hours(connection, rows)
 
 
 def _computed(engine: Engine, hours: Hours) -> DailyValues:

@@ -17,12 +17,12 @@ from sqlalchemy import Connection, Engine, text
 
 from services.alerts.figures.hourly_aqi import grid_unit, publish_hourly_aqi
 from services.alerts.figures.publication import published_at, value_columns
-from services.alerts.figures.subject_hours import Measured, create_subject_tables
+from services.alerts.figures.subject_hours import Measured, analyze_subject_tables
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import day_start, local_date
 from services.storage.programmes import ProgrammePeriod, Programmes
-from tests.support.alerts import job, local
+from tests.support.alerts import fill_subject_hours, job, local
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +33,10 @@ FIRST, LAST = local_date(HOURS[0]), local_date(HOURS[-1])
 NOW = SWITCH + HOUR  # hours up to 00:00 have ended and are published; later ones are provisional
 SUBJECTS = ("AIR-TEST", "测试市")
 COLUMNS = ["subject", "hour", *value_columns(air_hourly), "published_at"]
-ABSENT = "absent"  # no row in subject_hours for this pollutant and hour (missing, like a NULL value)
+ABSENT = "absent"  # no 1-hour value row for this pollutant and hour (missing, like a NULL value)
 
 Hours = dict[datetime, dict[str, Decimal | None]]  # a subject's 1-hour values per hour
-SubjectRows = dict[str, dict[datetime, dict[str, Decimal | None]]]  # the rows of subject_hours; no key: no row
+SubjectRows = dict[str, dict[datetime, dict[str, Decimal | None]]]  # stored 1-hour values; no key: no row
 Programme = dict[str, dict[date, frozenset[str] | None]]  # None: no subject_measured row that day
 
 
@@ -78,21 +78,15 @@ def subject_hours(draw: st.DrawFn) -> tuple[SubjectRows, Programme]:
 
 
 def _fill(connection: Connection, rows: SubjectRows, programme: Programme) -> None:
-    create_subject_tables(connection)
-    values = [
-        {"subject": subject, "hour": hour, "parameter": code, "value": value}
-        for subject, hours in rows.items()
-        for hour, concentrations in hours.items()
-        for code, value in concentrations.items()
-    ]
-    if values:
-        connection.execute(
-            text(
-                "insert into subject_hours (subject, hour, parameter, value) "
-                "values (:subject, :hour, :parameter, :value)"
-            ),
-            values,
-        )
+    fill_subject_hours(
+        connection,
+        {
+            (subject, hour): concentrations
+            for subject, hours in rows.items()
+            for hour, concentrations in hours.items()
+            if concentrations  # an hour exists when it has any row
+        },
+    )
     measured = [
         {"subject": subject, "day": day, "pollutants": sorted(pollutants)}
         for subject, days in programme.items()
@@ -104,8 +98,7 @@ def _fill(connection: Connection, rows: SubjectRows, programme: Programme) -> No
             text("insert into subject_measured (subject, day, pollutants) values (:subject, :day, :pollutants)"),
             measured,
         )
-    connection.execute(text("analyze subject_hours"))
-    connection.execute(text("analyze subject_measured"))
+    analyze_subject_tables(connection)
 
 
 def _hourly_rows(rows: SubjectRows, programme: Programme, now: datetime) -> dict[tuple[str, datetime], dict[str, Any]]:
