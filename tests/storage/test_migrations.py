@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from alembic import command
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 BEFORE_CLASS_BASIS = "0018_sensorthings_keys"
 BEFORE_FORGETTING_PENDING = "0021_water_period_class_basis"
+BEFORE_STATION_HOURS = "0023_exact_mean"
 
 
 def test_water_class_basis_queues_every_stored_period_for_recomputation(postgres: PostgresCluster, db: Engine) -> None:
@@ -88,3 +90,25 @@ def test_alerts_resolved_without_ever_firing_are_forgotten_and_sent_ones_kept(
         )
         connection.execute(text("delete from alert_states where fingerprint = any(:keys)"), {"keys": list(states)})
     assert kept == {"fired", "sent-then-pending"}
+
+
+def test_station_hours_are_filled_from_the_stored_1_hour_values(postgres: PostgresCluster, db: Engine) -> None:
+    hour = datetime(2026, 6, 10, 1, tzinfo=UTC)
+    rows = [("pm25", "35.5", True), ("no2", "40", False), ("flow", "3", True)]  # flow: not an air pollutant
+    config = alembic_config(postgres.url)
+    try:
+        command.downgrade(config, BEFORE_STATION_HOURS)
+        with db.begin() as connection:
+            connection.execute(
+                text(
+                    "insert into hourly_values (station, parameter, hour, value, samples, minutes, valid) "
+                    "values ('AIR-KEQIAO', :p, :h, :v, 4, case when :valid then 60 else 30 end, :valid)"
+                ),
+                [{"p": p, "h": hour, "v": Decimal(v), "valid": valid} for p, v, valid in rows],
+            )
+    finally:
+        command.upgrade(config, "head")
+    with db.begin() as connection:
+        pivoted = connection.execute(text("select station, hour, pm25, no2, o3 from air_station_hours")).all()
+        connection.execute(text("truncate hourly_values, air_station_hours"))
+    assert [tuple(row) for row in pivoted] == [("AIR-KEQIAO", hour, Decimal("35.5"), None, None)]
