@@ -4,16 +4,18 @@ It gives exactly the ``air_hourly`` rows ``services.standards.aqi.hourly_aqi`` g
 tables ``subject_hours`` and ``subject_measured``
 (``subject_hours.stage_subject_hours``, called before in the same transaction).
 
-The rules stay in ``services.standards.aqi``; nothing of them is retyped here. Per transaction two small
-TEMP tables are loaded from it:
+The rules stay in ``services.standards.aqi``; nothing of them is retyped here. The statement reads two lookups
+made from it:
 
-- ``aqi_hourly_iaqi``: the IAQI of every rounded 1-hour concentration on the reporting grid, from 0 to the
-  top breakpoint, per version and item, computed by ``aqi.sub_index`` itself; plus one row one grid step
-  above the top that stands for every concentration above it, since ``aqi`` gives them all the same
-  result (the cap at 500, HJ 633—2026's fixed IAQI 200 for SO2, or HJ 633-2012's substitute, which is
-  never a 1-hour input and so leaves the item unrated: no IAQI);
-- ``aqi_hourly_days``: per local day first..last, ``aqi.standard_for(day)``, its ``NA_UNLESS_ABOVE`` and
-  each item's grid index of that row above the top.
+- per item, an integer array per version (parameters ``:iaqi_<item>``): the IAQI of every rounded 1-hour
+  concentration on the reporting grid, from 0 to the top breakpoint, computed by ``aqi.sub_index`` itself;
+  plus one element one grid step above the top that stands for every concentration above it, since ``aqi``
+  gives them all the same result (the cap at 500, HJ 633—2026's fixed IAQI 200 for SO2, or HJ 633-2012's
+  substitute, which is never a 1-hour input and so leaves the item unrated: no IAQI). Subscripting an
+  array is direct, where a join per item cost a hash probe per hour and item;
+- ``aqi_hourly_days``, a temporary table: per local day first..last, ``aqi.standard_for(day)`` (and its
+  position among the versions), its ``NA_UNLESS_ABOVE`` and each item's grid index of that element above the
+  top.
 
 The grid of an item (``10^places``) is the precision ``aqi.round_concentration`` rounds it to.
 The SQL only rounds (GB/T 8170 half to even at the item's precision, as ``aqi.round_concentration``:
@@ -37,20 +39,22 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from services.alerts.context import Computation
+from services.alerts.figures.hourly import SORT_MEMORY
 from services.alerts.figures.publication import merge_stage, stage_select, value_columns
 from services.alerts.figures.subject_hours import SUBJECT_HOURS
 from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
 from services.standards.local_time import POSTGRES_ZONE
-from services.storage.engine import copy_rows, create_temp_table
+from services.storage.engine import copy_rows, create_temp_table, statement_settings
 
 HOUR = timedelta(hours=1)
 ITEMS = aqi.HOURLY_ITEMS
 # hourly_rows hands the AQI exactly the 1-hour values of the AIR_POLLUTANTS: each item is one of them.
 assert set(ITEMS) <= set(AIR_POLLUTANTS) and all(code.isidentifier() for code in AIR_POLLUTANTS)
 
-IaqiRow = tuple[str, str, int, int | None]  # standard, item, grid index of the rounded concentration, IAQI
+STANDARDS = tuple(aqi.Standard)  # a day's standard_index is its version's position here, from 1 (as in SQL)
+NO_IAQI = -1  # in the IAQI arrays: no IAQI (an unrated item, or padding); every IAQI is ≥ 0
 
 
 def _places(code: str) -> int:
@@ -73,28 +77,35 @@ def above_top(standard: aqi.Standard, code: str) -> int:
 
 
 @lru_cache(maxsize=1)
-def lookup_rows() -> tuple[IaqiRow, ...]:
-    """Every rounded 1-hour concentration's IAQI, from 0 to one grid step above the top breakpoint, per version
-    and item, by ``aqi.sub_index`` (about 17 000 rows)."""
-    rows: list[IaqiRow] = []
-    for standard in aqi.Standard:
-        for code in ITEMS:
-            places = _places(code)
+def iaqi_arrays() -> dict[str, list[list[int]]]:
+    """Per item, a row per version (``STANDARDS`` order): the IAQI of every rounded 1-hour concentration by its grid
+    index, from 0 to one grid step above the top breakpoint, by ``aqi.sub_index``; ``NO_IAQI`` where it gives
+    none, and as padding to the longest row (a SQL array is rectangular). About 17 000 values."""
+    arrays: dict[str, list[list[int]]] = {}
+    for code in ITEMS:
+        places = _places(code)
+        rows: list[list[int]] = []
+        for standard in STANDARDS:
+            row: list[int] = []
             for index in range(above_top(standard, code) + 1):
                 rounded = Decimal(index).scaleb(-places)
                 sub = aqi.sub_index(code, rounded, standard=standard, hourly=True)
                 assert sub.concentration == rounded
                 # A substitute (HJ 633-2012's so2_24h) is never among the 1-hour values: the item is unrated.
                 assert sub.substitute is None or sub.substitute not in AIR_POLLUTANTS
-                rows.append((standard.value, code, index, sub.value))
-    return tuple(rows)
+                assert sub.value is None or sub.value >= 0
+                row.append(NO_IAQI if sub.value is None else sub.value)
+            rows.append(row)
+        width = max(len(row) for row in rows)
+        arrays[code] = [row + [NO_IAQI] * (width - len(row)) for row in rows]
+    return arrays
 
 
 @lru_cache(maxsize=1)
 def category_levels() -> tuple[int, ...]:
     """``aqi.category_for(v).level`` for every AQI v the lookup can give (0 … 500), indexed by v: an integer
     array, so that SQL's subscript is direct (a text array is walked element by element)."""
-    highest = max(value for *_, value in lookup_rows() if value is not None)
+    highest = max(value for rows in iaqi_arrays().values() for row in rows for value in row)
     return tuple(aqi.category_for(value).level for value in range(highest + 1))
 
 
@@ -105,12 +116,13 @@ def category_names() -> list[str | None]:
 
 
 def day_rows(first: date, last: date) -> list[tuple[Any, ...]]:
-    """Per local day first..last: ``aqi.standard_for(day)``, its NA threshold and each item's above-top index."""
+    """Per local day first..last: ``aqi.standard_for(day)``, its position in ``STANDARDS``, its NA threshold and each
+    item's above-top index."""
     rows: list[tuple[Any, ...]] = []
     for day in days_between(first, last):
         standard = aqi.standard_for(day)
         above = [above_top(standard, code) for code in ITEMS]
-        rows.append((day, standard.value, aqi.NA_UNLESS_ABOVE[standard], *above))
+        rows.append((day, standard.value, STANDARDS.index(standard) + 1, aqi.NA_UNLESS_ABOVE[standard], *above))
     return rows
 
 
@@ -122,11 +134,14 @@ def _load_temp(connection: Connection, name: str, columns: Mapping[str, str], ro
 
 
 def load_lookups(connection: Connection, first: date, last: date) -> None:
-    """The two TEMP tables the SELECT reads (dropped at commit); the IAQI table once per transaction."""
-    if connection.execute(text("select to_regclass('pg_temp.aqi_hourly_iaqi')")).scalar_one() is None:
-        iaqi_columns = {"standard": "text", "item": "text", "grid": "bigint", "iaqi": "integer"}
-        _load_temp(connection, "aqi_hourly_iaqi", iaqi_columns, lookup_rows())
-    day_columns = {"day": "date", "standard": "text", "na_above": "integer", **{f"above_{c}": "bigint" for c in ITEMS}}
+    """The days' TEMP table the SELECT reads (dropped at commit)."""
+    day_columns = {
+        "day": "date",
+        "standard": "text",
+        "standard_index": "integer",
+        "na_above": "integer",
+        **{f"above_{c}": "bigint" for c in ITEMS},
+    }
     _load_temp(connection, "aqi_hourly_days", day_columns, day_rows(first, last))
 
 
@@ -148,10 +163,8 @@ def _select_sql() -> str:
     scaled = ", ".join(
         f"hours.{code} * :unit_{code} as x_{code}, floor(hours.{code} * :unit_{code}) as f_{code}" for code in ITEMS
     )
-    iaqis = ", ".join(f"l_{code}.iaqi as {code}_iaqi" for code in ITEMS)
-    lookups = "\n            ".join(
-        f"left join aqi_hourly_iaqi l_{code} on l_{code}.standard = s.standard and l_{code}.item = '{code}' "
-        f"and l_{code}.grid = s.grid_{code}"
+    iaqis = ", ".join(
+        f"nullif((cast(:iaqi_{code} as integer[]))[s.standard_index][s.grid_{code} + 1], {NO_IAQI}) as {code}_iaqi"
         for code in ITEMS
     )
     unrated = " or ".join(f"(r.{code} is not null and r.{code}_iaqi is null)" for code in ITEMS)
@@ -177,7 +190,7 @@ def _select_sql() -> str:
             from subject_measured m
         ), scaled as (
             select hours.subject, hours.hour, hours.day, {", ".join(f"hours.{code}" for code in AIR_POLLUTANTS)},
-                   d.standard, d.na_above, {", ".join(f"d.above_{code}" for code in ITEMS)},
+                   d.standard, d.standard_index, d.na_above, {", ".join(f"d.above_{code}" for code in ITEMS)},
                    {", ".join(f"coalesce(m.measures_{code}, false) as measures_{code}" for code in ITEMS)}, {scaled}
             from {SUBJECT_HOURS} hours
             join aqi_hourly_days d on d.day = hours.day
@@ -190,7 +203,7 @@ def _select_sql() -> str:
         ), rated as (
             select s.*, {iaqis}
             from indexed s
-            {lookups}
+            offset 0  -- each IAQI looked up once, not once per use
         ), judged as (
             select r.*, case when r.na_above is not null and ({unrated} or {missing})
                                   and {_greatest(f"r.{code}_iaqi" for code in ITEMS)} <= r.na_above then null
@@ -208,18 +221,20 @@ SELECT_SQL = _select_sql()
 
 def check_values(connection: Connection) -> None:
     """Raise ``aqi.round_concentration``'s ``ValueError`` for a negative or NaN 1-hour value in ``subject_hours``, as
-    the hourly path does (the SQL would rate NaN above every breakpoint), before anything is computed."""
-    pollutant_values = ", ".join(f"('{code}', {code})" for code in AIR_POLLUTANTS)
+    the hourly path does (the SQL would rate NaN above every breakpoint), before anything is computed. NaN sorts
+    above every number in PostgreSQL, so a row's ``greatest`` is NaN when any of its values is."""
+    columns = ", ".join(AIR_POLLUTANTS)
     rejected = connection.execute(
         text(
-            f"select v.parameter, v.value from {SUBJECT_HOURS}, "
-            f"lateral (values {pollutant_values}) v(parameter, value) "
-            "where v.value < 0 or v.value = 'NaN'::numeric limit 1"
+            f"select {columns} from {SUBJECT_HOURS} "
+            f"where least({columns}) < 0 or greatest({columns}) = 'NaN'::numeric limit 1"
         )
     ).first()
     if rejected is not None:
-        aqi.round_concentration(rejected.parameter, rejected.value)
-        raise AssertionError(f"round_concentration accepted {rejected.value}")  # pragma: no cover
+        for code, value in zip(AIR_POLLUTANTS, rejected, strict=True):
+            if value is not None:
+                aqi.round_concentration(code, value)
+        raise AssertionError(f"round_concentration accepted {rejected}")  # pragma: no cover
 
 
 def hourly_aqi_params(job: Computation) -> dict[str, Any]:
@@ -228,6 +243,7 @@ def hourly_aqi_params(job: Computation) -> dict[str, Any]:
         "now": job.now,
         "hour": HOUR,
         **{f"unit_{code}": grid_unit(code) for code in ITEMS},
+        **{f"iaqi_{code}": arrays for code, arrays in iaqi_arrays().items()},
         "primary_above": aqi.PRIMARY_POLLUTANT_ABOVE,
         "category_levels": list(category_levels()),
         "category_names": category_names(),
@@ -238,5 +254,7 @@ def publish_hourly_aqi(job: Computation, first: date, last: date) -> int:
     """Publish ``air_hourly`` for the hours of ``subject_hours`` in the local days first..last; rows written."""
     check_values(job.connection)
     load_lookups(job.connection, first, last)
-    stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
+    # A year of subject hours (271 k) is sorted or hashed on disk at the default 4 MB; for this statement only.
+    with statement_settings(job.connection, work_mem=SORT_MEMORY):
+        stage_select(job.connection, air_hourly, SELECT_SQL, hourly_aqi_params(job))
     return merge_stage(job.connection, air_hourly)
