@@ -50,7 +50,7 @@ from services.storage.engine import copy_rows, create_temp_table, statement_sett
 
 HOUR = timedelta(hours=1)
 ITEMS = aqi.HOURLY_ITEMS
-# hourly_rows hands the AQI exactly the 1-hour values of the AIR_POLLUTANTS: each item is one of them.
+# The AQI is handed exactly the 1-hour values of the AIR_POLLUTANTS: each item is one of them.
 assert set(ITEMS) <= set(AIR_POLLUTANTS) and all(code.isidentifier() for code in AIR_POLLUTANTS)
 
 STANDARDS = tuple(aqi.Standard)  # a day's standard_index is its version's position here, from 1 (as in SQL)

@@ -102,8 +102,8 @@ def _fill(connection: Connection, rows: SubjectRows, programme: Programme) -> No
 
 
 def _hourly_rows(rows: SubjectRows, programme: Programme, now: datetime) -> dict[tuple[str, datetime], dict[str, Any]]:
-    """The hour-by-hour path on the same input: Hours as ``station_hours`` builds them from the rows, and the
-    programme as ``Measured`` reads it."""
+    """The hour-by-hour path on the same input: each hour's values through ``aqi.hourly_aqi`` (a pollutant without
+    a value is missing), and the programme as ``Measured`` reads it."""
     expected = {}
     for subject, hours in rows.items():
         subject_hours: Hours = {}
