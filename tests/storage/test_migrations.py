@@ -95,6 +95,8 @@ def test_alerts_resolved_without_ever_firing_are_forgotten_and_sent_ones_kept(
 def test_station_hours_are_filled_from_the_stored_1_hour_values(postgres: PostgresCluster, db: Engine) -> None:
     hour = datetime(2026, 6, 10, 1, tzinfo=UTC)
     rows = [("pm25", "35.5", True), ("no2", "40", False), ("flow", "3", True)]  # flow: not an air pollutant
+    with db.begin() as connection:
+        connection.execute(text("truncate hourly_values"))  # what other tests derived into the session database
     config = alembic_config(postgres.url)
     try:
         command.downgrade(config, BEFORE_STATION_HOURS)
