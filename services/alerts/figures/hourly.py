@@ -13,11 +13,11 @@ The statement does in SQL, for speed, what ``validity.hourly_mean`` does per hou
 readings' binary64 values enter as their shortest decimal (``float8`` text output, as Python's
 ``repr``). ``tests/alerts/figures/test_hourly.py`` proves the two agree on random samples.
 
-The recompute brings the rows of the days it recomputes (all air stations) up to date in one statement:
-changed hours rewritten, unchanged ones left alone (a year's re-run after a rule change rewrites only
-what changed), hours without a valid reading any more removed. The table holds each hour exactly once
-and every consumer (the hourly and daily AQI, and any later reader such as
-completeness) reads the same values.
+The recompute brings the rows of the days it recomputes (all air stations) up to date in one statement
+(``derived.refresh_sql``): changed hours rewritten, unchanged ones left alone (a year's re-run after a rule
+change rewrites only what changed), hours without a valid reading any more removed. The table holds each hour
+exactly once and every consumer reads the same values (the air figures through their pivot per station-hour,
+``station_hours``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from datetime import date
 from sqlalchemy import text
 
 from services.alerts.context import Computation
+from services.alerts.figures.derived import refresh_sql
 from services.alerts.tables import AIR_POLLUTANTS, hourly_values
 from services.standards import validity
 from services.storage.engine import statement_settings
@@ -34,12 +35,8 @@ from services.storage.engine import statement_settings
 MICROSECONDS_PER_MINUTE = 60_000_000
 SORT_MEMORY = "64MB"
 
-_COLUMNS = ("value", "samples", "minutes", "valid")
-_STORED = f"({', '.join(f'{hourly_values.name}.{c}' for c in _COLUMNS)})"
-_EXCLUDED = f"({', '.join(f'excluded.{c}' for c in _COLUMNS)})"
-
-_REFRESH_SQL = f"""
-    with programmes as materialized (
+_COMPUTED = f"""
+    programmes as materialized (
         select station, parameter, interval,
                valid_from::timestamp at time zone :tz as since, valid_to::timestamp at time zone :tz as until
         from station_programmes where station = any(:stations) and parameter = any(:parameters)
@@ -67,27 +64,16 @@ _REFRESH_SQL = f"""
         select station, parameter, hour, exact_mean(total, samples) as value, samples, minutes,
                minutes >= {validity.MIN_MINUTES_FOR_HOURLY_VALUE} as valid
         from hours
-    ), upserted as (
-        -- An hour whose value, samples and coverage did not change is not rewritten.
-        insert into {hourly_values.name} (station, parameter, hour, value, samples, minutes, valid)
-        select * from computed
-        on conflict (station, parameter, hour) do update
-            set value = excluded.value, samples = excluded.samples, minutes = excluded.minutes, valid = excluded.valid
-            where {_STORED} is distinct from {_EXCLUDED}
-        returning 1
-    ), removed as (
-        -- Hours that no longer have a valid reading (deleted, re-flagged, outside a changed programme).
-        delete from {hourly_values.name} stored
-        where stored.station = any(:stations) and stored.parameter = any(:parameters)
-          and stored.hour >= :start and stored.hour < :end
-          and not exists (
-              select from computed c
-              where (c.station, c.parameter, c.hour) = (stored.station, stored.parameter, stored.hour)
-          )
-        returning 1
     )
-    select (select count(*) from upserted) + (select count(*) from removed)
 """
+# Hours of the days recomputed that no longer have a valid reading go: deleted, re-flagged, outside a changed
+# programme.
+_REFRESH_SQL = refresh_sql(
+    hourly_values,
+    _COMPUTED,
+    "stored.station = any(:stations) and stored.parameter = any(:parameters) "
+    "and stored.hour >= :start and stored.hour < :end",
+)
 
 
 def refresh_hourly_values(job: Computation, first: date, last: date) -> int:

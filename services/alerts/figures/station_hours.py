@@ -3,8 +3,9 @@ with the 1-hour values (``hourly``) when a day's readings change, so that a rest
 as they are instead of pivoting a year of ``hourly_values`` again.
 
 A station-hour has a row when it has any ``hourly_values`` row; a pollutant's column holds its 1-hour value when
-valid (GB 3095 Table 4's 45 minutes) and NULL when not valid or absent. Like the 1-hour values, changed rows are
-rewritten, unchanged ones left alone, and hours without a 1-hour value any more removed.
+valid (GB 3095 Table 4's 45 minutes) and NULL when not valid or absent. Like the 1-hour values
+(``derived.refresh_sql``), changed rows are rewritten, unchanged ones left alone, and hours without a 1-hour value
+any more removed.
 """
 
 from __future__ import annotations
@@ -14,36 +15,24 @@ from datetime import date
 from sqlalchemy import text
 
 from services.alerts.context import Computation
+from services.alerts.figures.derived import refresh_sql
 from services.alerts.figures.hourly import SORT_MEMORY
 from services.alerts.tables import AIR_POLLUTANTS, air_station_hours, hourly_values
 from services.storage.engine import statement_settings
 
-_TABLE = air_station_hours.name
 _VALUES = ", ".join(f"max(value) filter (where valid and parameter = '{code}') as {code}" for code in AIR_POLLUTANTS)
-_STORED = f"({', '.join(f'{_TABLE}.{code}' for code in AIR_POLLUTANTS)})"
-_EXCLUDED = f"({', '.join(f'excluded.{code}' for code in AIR_POLLUTANTS)})"
-
-_REFRESH_SQL = f"""
-    with pivoted as materialized (
+_REFRESH_SQL = refresh_sql(
+    air_station_hours,
+    f"""
+    computed as materialized (
         select station, hour, {_VALUES}
         from {hourly_values.name}
         where station = any(:stations) and parameter = any(:pollutants) and hour >= :start and hour < :end
         group by station, hour
-    ), upserted as (
-        insert into {_TABLE} (station, hour, {", ".join(AIR_POLLUTANTS)})
-        select * from pivoted
-        on conflict (station, hour) do update
-            set {", ".join(f"{code} = excluded.{code}" for code in AIR_POLLUTANTS)}
-            where {_STORED} is distinct from {_EXCLUDED}
-        returning 1
-    ), removed as (
-        delete from {_TABLE} stored
-        where stored.station = any(:stations) and stored.hour >= :start and stored.hour < :end
-          and not exists (select from pivoted p where (p.station, p.hour) = (stored.station, stored.hour))
-        returning 1
     )
-    select (select count(*) from upserted) + (select count(*) from removed)
-"""
+    """,
+    "stored.station = any(:stations) and stored.hour >= :start and stored.hour < :end",
+)
 
 
 def refresh_station_hours(job: Computation, first: date, last: date) -> int:
