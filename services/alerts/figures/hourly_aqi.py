@@ -30,7 +30,7 @@ is written, exactly as the hour-by-hour path does (it stops the recompute); the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -41,11 +41,10 @@ from sqlalchemy import Connection, text
 from services.alerts.context import Computation
 from services.alerts.figures.hourly import SORT_MEMORY
 from services.alerts.figures.publication import merge_stage, stage_select, value_columns
-from services.alerts.figures.subject_hours import SUBJECT_HOURS
+from services.alerts.figures.subject_hours import SUBJECT_HOURS, SUBJECT_MEASURED
 from services.alerts.periods import days_between
 from services.alerts.tables import AIR_POLLUTANTS, air_hourly
 from services.standards import aqi
-from services.standards.local_time import POSTGRES_ZONE
 from services.storage.engine import copy_rows, create_temp_table, statement_settings
 
 HOUR = timedelta(hours=1)
@@ -55,6 +54,7 @@ assert set(ITEMS) <= set(AIR_POLLUTANTS) and all(code.isidentifier() for code in
 
 STANDARDS = tuple(aqi.Standard)  # a day's standard_index is its version's position here, from 1 (as in SQL)
 NO_IAQI = -1  # in the IAQI arrays: no IAQI (an unrated item, or padding); every IAQI is ≥ 0
+DAYS = "aqi_hourly_days"
 
 
 def _places(code: str) -> int:
@@ -126,23 +126,18 @@ def day_rows(first: date, last: date) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _load_temp(connection: Connection, name: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]]) -> None:
-    """A temporary table of ``columns`` (name → type) holding ``rows``, analysed for the planner."""
-    create_temp_table(connection, name, ", ".join(f"{column} {kind}" for column, kind in columns.items()))
-    copy_rows(connection, name, list(columns), rows)
-    connection.execute(text(f"analyze {name}"))
-
-
 def load_lookups(connection: Connection, first: date, last: date) -> None:
-    """The days' TEMP table the SELECT reads (dropped at commit)."""
-    day_columns = {
+    """The days' TEMP table the SELECT reads (dropped at commit), analysed for the planner."""
+    columns = {
         "day": "date",
         "standard": "text",
         "standard_index": "integer",
         "na_above": "integer",
         **{f"above_{c}": "bigint" for c in ITEMS},
     }
-    _load_temp(connection, "aqi_hourly_days", day_columns, day_rows(first, last))
+    create_temp_table(connection, DAYS, ", ".join(f"{column} {kind}" for column, kind in columns.items()))
+    copy_rows(connection, DAYS, list(columns), day_rows(first, last))
+    connection.execute(text(f"analyze {DAYS}"))
 
 
 def _greatest(expressions: Iterable[str]) -> str:
@@ -187,13 +182,13 @@ def _select_sql() -> str:
             -- Measured.not_in_programme: an item is outside the programme when its pollutant (before "_") is.
             -- Materialized: once per subject and day, not once per hour.
             select m.subject, m.day, {measures}
-            from subject_measured m
+            from {SUBJECT_MEASURED} m
         ), scaled as (
             select hours.subject, hours.hour, hours.day, {", ".join(f"hours.{code}" for code in AIR_POLLUTANTS)},
                    d.standard, d.standard_index, d.na_above, {", ".join(f"d.above_{code}" for code in ITEMS)},
                    {", ".join(f"coalesce(m.measures_{code}, false) as measures_{code}" for code in ITEMS)}, {scaled}
             from {SUBJECT_HOURS} hours
-            join aqi_hourly_days d on d.day = hours.day
+            join {DAYS} d on d.day = hours.day
             left join measured m on m.subject = hours.subject and m.day = hours.day
             offset 0  -- x and f computed once per row, not once per use
         ), indexed as (
@@ -239,7 +234,6 @@ def check_values(connection: Connection) -> None:
 
 def hourly_aqi_params(job: Computation) -> dict[str, Any]:
     return {
-        "tz": POSTGRES_ZONE,
         "now": job.now,
         "hour": HOUR,
         **{f"unit_{code}": grid_unit(code) for code in ITEMS},
